@@ -1,0 +1,116 @@
+"""The ``chronique`` command line: thin wrappers that call the library and report.
+
+Only this module prints and chooses exit codes: 0 success, 1 invalid data or refused
+release, 2 usage error. User errors are reported as ``path:line:col: [check-id] message``
+lines, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from chronique.errors import ChroniqueError
+from chronique.schema import STATUSES
+from chronique.splits import SPLITS
+from chronique.version import __version__
+
+
+def _count_raw_files(raw: Path) -> int | None:
+    try:
+        return sum(1 for p in raw.rglob("*") if p.is_file() and not p.name.startswith("."))
+    except OSError:
+        return None
+
+
+def summary_table(result) -> Table:
+    table = Table(title=f"Chronique {result.version}: {result.outcome} at {result.path}")
+    splits = [s for s in SPLITS if s in result.stats]
+    table.add_column("")
+    for split in splits:
+        table.add_column(split, justify="right")
+    for label in ("documents", "sentences", "tokens", "entities"):
+        table.add_row(label, *(f"{result.stats[s][label]:,}" for s in splits))
+    types = sorted({t for s in splits for t in result.stats[s]["mentions"]})
+    for fine_type in types:
+        table.add_row(f"mentions {fine_type}", *(str(result.stats[s]["mentions"].get(fine_type, 0)) for s in splits))
+    table.add_row("stances", *(str(sum(result.stats[s]["stances"].values())) for s in splits))
+    return table
+
+
+def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.pipeline import build
+
+    repo = Path(args.repo)
+    quiet = args.quiet or not errors.is_terminal
+    columns = [SpinnerColumn(), TextColumn("building {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=errors, disable=quiet, transient=True) as progress:
+        task = progress.add_task(__version__, total=_count_raw_files(repo / "raw"))
+        result = build(
+            repo,
+            releases=Path(args.releases) if args.releases else None,
+            statuses=args.status,
+            on_document=lambda _: progress.advance(task),
+            update_registry=not args.no_registry_update,
+        )
+    for warning in result.warnings:
+        errors.print(str(warning), markup=False, highlight=False)
+    if not args.quiet:
+        console.print(summary_table(result))
+        if result.withheld:
+            withheld = ", ".join(f"{n} {status}" for status, n in sorted(result.withheld.items()))
+            console.print(f"not published (status): {withheld}; pass --status to include them", markup=False)
+        console.print(f"fingerprint {result.fingerprint}", markup=False)
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chronique",
+        description="Build, check and load Chronique, a French news corpus with entity and stance annotations.",
+    )
+    parser.add_argument("--version", action="version", version=f"chronique {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    build = commands.add_parser(
+        "build",
+        help="build releases/<version>/ from raw/ and annotations/",
+        description="Read raw/ and annotations/, check them, and write the Parquet release releases/<version>/ "
+        "(dataset card, data files, manifest). Nothing is written when any check fails; an existing release "
+        "with other content is never overwritten.",
+    )
+    build.add_argument("--repo", default=".", help="repository folder holding raw/ and annotations/ (default: .)")
+    build.add_argument("--releases", help="folder of releases (default: <repo>/releases)")
+    build.add_argument("--status", nargs="+", choices=STATUSES, default=["gold"],
+                       help="annotation statuses to publish (default: gold)")
+    build.add_argument("--no-registry-update", action="store_true",
+                       help="do not pin released documents in annotations/splits.tsv")
+    build.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    build.set_defaults(handler=build_cli)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    console, errors = Console(), Console(stderr=True)
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args, console, errors)
+    except ChroniqueError as error:
+        for finding in error.findings:
+            errors.print(str(finding), markup=False, highlight=False, soft_wrap=True)
+        errors.print(f"chronique {args.command}: {error}", markup=False, highlight=False, soft_wrap=True)
+        return error.exit_code
+    except KeyboardInterrupt:
+        errors.print("interrupted; nothing was published", markup=False)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

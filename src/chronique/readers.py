@@ -1,0 +1,280 @@
+"""Readers: raw files in, :class:`RawArticle` records out.
+
+``READERS`` maps a file extension to a reader. A reader is a generator
+``(path, *, root, log) -> Iterator[RawArticle]``; it reports every problem it
+finds into ``log`` as a located :class:`Finding` and yields nothing for a bad
+record, so that the build can report all problems at once and refuse to publish.
+Adding a format is one function plus one entry in ``READERS``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Callable, Iterator
+
+from chronique.errors import Finding, FindingLog
+from chronique.records import RawArticle
+
+MAX_RAW_BYTES = 5 * 1024 * 1024
+"""A raw article larger than this (5 MiB) is refused; news articles are a few kB."""
+
+MAX_JSONL_BYTES = 4 * 1024**3
+"""A JSON Lines bulk file may be large; each of its records is held to ``MAX_RAW_BYTES``."""
+
+_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+_HEADER = re.compile(r"\s*date[ \t]+(\S+)(?:[ \t]+|[ \t]*\n|$)")
+_NUMBERED_NAME = re.compile(r"^\d+_([0-9a-f]{8,64})$")
+
+Reader = Callable[..., Iterator[RawArticle]]
+
+
+def display_path(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` when it lies below it, in POSIX form."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def parse_date(value: object) -> str | None:
+    """The date if it is ``YYYY-MM`` or ``YYYY-MM-DD`` and exists in the calendar, else None."""
+    if not isinstance(value, str):
+        return None
+    match = _DATE.match(value)
+    if not match:
+        return None
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        dt.date(year, month, day or 1)
+    except ValueError:
+        return None
+    return value
+
+
+def line_of(data: bytes | str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset`` in ``data``."""
+    newline = b"\n" if isinstance(data, bytes) else "\n"
+    line = data.count(newline, 0, offset) + 1
+    col = offset - (data.rfind(newline, 0, offset) + 1) + 1
+    return line, col
+
+
+def content_id(data: bytes) -> str:
+    """A 16-hex-digit id derived from content, for raw files whose name carries none."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def _decode_text_file(path: Path, shown: str, log: FindingLog) -> tuple[bytes, str] | None:
+    """Bytes and text of a raw file, or None after logging why it cannot be used."""
+    size = path.stat().st_size
+    if size > MAX_RAW_BYTES:
+        log.add(Finding("L1.raw.size", f"file is {size:,} bytes, over the {MAX_RAW_BYTES:,}-byte limit for one article", shown, 1,
+                        hint="split it into one file per article"))
+        return None
+    data = path.read_bytes()
+    problem = check_bytes(data, shown)
+    if problem:
+        log.add(problem)
+        return None
+    return data, data.decode("utf-8")
+
+
+def check_bytes(data: bytes, shown: str, *, allow_crlf: bool = False) -> Finding | None:
+    """The first encoding-level problem of a raw file, if any."""
+    if not data.strip():
+        return Finding("L1.raw.empty", "file is empty", shown, 1, hint="remove it or add the article text")
+    if data.startswith(b"\xef\xbb\xbf"):
+        return Finding("L1.raw.bom", "file starts with a UTF-8 byte-order mark", shown, 1, 1,
+                       hint="save it as UTF-8 without BOM")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line, col = line_of(data, err.start)
+        return Finding("L1.raw.encoding", f"not valid UTF-8: byte 0x{data[err.start]:02x} at offset {err.start}",
+                       shown, line, col, hint="convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)")
+    if b"\x00" in data:
+        line, col = line_of(data, data.index(b"\x00"))
+        return Finding("L1.raw.nul", "NUL byte in text", shown, line, col, hint="the file is probably binary or UTF-16")
+    if not allow_crlf and b"\r" in data:
+        line, col = line_of(data, data.index(b"\r"))
+        return Finding("L1.raw.crlf", "carriage return (CRLF or CR line ending)", shown, line, col,
+                       hint="save the article with LF line endings before adding it to raw/")
+    return None
+
+
+def read_txt(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]:
+    """A plain-text article: optional leading whitespace, ``date YYYY-MM[-DD]``, then the text."""
+    shown = display_path(path, root)
+    decoded = _decode_text_file(path, shown, log)
+    if decoded is None:
+        return
+    data, text = decoded
+    header = _HEADER.match(text)
+    if not header:
+        line, col = line_of(text, len(text) - len(text.lstrip()))
+        log.add(Finding("L1.raw.header", "expected a header 'date YYYY-MM' or 'date YYYY-MM-DD' before the text",
+                        shown, line, col, hint="add the publication date as the first word of the file"))
+        return
+    date = parse_date(header.group(1))
+    if date is None:
+        line, col = line_of(text, header.start(1))
+        log.add(Finding("L1.raw.date", f"impossible or malformed date {header.group(1)!r}", shown, line, col,
+                        hint="write the date as YYYY-MM or YYYY-MM-DD"))
+        return
+    body = text[header.end():]
+    if not body.strip():
+        log.add(Finding("L1.raw.empty", "the file has a date header but no text", shown, 1))
+        return
+    named = _NUMBERED_NAME.match(path.stem)
+    yield RawArticle(
+        doc_id=named.group(1) if named else content_id(data),
+        date=date,
+        body=body,
+        path=shown,
+        line=1,
+        raw_sha256=hashlib.sha256(data).hexdigest(),
+        reader="txt",
+    )
+
+
+_JSONL_OPTIONAL = ("title", "source", "url", "license")
+
+
+def read_jsonl(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]:
+    """JSON Lines: one object a line with ``id``, ``date``, ``text`` and optional
+    ``title``, ``source``, ``url``, ``license``. Other keys are ignored; blank lines carry no record."""
+    shown = display_path(path, root)
+    size = path.stat().st_size
+    if size > MAX_JSONL_BYTES:
+        log.add(Finding("L1.raw.size", f"file is {size:,} bytes, over the {MAX_JSONL_BYTES:,}-byte limit", shown, 1))
+        return
+    with path.open("rb") as handle:
+        head = handle.read(3)
+        if head == b"\xef\xbb\xbf":
+            log.add(Finding("L1.raw.bom", "file starts with a UTF-8 byte-order mark", shown, 1, 1,
+                            hint="save it as UTF-8 without BOM"))
+            return
+        handle.seek(0)
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                article = _jsonl_record(line, shown, number, log)
+                if article is not None:
+                    yield article
+
+
+def _jsonl_record(line: bytes, shown: str, number: int, log: FindingLog) -> RawArticle | None:
+    if len(line) > MAX_RAW_BYTES:
+        log.add(Finding("L1.raw.size", f"record is {len(line):,} bytes, over the {MAX_RAW_BYTES:,}-byte limit", shown, number))
+        return None
+    problem = check_bytes(line, shown, allow_crlf=True)
+    if problem:
+        log.add(Finding(problem.check_id, problem.message, shown, number, problem.col, hint=problem.hint))
+        return None
+    record = load_json(line.decode("utf-8"), shown, log, first_line=number)
+    if record is None:
+        return None
+    if not isinstance(record, dict):
+        log.add(Finding("L1.raw.json", f"expected a JSON object, found {type(record).__name__}", shown, number, 1))
+        return None
+    missing = [key for key in ("id", "text") if not isinstance(record.get(key), str) or not record[key].strip()]
+    if missing:
+        log.add(Finding("L1.raw.field", f"missing or empty string field(s): {', '.join(missing)}", shown, number, 1))
+        return None
+    date = parse_date(record.get("date"))
+    if date is None:
+        found = "no 'date' field" if "date" not in record else f"date {record['date']!r}"
+        log.add(Finding("L1.raw.date", f"expected 'date' as YYYY-MM or YYYY-MM-DD, found {found}", shown, number, 1,
+                        hint="give every record its publication date"))
+        return None
+    extra = {key: record[key] if isinstance(record.get(key), str) else None for key in _JSONL_OPTIONAL}
+    return RawArticle(
+        doc_id=record["id"], date=date, body=record["text"], path=shown, line=number,
+        raw_sha256=hashlib.sha256(line.rstrip(b"\r\n")).hexdigest(), reader="jsonl", **extra,
+    )
+
+
+def load_json(text: str, shown: str, log: FindingLog, *, first_line: int = 1):
+    """Parse JSON, logging a located ``L1.raw.json`` finding on failure (deep nesting included)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        log.add(Finding("L1.raw.json", f"invalid JSON: {err.msg}", shown, first_line + err.lineno - 1, err.colno))
+    except RecursionError:
+        log.add(Finding("L1.raw.json", "JSON nested too deeply to be an article", shown, first_line, 1))
+    return None
+
+
+def read_html(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]:
+    """An HTML article page; the text, title and date are extracted with trafilatura."""
+    import trafilatura
+
+    shown = display_path(path, root)
+    decoded = _decode_text_file(path, shown, log)
+    if decoded is None:
+        return
+    data, html = decoded
+    page = trafilatura.bare_extraction(html, with_metadata=True)
+    if page is None or not (page.text or "").strip():
+        log.add(Finding("L1.raw.empty", "no article text could be extracted from the page", shown, 1))
+        return
+    date = parse_date((page.date or "")[:10]) if page.date else None
+    if date is None:
+        log.add(Finding("L1.raw.date", "the page gives no publication date", shown, 1,
+                        hint="add <meta property='article:published_time'> or convert the article to .txt"))
+        return
+    named = _NUMBERED_NAME.match(path.stem)
+    yield RawArticle(
+        doc_id=named.group(1) if named else content_id(data),
+        date=date,
+        body="\n\n".join(page.text.split("\n")),
+        path=shown,
+        line=1,
+        raw_sha256=hashlib.sha256(data).hexdigest(),
+        reader="html",
+        title=page.title,
+        url=page.url,
+        source=page.sitename,
+    )
+
+
+READERS: dict[str, Reader] = {
+    ".txt": read_txt,
+    ".jsonl": read_jsonl,
+    ".html": read_html,
+    ".htm": read_html,
+}
+
+
+def walk_raw(raw_dir: Path, *, root: Path, log: FindingLog) -> Iterator[Path]:
+    """Raw files below ``raw_dir`` in sorted order. Dotfiles (``.gitkeep``) are not articles.
+
+    Symbolic links are never followed: one is reported, since it could point outside the repository.
+    """
+    for entry in sorted(os.scandir(raw_dir), key=lambda e: e.name):
+        path = Path(entry.path)
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink():
+            log.add(Finding("L0.raw.symlink", "symbolic links are not allowed in raw/", display_path(path, root),
+                            hint="copy the article into raw/ instead of linking to it"))
+        elif entry.is_dir():
+            yield from walk_raw(path, root=root, log=log)
+        else:
+            yield path
+
+
+def read_raw(paths: Iterator[Path], *, root: Path, log: FindingLog) -> Iterator[RawArticle]:
+    """Dispatch each raw file to the reader registered for its extension."""
+    for path in paths:
+        reader = READERS.get(path.suffix.lower())
+        if reader is None:
+            known = ", ".join(sorted(READERS))
+            log.add(Finding("L1.raw.extension", f"unknown raw file extension {path.suffix!r} (known: {known})",
+                            display_path(path, root), None, hint="rename the file or add a reader to READERS"))
+            continue
+        yield from reader(path, root=root, log=log)

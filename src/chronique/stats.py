@@ -1,0 +1,60 @@
+"""Corpus statistics gathered while documents stream past, per split."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from chronique.records import Document
+from chronique.schema import COARSE_OF_FINE
+
+
+@dataclass
+class SplitStats:
+    documents: int = 0
+    sentences: int = 0
+    tokens: int = 0
+    mentions: Counter = field(default_factory=Counter)
+    coarse_mentions: Counter = field(default_factory=Counter)
+    entities: int = 0
+    stances: Counter = field(default_factory=Counter)
+    stance_scopes: Counter = field(default_factory=Counter)
+    statuses: Counter = field(default_factory=Counter)
+
+    def add(self, document: Document) -> None:
+        self.documents += 1
+        self.sentences += len(document.sentences)
+        self.tokens += sum(len(s.tokens) for s in document.sentences)
+        self.statuses[document.status] += 1
+        annotation = document.annotation
+        if annotation is None:
+            return
+        self.mentions.update(m.type for m in annotation.mentions)
+        self.coarse_mentions.update(COARSE_OF_FINE[m.type] for m in annotation.mentions if m.parent_id is None and COARSE_OF_FINE[m.type])
+        self.entities += len(annotation.entities)
+        self.stances.update(s.polarity for s in annotation.stances)
+        self.stance_scopes.update(s.scope for s in annotation.stances)
+
+    def to_dict(self) -> dict:
+        return {
+            "documents": self.documents,
+            "sentences": self.sentences,
+            "tokens": self.tokens,
+            "mentions": dict(sorted(self.mentions.items())),
+            "coarse_mentions_outermost": dict(sorted(self.coarse_mentions.items())),
+            "entities": self.entities,
+            "stances": dict(sorted(self.stances.items())),
+            "stance_scopes": dict(sorted(self.stance_scopes.items())),
+            "annotation_status": dict(sorted(self.statuses.items())),
+        }
+
+
+@dataclass
+class CorpusStats:
+    splits: dict[str, SplitStats] = field(default_factory=lambda: defaultdict(SplitStats))
+
+    def add(self, document: Document) -> None:
+        self.splits[document.split].add(document)
+
+    def to_dict(self, split_order: tuple[str, ...]) -> dict:
+        return {split: self.splits[split].to_dict() for split in split_order if split in self.splits}
