@@ -175,7 +175,7 @@ def _jsonl_record(line: bytes, shown: str, number: int, log: FindingLog) -> RawA
     if problem:
         log.add(Finding(problem.check_id, problem.message, shown, number, problem.col, hint=problem.hint))
         return None
-    record = load_json(line.decode("utf-8"), shown, log, first_line=number)
+    record = load_json(line.rstrip(b"\r\n").decode("utf-8"), shown, log, first_line=number)
     if record is None:
         return None
     if not isinstance(record, dict):

@@ -1,0 +1,62 @@
+"""Shared fixtures: small repositories built on disk, and the real seed and external data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+PROJECT = Path(__file__).resolve().parents[1]
+SEED_NAME = "000_ba88b6aa48263bfe.txt"
+SEED_ID = "ba88b6aa48263bfe"
+EXTERNAL = PROJECT.parent / "shared" / "external"
+
+
+def external(relative: str) -> Path:
+    """A file of ../shared/external, or a skip with the reason when it is absent."""
+    path = EXTERNAL / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent: ../shared/external is only beside a CI or developer checkout")
+    return path
+
+
+def make_repo(root: Path, articles: dict[str, str | bytes] | None = None, *, seed: bool = True,
+              annotations: dict[str, str] | None = None) -> Path:
+    """A repository folder with raw/ and annotations/, optionally holding the seed and its gold annotation."""
+    (root / "raw").mkdir(parents=True, exist_ok=True)
+    (root / "annotations").mkdir(exist_ok=True)
+    if seed:
+        shutil.copyfile(PROJECT / "raw" / SEED_NAME, root / "raw" / SEED_NAME)
+        shutil.copyfile(PROJECT / "annotations" / f"{SEED_ID}.json", root / "annotations" / f"{SEED_ID}.json")
+    for name, content in (articles or {}).items():
+        path = root / "raw" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    for name, content in (annotations or {}).items():
+        (root / "annotations" / name).write_text(content, encoding="utf-8")
+    return root
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` with its bytes, to show that nothing changed."""
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path) -> str:
+    """A fresh datasets cache: a README-configured folder is cached by name and README hash."""
+    return str(tmp_path / "hf-cache")
