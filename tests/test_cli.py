@@ -54,3 +54,14 @@ def test_bad_input_gives_located_errors_exit_1_and_no_output(tmp_path):
 def test_usage_error_exits_2(repo):
     done = chronique("build", "--repo", str(repo), "--status", "bronze")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_preannotate_writes_silver_and_never_touches_gold(repo):
+    make_repo(repo, {"001_0123456789abcdef.txt": "date 2020-11 Emmanuel Macron a rencontré Angela Merkel à Berlin."}, seed=False)
+    done = chronique("preannotate", "0123456789abcdef", "--repo", str(repo))
+    assert done.returncode == 0, done.stderr
+    assert '"status": "silver"' in (repo / "annotations" / "0123456789abcdef.json").read_text("utf-8")
+    before = snapshot(repo / "annotations")
+    refused = chronique("preannotate", "ba88b6aa48263bfe", "--repo", str(repo))
+    assert refused.returncode == 1 and "[preannotate.gold-exists]" in refused.stderr and "Traceback" not in refused.stderr
+    assert snapshot(repo / "annotations") == before

@@ -8,6 +8,7 @@ lines, never as tracebacks.
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -70,6 +71,23 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
     return 0
 
 
+def preannotate_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.preannotate import preannotate_results
+
+    with errors.status(f"running {args.model}", spinner="dots") if not args.quiet and errors.is_terminal else nullcontext():
+        results = preannotate_results(args.doc_ids, repo=Path(args.repo), model=args.model,
+                                      overwrite_silver=not args.keep_silver)
+    if not args.quiet:
+        table = Table(title="silver pre-annotations written (review them before setting status: gold)")
+        for column in ("document", "file", "mentions", "entities", "dropped predictions"):
+            table.add_column(column)
+        for result in results:
+            dropped = ", ".join(f"{n} {why}" for why, n in sorted(result.dropped.items())) or "none"
+            table.add_row(result.doc_id, str(result.path), str(result.mentions), str(result.entities), dropped)
+        console.print(table)
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chronique",
@@ -93,6 +111,20 @@ def make_parser() -> argparse.ArgumentParser:
                        help="do not pin released documents in annotations/splits.tsv")
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
     build.set_defaults(handler=build_cli)
+
+    pre = commands.add_parser(
+        "preannotate",
+        help="write silver mention suggestions from spaCy for documents to annotate",
+        description="Run spaCy's French NER model over raw articles and write annotations/<doc_id>.json files "
+        "with status silver, for an annotator to correct. A gold file is never overwritten; silver files "
+        "are never published unless chronique build is given --status silver.",
+    )
+    pre.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="ids of documents in raw/")
+    pre.add_argument("--repo", default=".", help="repository folder holding raw/ and annotations/ (default: .)")
+    pre.add_argument("--model", default="fr_core_news_md", help="spaCy model package (default: fr_core_news_md)")
+    pre.add_argument("--keep-silver", action="store_true", help="refuse to replace an existing silver file")
+    pre.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    pre.set_defaults(handler=preannotate_cli)
     return parser
 
 
