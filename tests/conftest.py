@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -25,13 +26,23 @@ def external(relative: str) -> Path:
 
 
 def make_repo(root: Path, articles: dict[str, str | bytes] | None = None, *, seed: bool = True,
-              annotations: dict[str, str] | None = None) -> Path:
-    """A repository folder with raw/ and annotations/, optionally holding the seed and its gold annotation."""
+              annotations: dict[str, str] | None = None, licensed: bool = True) -> Path:
+    """A repository folder with raw/ and annotations/, optionally holding the seed and its gold annotation.
+
+    With ``licensed``, every added ``NNN_<hex>.txt`` article gets a CC-BY-4.0 line in annotations/sources.tsv.
+    """
     (root / "raw").mkdir(parents=True, exist_ok=True)
     (root / "annotations").mkdir(exist_ok=True)
+    sources = root / "annotations" / "sources.tsv"
     if seed:
         shutil.copyfile(PROJECT / "raw" / SEED_NAME, root / "raw" / SEED_NAME)
         shutil.copyfile(PROJECT / "annotations" / f"{SEED_ID}.json", root / "annotations" / f"{SEED_ID}.json")
+        shutil.copyfile(PROJECT / "annotations" / "sources.tsv", sources)
+    for name in articles or {}:
+        numbered = re.match(r"^\d+_([0-9a-f]{8,64})\.txt$", name)
+        if licensed and numbered:
+            with sources.open("a", encoding="utf-8") as handle:
+                handle.write(f"{numbered.group(1)}\tCC-BY-4.0\ttest fixture\t\n")
     for name, content in (articles or {}).items():
         path = root / "raw" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,3 +71,8 @@ def repo(tmp_path: Path) -> Path:
 def cache_dir(tmp_path: Path) -> str:
     """A fresh datasets cache: a README-configured folder is cached by name and README hash."""
     return str(tmp_path / "hf-cache")
+
+
+def error_ids(error) -> list[str]:
+    """The sorted check ids of the errors (not warnings) an exception carries."""
+    return sorted(f.check_id for f in error.findings if f.severity == "error")

@@ -45,12 +45,13 @@ def test_schema_errors_are_located(tmp_path):
     data = json.loads((PROJECT / "annotations" / f"{SEED_ID}.json").read_text("utf-8"))
     data["mentions"][2]["type"] = "PERSON"
     data["entities"][0]["qid"] = "Q-12"
+    del data["mentions"][3]["metonymic"]
     path.write_text(dumps_annotation(data), encoding="utf-8")
     log = FindingLog()
     assert read_annotation(path, root=tmp_path, log=log) is None
     located = {(f.check_id, f.line) for f in log.findings}
     first_entity_line = 6 + len(data["mentions"]) + 3  # "mentions": [ … ], then "entities": [
-    assert located == {("L1.annotation.schema", 9), ("L1.annotation.schema", first_entity_line)}
+    assert located == {("L3.type.unknown", 9), ("L1.annotation.schema", 10), ("L3.entity.qid", first_entity_line)}
     assert any("'PERSON' is not one of" in f.message for f in log.findings)
 
 

@@ -102,7 +102,7 @@ def test_symlink_is_reported_and_not_followed(tmp_path):
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "link.txt").symlink_to(secret)
     articles, log = read(tmp_path / "raw", tmp_path)
-    assert articles == [] and [f.check_id for f in log.findings] == ["L0.raw.symlink"]
+    assert articles == [] and [f.check_id for f in log.findings] == ["L0.path.symlink"]
 
 
 def test_jsonl_fields(tmp_path):

@@ -51,22 +51,41 @@ def _line_of_item(raw: str, path: list) -> int:
     return 1
 
 
+MAX_ANNOTATION_BYTES = 20 * 1024 * 1024
+
+# Schema failures on these fields are annotation-rule problems (level 3), not file-format ones.
+_SCHEMA_RULES = {"type": "L3.type.unknown", "polarity": "L3.stance.polarity", "qid": "L3.entity.qid"}
+
+
+def schema_check_id(error: jsonschema.ValidationError) -> str:
+    """The check id of a schema failure: a rule id for label sets and QIDs, else ``L1.annotation.schema``."""
+    path = list(error.absolute_path)
+    if path and path[-1] in _SCHEMA_RULES and path[0] in ("mentions", "entities", "stances"):
+        return _SCHEMA_RULES[path[-1]]
+    return "L1.annotation.schema"
+
+
 def read_annotation(path: Path, *, root: Path, log: FindingLog) -> Annotation | None:
     """Read and schema-check one annotation file; log located findings and return None when invalid."""
     shown = display_path(path, root)
+    size = path.stat().st_size
+    if size > MAX_ANNOTATION_BYTES:
+        log.add(Finding("L1.annotation.size", f"file is {size:,} bytes, over the {MAX_ANNOTATION_BYTES:,}-byte limit",
+                        shown, 1, hint="an annotation file holds one document"))
+        return None
     data = path.read_bytes()
-    problem = check_bytes(data, shown, allow_crlf=False)
+    problem = check_bytes(data, shown, kind="annotation")
     if problem:
         log.add(problem)
         return None
     raw = data.decode("utf-8")
-    record = load_json(raw, shown, log)
+    record = load_json(raw, shown, log, kind="annotation")
     if record is None:
         return None
     errors = sorted(_validator().iter_errors(record), key=lambda e: list(map(str, e.absolute_path)))
     for error in errors:
         where = "/".join(map(str, error.absolute_path)) or "(top level)"
-        log.add(Finding("L1.annotation.schema", f"{where}: {error.message}", shown, _line_of_item(raw, list(error.absolute_path)), 1,
+        log.add(Finding(schema_check_id(error), f"{where}: {error.message}", shown, _line_of_item(raw, list(error.absolute_path)), 1,
                         hint=f"see the annotation schema {ANNOTATION_SCHEMA_VERSION} shipped in chronique/schemas"))
     if errors:
         return None
@@ -158,7 +177,8 @@ def load_annotations(folder: Path, *, root: Path, log: FindingLog) -> dict[str, 
     found: dict[str, Annotation] = {}
     for path in iter_annotation_paths(folder):
         if path.is_symlink():
-            log.add(Finding("L0.annotation.symlink", "symbolic links are not allowed in annotations/", display_path(path, root)))
+            log.add(Finding("L0.path.symlink", "symbolic links are not allowed in annotations/", display_path(path, root),
+                            hint="copy the file instead of linking to it"))
             continue
         annotation = read_annotation(path, root=root, log=log)
         if annotation is None:

@@ -338,5 +338,5 @@ def verify_silver(article: RawArticle, annotation: Annotation) -> None:
         log.add(Finding("L1.annotation.schema", f"{where}: {error.message}", annotation.path))
     document = make_document(article, annotation, "train")
     for check in DOCUMENT_CHECKS.values():
-        log.extend(check.run(document, lambda key, index: None))
+        log.extend(check(document, lambda key, index: None))
     raise_if_errors(log, f"the pre-annotation of {article.doc_id} would not pass the checks; nothing was written")

@@ -84,25 +84,25 @@ def _decode_text_file(path: Path, shown: str, log: FindingLog) -> tuple[bytes, s
     return data, data.decode("utf-8")
 
 
-def check_bytes(data: bytes, shown: str, *, allow_crlf: bool = False) -> Finding | None:
-    """The first encoding-level problem of a raw file, if any."""
+def check_bytes(data: bytes, shown: str, *, kind: str = "raw", allow_crlf: bool = False) -> Finding | None:
+    """The first encoding-level problem of a file, if any; check ids are ``L1.<kind>.*``."""
     if not data.strip():
-        return Finding("L1.raw.empty", "file is empty", shown, 1, hint="remove it or add the article text")
+        return Finding(f"L1.{kind}.empty", "file is empty", shown, 1, hint="remove it or add the article text")
     if data.startswith(b"\xef\xbb\xbf"):
-        return Finding("L1.raw.bom", "file starts with a UTF-8 byte-order mark", shown, 1, 1,
+        return Finding(f"L1.{kind}.bom", "file starts with a UTF-8 byte-order mark", shown, 1, 1,
                        hint="save it as UTF-8 without BOM")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as err:
         line, col = line_of(data, err.start)
-        return Finding("L1.raw.encoding", f"not valid UTF-8: byte 0x{data[err.start]:02x} at offset {err.start}",
+        return Finding(f"L1.{kind}.encoding", f"not valid UTF-8: byte 0x{data[err.start]:02x} at offset {err.start}",
                        shown, line, col, hint="convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)")
     if b"\x00" in data:
         line, col = line_of(data, data.index(b"\x00"))
-        return Finding("L1.raw.nul", "NUL byte in text", shown, line, col, hint="the file is probably binary or UTF-16")
+        return Finding(f"L1.{kind}.nul", "NUL byte in text", shown, line, col, hint="the file is probably binary or UTF-16")
     if not allow_crlf and b"\r" in data:
         line, col = line_of(data, data.index(b"\r"))
-        return Finding("L1.raw.crlf", "carriage return (CRLF or CR line ending)", shown, line, col,
+        return Finding(f"L1.{kind}.crlf", "carriage return (CRLF or CR line ending)", shown, line, col,
                        hint="save the article with LF line endings before adding it to raw/")
     return None
 
@@ -198,14 +198,14 @@ def _jsonl_record(line: bytes, shown: str, number: int, log: FindingLog) -> RawA
     )
 
 
-def load_json(text: str, shown: str, log: FindingLog, *, first_line: int = 1):
-    """Parse JSON, logging a located ``L1.raw.json`` finding on failure (deep nesting included)."""
+def load_json(text: str, shown: str, log: FindingLog, *, first_line: int = 1, kind: str = "raw"):
+    """Parse JSON, logging a located ``L1.<kind>.json`` finding on failure (deep nesting included)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as err:
-        log.add(Finding("L1.raw.json", f"invalid JSON: {err.msg}", shown, first_line + err.lineno - 1, err.colno))
+        log.add(Finding(f"L1.{kind}.json", f"invalid JSON: {err.msg}", shown, first_line + err.lineno - 1, err.colno))
     except RecursionError:
-        log.add(Finding("L1.raw.json", "JSON nested too deeply to be an article", shown, first_line, 1))
+        log.add(Finding(f"L1.{kind}.json", "JSON nested too deeply to be read", shown, first_line, 1))
     return None
 
 
@@ -260,7 +260,7 @@ def walk_raw(raw_dir: Path, *, root: Path, log: FindingLog) -> Iterator[Path]:
         if entry.name.startswith("."):
             continue
         if entry.is_symlink():
-            log.add(Finding("L0.raw.symlink", "symbolic links are not allowed in raw/", display_path(path, root),
+            log.add(Finding("L0.path.symlink", "symbolic links are not allowed in raw/", display_path(path, root),
                             hint="copy the article into raw/ instead of linking to it"))
         elif entry.is_dir():
             yield from walk_raw(path, root=root, log=log)

@@ -1,0 +1,113 @@
+"""Level-4 corpus checks: train/test leakage and split balance.
+
+Near duplicates are found with MinHash over word 5-gram shingles: each document
+gets 64 min-hashes; locality-sensitive hashing in 16 bands of 4 rows proposes
+candidate pairs, and a pair whose estimated Jaccard similarity is at least
+:data:`NEAR_DUPLICATE_THRESHOLD` (0.8) across two splits is reported. Only the
+signatures (256 bytes a document) are kept, so memory stays small as the corpus grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from chronique.checks import finding
+from chronique.errors import FindingLog
+from chronique.records import Document
+
+SHINGLE_WORDS = 5
+PERMUTATIONS = 64
+BANDS = 16
+NEAR_DUPLICATE_THRESHOLD = 0.8
+CORPUS_PATH = "(corpus)"
+_WORD = re.compile(r"\w+")
+_RNG = np.random.default_rng(20201116)
+_A = _RNG.integers(1, 2**63, size=PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
+_B = _RNG.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64)
+
+
+def shingle_hashes(text: str) -> np.ndarray:
+    """64-bit hashes of the lower-cased word 5-grams of ``text`` (the whole text when shorter)."""
+    words = _WORD.findall(text.lower())
+    grams = {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))}
+    digests = [hashlib.blake2b(g.encode("utf-8"), digest_size=8).digest() for g in grams]
+    return np.frombuffer(b"".join(digests), dtype=np.uint64)
+
+
+def minhash(text: str) -> np.ndarray:
+    """The MinHash signature of a text: for each of 64 hash functions, the top 32 bits of the minimum."""
+    hashes = shingle_hashes(text)
+    with np.errstate(over="ignore"):
+        mixed = hashes[None, :] * _A[:, None] + _B[:, None]
+    return (mixed.min(axis=1) >> np.uint64(32)).astype(np.uint32)
+
+
+@dataclass
+class CorpusChecker:
+    """Collects what the level-4 checks need while documents stream past."""
+
+    doc_ids: list[str] = field(default_factory=list)
+    splits: list[str] = field(default_factory=list)
+    signatures: list[np.ndarray] = field(default_factory=list)
+    first_of_text: dict[str, str] = field(default_factory=dict)
+    types_per_split: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    findings: FindingLog = field(default_factory=FindingLog)
+
+    def add(self, document: Document) -> None:
+        first = self.first_of_text.setdefault(document.text_sha256, document.doc_id)
+        if first != document.doc_id:
+            self.findings.add(finding("L4.leak.exact-duplicate", f"document {document.doc_id!r} has the same text as "
+                                      f"{first!r}", document.provenance.raw_path, document.provenance.raw_line,
+                                      hint="remove one of the two articles"))
+        self.doc_ids.append(document.doc_id)
+        self.splits.append(document.split)
+        self.signatures.append(minhash(document.text))
+        self.types_per_split.setdefault(document.split, set())
+        if document.annotation is not None:
+            self.types_per_split[document.split].update(m.type for m in document.annotation.mentions)
+
+    def candidate_pairs(self) -> set[tuple[int, int]]:
+        """Pairs of documents that share at least one LSH band."""
+        if len(self.signatures) < 2:
+            return set()
+        matrix = np.vstack(self.signatures)
+        rows = PERMUTATIONS // BANDS
+        pairs: set[tuple[int, int]] = set()
+        for band in range(BANDS):
+            keys = np.ascontiguousarray(matrix[:, band * rows : (band + 1) * rows]).view(np.dtype((np.void, rows * 4))).ravel()
+            order = np.argsort(keys, kind="stable")
+            sorted_keys = keys[order]
+            run_starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+            for start, end in zip(run_starts, np.r_[run_starts[1:], len(order)]):
+                members = sorted(order[start:end].tolist())
+                pairs.update((a, b) for i, a in enumerate(members) for b in members[i + 1 :])
+        return pairs
+
+    def check_near_duplicates(self, log: FindingLog) -> None:
+        for a, b in sorted(self.candidate_pairs()):
+            if self.splits[a] == self.splits[b]:
+                continue
+            similarity = float(np.mean(self.signatures[a] == self.signatures[b]))
+            if similarity >= NEAR_DUPLICATE_THRESHOLD:
+                log.add(finding("L4.leak.near-duplicate", f"{self.doc_ids[a]!r} ({self.splits[a]}) and {self.doc_ids[b]!r} "
+                                f"({self.splits[b]}) are near duplicates: estimated Jaccard {similarity:.2f} ≥ "
+                                f"{NEAR_DUPLICATE_THRESHOLD}", CORPUS_PATH, None,
+                                hint="pin both to one split in annotations/splits.tsv, or drop one"))
+
+    def check_missing_types(self, log: FindingLog) -> None:
+        annotated = {split: types for split, types in self.types_per_split.items() if types}
+        everywhere = set().union(*annotated.values()) if annotated else set()
+        for split, types in sorted(annotated.items()):
+            if len(annotated) > 1 and (missing := everywhere - types):
+                log.add(finding("L4.split.missing-type", f"split {split} has no mention of type(s) {', '.join(sorted(missing))} "
+                                f"that other splits have", CORPUS_PATH, None))
+
+    def finish(self, log: FindingLog) -> None:
+        log.extend(self.findings)
+        self.check_near_duplicates(log)
+        self.check_missing_types(log)

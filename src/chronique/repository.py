@@ -1,0 +1,138 @@
+"""Repository-level state and its level-0 checks.
+
+:class:`Repository` reads what the build needs besides the raw articles: the
+annotation files, the split registry, ``annotations/sources.tsv`` (licence and
+source of articles whose format cannot carry them) and the existing releases.
+Its checks report into a :class:`FindingLog`; nothing here prints or writes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from chronique.annotations import load_annotations
+from chronique.checks import finding
+from chronique.errors import FindingLog
+from chronique.records import Annotation, RawArticle
+from chronique.release import MANIFEST_NAME
+from chronique.splits import REGISTRY_NAME, SplitEntry, load_registry
+
+SOURCES_NAME = "sources.tsv"
+UNKNOWN = "unknown"
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceEntry:
+    doc_id: str
+    license: str
+    source: str
+    url: str | None
+
+
+def semver_key(version: str) -> tuple[int, int, int] | None:
+    match = _SEMVER.match(version)
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def load_sources(path: Path, shown: str, log: FindingLog) -> dict[str, SourceEntry]:
+    """``doc_id<TAB>license<TAB>source<TAB>url`` lines; ``#`` starts a comment; url may be empty."""
+    entries: dict[str, SourceEntry] = {}
+    if not path.exists():
+        return entries
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 4 or not all(fields[:3]):
+            log.add(finding("L0.sources.format", f"expected 4 tab-separated fields (doc_id, license, source, url), "
+                            f"found {len(fields)}", shown, number, hint="write 'unknown' where a value is not known"))
+            continue
+        doc_id, license_, source, url = fields
+        entries[doc_id] = SourceEntry(doc_id, license_, source, url or None)
+    return entries
+
+
+@dataclass
+class Repository:
+    """Everything the build reads besides raw articles, loaded once."""
+
+    root: Path
+    releases: Path
+    version: str
+    registry: dict[str, SplitEntry] = field(default_factory=dict)
+    annotations: dict[str, Annotation] = field(default_factory=dict)
+    sources: dict[str, SourceEntry] = field(default_factory=dict)
+
+    registry_shown = f"annotations/{REGISTRY_NAME}"
+    sources_shown = f"annotations/{SOURCES_NAME}"
+
+    @classmethod
+    def load(cls, root: Path, *, releases: Path, version: str, log: FindingLog) -> Repository:
+        repo = cls(root, releases, version)
+        repo.registry = load_registry(root / "annotations" / REGISTRY_NAME, cls.registry_shown, log)
+        repo.sources = load_sources(root / "annotations" / SOURCES_NAME, cls.sources_shown, log)
+        repo.annotations = load_annotations(root / "annotations", root=root, log=log)
+        repo.check_version(log)
+        return repo
+
+    @property
+    def registry_path(self) -> Path:
+        return self.root / "annotations" / REGISTRY_NAME
+
+    def released_versions(self) -> list[str]:
+        if not self.releases.is_dir():
+            return []
+        found = [p.name for p in self.releases.iterdir() if (p / MANIFEST_NAME).is_file() and semver_key(p.name)]
+        return sorted(found, key=semver_key)
+
+    def check_version(self, log: FindingLog) -> None:
+        where = "src/chronique/version.py"
+        if semver_key(self.version) is None:
+            log.add(finding("L0.version.semver", f"version {self.version!r} is not MAJOR.MINOR.PATCH", where, None))
+            return
+        released = self.released_versions()
+        if released and semver_key(self.version) < semver_key(released[-1]):
+            log.add(finding("L0.version.order", f"version {self.version} is lower than the latest release {released[-1]}",
+                            where, None, hint="bump the version above the latest release"))
+
+    def with_sources(self, article: RawArticle, log: FindingLog) -> RawArticle:
+        """The article with licence, source and url filled in from sources.tsv where the raw record has none."""
+        entry = self.sources.get(article.doc_id)
+        if entry is not None:
+            article = replace(article, license=article.license or entry.license,
+                              source=article.source or entry.source, url=article.url or entry.url)
+        if not article.license:
+            log.add(finding("L0.license.missing", f"document {article.doc_id!r} has no licence", article.path, article.line,
+                            hint=f"add a line to {self.sources_shown}: {article.doc_id}<TAB>licence<TAB>source<TAB>url"))
+        elif article.license == UNKNOWN:
+            log.add(finding("L0.license.unknown", f"the licence of document {article.doc_id!r} is recorded as unknown",
+                            article.path, article.line, hint="find the publisher's terms and record them"))
+        return article
+
+    def check_after_stream(self, seen: set[str], assigned: dict[str, str], log: FindingLog) -> None:
+        """Checks that need every document id: orphans, registry and sources entries, moved splits."""
+        for doc_id, annotation in sorted(self.annotations.items()):
+            if doc_id not in seen:
+                log.add(finding("L0.annotation.orphan", f"no raw article has id {doc_id!r}", annotation.path, 1,
+                                hint="add the article to raw/ or remove the annotation file"))
+        for doc_id in sorted(set(self.registry) - seen):
+            log.add(finding("L0.splits.unknown-doc", f"document {doc_id!r} is in the registry but not in raw/",
+                            self.registry_shown, None))
+        for doc_id in sorted(set(self.sources) - seen):
+            log.add(finding("L0.sources.unknown-doc", f"document {doc_id!r} is described but not in raw/",
+                            self.sources_shown, None))
+        self.check_released_splits(assigned, log)
+
+    def check_released_splits(self, assigned: dict[str, str], log: FindingLog) -> None:
+        for version in self.released_versions():
+            manifest = json.loads((self.releases / version / MANIFEST_NAME).read_text("utf-8"))
+            for split, doc_ids in manifest.get("documents", {}).items():
+                for doc_id in doc_ids:
+                    if doc_id in assigned and assigned[doc_id] != split:
+                        log.add(finding("L0.splits.moved", f"document {doc_id!r} was released in {split} by {version} "
+                                        f"but is now in {assigned[doc_id]}", self.registry_shown, None,
+                                        hint=f"pin it: {doc_id}<TAB>{split}<TAB>released:{version}"))
