@@ -8,6 +8,7 @@ lines, never as tracebacks.
 from __future__ import annotations
 
 import argparse
+import json
 from contextlib import nullcontext
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from chronique.errors import ChroniqueError
+from chronique.errors import ChroniqueError, UsageError
 from chronique.schema import STATUSES
 from chronique.splits import SPLITS
 from chronique.version import __version__
@@ -31,7 +32,7 @@ def _count_raw_files(raw: Path) -> int | None:
 
 
 def summary_table(result) -> Table:
-    table = Table(title=f"Chronique {result.version}: {result.outcome} at {result.path}")
+    table = Table(title=f"Chronique {result.version} {result.outcome}")
     splits = [s for s in SPLITS if s in result.stats]
     table.add_column("")
     for split in splits:
@@ -67,7 +68,7 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
         if result.withheld:
             withheld = ", ".join(f"{n} {status}" for status, n in sorted(result.withheld.items()))
             console.print(f"not published (status): {withheld}; pass --status to include them", markup=False)
-        console.print(f"fingerprint {result.fingerprint}", markup=False)
+        console.print(f"{result.path}\nfingerprint {result.fingerprint}", markup=False, soft_wrap=True)
     return 0
 
 
@@ -86,6 +87,74 @@ def preannotate_cli(args: argparse.Namespace, console: Console, errors: Console)
             table.add_row(result.doc_id, str(result.path), str(result.mentions), str(result.entities), dropped)
         console.print(table)
     return 0
+
+
+def _print_findings(findings, errors: Console, max_errors: int | None) -> None:
+    shown_errors = 0
+    for item in findings:
+        if item.severity == "error":
+            shown_errors += 1
+            if max_errors is not None and shown_errors > max_errors:
+                continue
+        errors.print(str(item), markup=False, highlight=False, soft_wrap=True)
+    hidden = shown_errors - max_errors if max_errors is not None and shown_errors > max_errors else 0
+    if hidden:
+        errors.print(f"… {hidden} more error(s) not shown (--max-errors {max_errors})", markup=False)
+
+
+def distribution_table(stats: dict[str, dict]) -> Table:
+    table = Table(title="labels by split")
+    splits = list(stats)
+    table.add_column("")
+    for split in splits:
+        table.add_column(split, justify="right")
+    table.add_row("documents", *(str(stats[s]["documents"]) for s in splits))
+    for key, label in (("mentions", "mentions"), ("stances", "stances")):
+        for name in sorted({n for s in splits for n in stats[s][key]}):
+            table.add_row(f"{label} {name}", *(str(stats[s][key].get(name, 0)) for s in splits))
+    return table
+
+
+def validate_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.checks import CATALOGUE
+    from chronique.pipeline import validate
+
+    if args.list_checks:
+        for check_id, info in CATALOGUE.items():
+            console.print(f"{check_id}\t{info.severity}\t{info.explanation}", markup=False, highlight=False, soft_wrap=True)
+        return 0
+    if args.max_errors is not None and args.max_errors < 0:
+        raise UsageError("--max-errors must be 0 or more")
+    report = validate(Path(args.repo))
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        _print_findings(report.findings, errors, args.max_errors)
+        if not args.quiet:
+            console.print(distribution_table(report.stats))
+            verdict = "valid" if not report.errors else "INVALID"
+            console.print(f"{verdict}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)", markup=False)
+    return 1 if report.errors else 0
+
+
+def reanchor_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.reanchor import reanchor_repository
+
+    report = reanchor_repository(Path(args.repo), doc_ids=args.doc_ids or None, dry_run=args.dry_run)
+    for outcome in ("moved", "edited"):
+        for path, placement in report.spans(outcome):
+            old, new = placement.old, placement.new
+            console.print(f"{path}: {placement.what} {outcome} {old.start}–{old.end} → {new.start}–{new.end} "
+                          f"{new.exact!r}", markup=False, highlight=False)
+    for path, placement in report.spans("unplaced"):
+        errors.print(f"{path}: [reanchor.unplaced] {placement.what} {placement.old.exact!r} at "
+                     f"{placement.old.start}–{placement.old.end} could not be placed; kept as is for a person to fix",
+                     markup=False, highlight=False)
+    done = "would rewrite" if args.dry_run else "rewrote"
+    console.print(f"{done} {len(report.written) if not args.dry_run else len(report.placements)} file(s); "
+                  f"{len(report.spans('moved'))} moved, {len(report.spans('edited'))} edited, "
+                  f"{len(report.spans('unplaced'))} unplaced", markup=False)
+    return 1 if report.spans("unplaced") else 0
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -111,6 +180,33 @@ def make_parser() -> argparse.ArgumentParser:
                        help="do not pin released documents in annotations/splits.tsv")
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
     build.set_defaults(handler=build_cli)
+
+    check = commands.add_parser(
+        "validate",
+        help="check raw/, annotations/ and the split registry; write nothing",
+        description="Run every validation check (levels L0 repository, L1 files, L2 anchoring, L3 annotation rules, "
+        "L4 corpus) and report each finding as path:line:col: [check-id] message. Exit 0 when there is no error "
+        "(warnings allowed), 1 when there is one, 2 on a usage error.",
+    )
+    check.add_argument("--repo", default=".", help="repository folder holding raw/ and annotations/ (default: .)")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="text lines or one JSON document")
+    check.add_argument("--max-errors", type=int, metavar="N", help="show at most N errors (all are still counted)")
+    check.add_argument("--list-checks", action="store_true", help="list every check id with its explanation")
+    check.add_argument("--quiet", action="store_true", help="print findings only")
+    check.set_defaults(handler=validate_cli)
+
+    anchor = commands.add_parser(
+        "reanchor",
+        help="move annotation spans onto changed texts using their quote selectors",
+        description="For every annotation whose text hash no longer matches its normalised raw text (or for the "
+        "given documents), relocate each span by its exact quote, prefix and suffix, rewrite offsets and the text "
+        "hash, and report every span that moved. Spans that cannot be placed are kept unchanged and listed; "
+        "the exit code is then 1.",
+    )
+    anchor.add_argument("doc_ids", nargs="*", metavar="DOC_ID", help="documents to re-anchor (default: every stale one)")
+    anchor.add_argument("--repo", default=".", help="repository folder holding raw/ and annotations/ (default: .)")
+    anchor.add_argument("--dry-run", action="store_true", help="report what would move; write nothing")
+    anchor.set_defaults(handler=reanchor_cli)
 
     pre = commands.add_parser(
         "preannotate",

@@ -36,8 +36,8 @@ class Finding:
         return ":".join(parts)
 
     def __str__(self) -> str:
-        label = self.check_id if self.severity == "error" else f"{self.check_id} warning"
-        text = f"{self.location()}: [{label}] {self.message}"
+        severity = "" if self.severity == "error" else f"{self.severity}: "
+        text = f"{self.location()}: [{self.check_id}] {severity}{self.message}"
         if self.hint:
             text += f"; hint: {self.hint}"
         return text
