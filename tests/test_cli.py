@@ -1,5 +1,6 @@
 """The command line, run as a user runs it: real subprocesses, exit codes, messages."""
 
+import json
 import re
 import subprocess
 import sys
@@ -65,3 +66,28 @@ def test_preannotate_writes_silver_and_never_touches_gold(repo):
     refused = chronique("preannotate", "ba88b6aa48263bfe", "--repo", str(repo))
     assert refused.returncode == 1 and "[preannotate.gold-exists]" in refused.stderr and "Traceback" not in refused.stderr
     assert snapshot(repo / "annotations") == before
+
+
+def test_validate_exit_codes_json_and_max_errors(repo):
+    clean = chronique("validate", "--repo", str(repo))
+    assert clean.returncode == 0 and "valid: 0 error(s), 1 warning(s)" in clean.stdout
+    assert "[L0.license.unknown] warning: " in clean.stderr
+    make_repo(repo, {f"00{i}_{i:016x}.txt": f"date 2020-1{i} Texte." for i in range(3, 6)}, seed=False)
+    broken = chronique("validate", "--repo", str(repo), "--max-errors", "1")
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert len([line for line in broken.stderr.splitlines() if "[L1.raw.date]" in line]) == 1
+    assert "2 more error(s) not shown" in broken.stderr
+    as_json = chronique("validate", "--repo", str(repo), "--format", "json")
+    report = json.loads(as_json.stdout)
+    assert as_json.returncode == 1 and report["valid"] is False and report["errors"] == 3
+    assert {f["check_id"] for f in report["findings"] if f["severity"] == "error"} == {"L1.raw.date"}
+    assert chronique("validate", "--repo", str(repo), "--max-errors", "-1").returncode == 2
+    assert chronique("validate", "--format", "xml").returncode == 2
+
+
+def test_list_checks_names_every_check():
+    from chronique.checks import CATALOGUE
+
+    done = chronique("validate", "--list-checks")
+    assert done.returncode == 0
+    assert [line.split("\t")[0] for line in done.stdout.splitlines()] == list(CATALOGUE)

@@ -121,7 +121,7 @@ def validate_cli(args: argparse.Namespace, console: Console, errors: Console) ->
 
     if args.list_checks:
         for check_id, info in CATALOGUE.items():
-            console.print(f"{check_id}\t{info.severity}\t{info.explanation}", markup=False, highlight=False, soft_wrap=True)
+            sys.stdout.write(f"{check_id}\t{info.severity}\t{info.explanation}\n")
         return 0
     if args.max_errors is not None and args.max_errors < 0:
         raise UsageError("--max-errors must be 0 or more")
