@@ -235,6 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             errors.print(str(finding), markup=False, highlight=False, soft_wrap=True)
         errors.print(f"chronique {args.command}: {error}", markup=False, highlight=False, soft_wrap=True)
         return error.exit_code
+    except OSError as error:
+        where = error.filename or "chronique"
+        errors.print(f"{where}: [io] {error.strerror or error}; nothing was published", markup=False, highlight=False)
+        return 1
     except KeyboardInterrupt:
         errors.print("interrupted; nothing was published", markup=False)
         return 130
