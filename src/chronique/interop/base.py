@@ -1,0 +1,265 @@
+"""What every importer and exporter shares: records, label mappings and the mismatch policy.
+
+An importer is a generator ``(path, *, log) -> Iterator[ToolDocument]``: it reads a
+tool's export and yields one :class:`ToolDocument` per document, with the tool's own
+text, offsets (already converted to Unicode code points) and label names. It reports
+unreadable input into ``log`` as located findings and never prints.
+
+:func:`to_annotation` then turns a :class:`ToolDocument` into our
+:class:`~chronique.records.Annotation` against the normalised text: labels go through a
+:class:`LabelMapping`, and every span whose stored text disagrees with its offsets is
+re-anchored by quote or rejected with a finding. :class:`ImportCounts` says how many
+spans were imported, re-anchored and rejected; nothing is dropped silently.
+
+An exporter is a function ``(documents, out_dir, **options) -> list[Path]`` over rows of
+the ``documents`` config (plain dicts, as ``datasets`` returns them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping
+
+from chronique.annotations import quote
+from chronique.errors import Finding, FindingLog, UsageError
+from chronique.records import Annotation, AnnotationProvenance, Entity, Mention, Quote, Stance
+from chronique.reanchor import place
+from chronique.schema import FINE_TYPES, POLARITIES
+
+IGNORE = "IGNORE"
+"""Mapping target for tool labels that deliberately have no counterpart in our scheme."""
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpan:
+    """One labelled span as the tool stores it. Offsets are code points into ``ToolDocument.text``."""
+
+    id: str
+    start: int
+    end: int
+    label: str
+    text: str | None = None  # the text the tool stored with the span, when it stores one
+    line: int | None = None  # where the span is in the export file, for findings
+    metonymic: bool = False
+    qid: str | None = None
+    entity: str | None = None  # the tool's own cluster or chain id, when it has one
+    parent: str | None = None  # the id of a ToolSpan that contains this one, when the tool nests
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStance:
+    """A stance the tool expresses as a relation or a per-region choice.
+
+    ``holder`` and ``target`` are ToolSpan ids, ``"AUTHOR"``, or (target only) a topic phrase
+    with ``target_is_topic``. ``evidence`` are ToolSpan ids; when empty, the target span is the evidence.
+    """
+
+    id: str
+    holder: str
+    target: str
+    polarity: str
+    evidence: tuple[str, ...] = ()
+    target_is_topic: bool = False
+    scope: str = "sentence"
+    reported: bool = False
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDocument:
+    doc_id: str
+    text: str
+    spans: tuple[ToolSpan, ...]
+    path: str
+    stances: tuple[ToolStance, ...] = ()
+    annotator: str | None = None
+    line: int | None = None
+    date: str | None = None
+
+
+@dataclass
+class ImportCounts:
+    """Spans per outcome; ``imported + reanchored + rejected + ignored == seen``."""
+
+    seen: int = 0
+    imported: int = 0
+    reanchored: int = 0
+    rejected: int = 0
+    ignored: int = 0
+    documents: int = 0
+    stances: int = 0
+    rejected_stances: int = 0
+
+    def add(self, other: ImportCounts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class LabelMapping:
+    """Tool label → our fine type (or :data:`IGNORE`), read from a JSON file ``{"labels": {...}, "polarities": {...}}``."""
+
+    labels: Mapping[str, str]
+    polarities: Mapping[str, str] = field(default_factory=dict)
+    path: str = "(built-in identity mapping)"
+
+    @classmethod
+    def identity(cls) -> LabelMapping:
+        return cls({t: t for t in FINE_TYPES}, {p: p for p in POLARITIES})
+
+    @classmethod
+    def load(cls, path: Path) -> LabelMapping:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise UsageError(f"{path}: cannot read the label mapping: {error}") from None
+        labels, polarities = data.get("labels", {}), data.get("polarities", {})
+        bad = [f"{k} → {v}" for k, v in labels.items() if v not in FINE_TYPES and v != IGNORE]
+        bad += [f"{k} → {v}" for k, v in polarities.items() if v not in POLARITIES]
+        if bad:
+            raise UsageError(f"{path}: mapping targets must be one of {', '.join(FINE_TYPES)}, {IGNORE} "
+                             f"(polarities: {', '.join(POLARITIES)}); found {'; '.join(bad)}")
+        return cls(labels, polarities, str(path))
+
+    def type_of(self, span: ToolSpan, document: ToolDocument, log: FindingLog) -> str | None:
+        """Our fine type for a span, None for an ignored label; an unknown label is an error naming label and file."""
+        target = self.labels.get(span.label)
+        if target is None:
+            log.add(Finding("import.label.unknown", f"label {span.label!r} is not in the mapping {self.path}",
+                            document.path, span.line or document.line, hint=f"add \"{span.label}\" to {self.path}"))
+        return None if target in (None, IGNORE) else target
+
+
+@dataclass
+class _Placed:
+    quotes: dict[str, Quote] = field(default_factory=dict)
+    counts: ImportCounts = field(default_factory=ImportCounts)
+
+
+def _place_span(span: ToolSpan, document: ToolDocument, text: str, log: FindingLog, placed: _Placed) -> Quote | None:
+    """The span on our text: as is when its text agrees, else re-anchored by quote, else rejected with a finding."""
+    counts = placed.counts
+    stored = span.text if span.text is not None else document.text[span.start : span.end]
+    in_range = 0 <= span.start < span.end <= len(text)
+    if in_range and text[span.start : span.end] == stored and stored.strip():
+        counts.imported += 1
+        return quote(text, span.start, span.end)
+    context = Quote(span.start, span.end, stored, document.text[max(0, span.start - 32) : span.start],
+                    document.text[span.end : span.end + 32])
+    placement = place(text, context, span.id) if stored.strip() else None
+    if placement is not None and placement.outcome != "unplaced":
+        counts.reanchored += 1
+        return placement.new
+    counts.rejected += 1
+    found = text[span.start : span.end] if in_range else "(out of range)"
+    log.add(Finding("import.span.mismatch", f"span {span.id}: stored text {stored!r} does not match {found!r} at "
+                    f"{span.start}–{span.end} and could not be re-anchored", document.path, span.line or document.line,
+                    hint="fix the span in the tool and export again"))
+    return None
+
+
+def _trimmed(text: str, anchor: Quote) -> Quote:
+    """Our spans never start or end with spaces; tools often include them."""
+    start, end = anchor.start, anchor.end
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return anchor if (start, end) == (anchor.start, anchor.end) else quote(text, start, end)
+
+
+def to_annotation(
+    document: ToolDocument,
+    *,
+    text: str,
+    text_sha256: str,
+    mapping: LabelMapping,
+    log: FindingLog,
+    tool: str,
+    date: str,
+    status: str = "gold",
+    guidelines_version: str = "1.0",
+) -> tuple[Annotation, ImportCounts]:
+    """Convert one tool document against our normalised ``text``; every span is counted in one outcome."""
+    placed = _Placed()
+    placed.counts.documents = 1
+    mentions: list[tuple[ToolSpan, Quote, str]] = []
+    for span in document.spans:
+        placed.counts.seen += 1
+        fine_type = mapping.type_of(span, document, log)
+        if fine_type is None:
+            if span.label in mapping.labels:
+                placed.counts.ignored += 1
+            else:
+                placed.counts.rejected += 1
+            continue
+        anchor = _place_span(span, document, text, log, placed)
+        if anchor is not None:
+            anchor = _trimmed(text, anchor)
+            placed.quotes[span.id] = anchor
+            mentions.append((span, anchor, fine_type))
+    annotation_mentions, entities = _mentions_and_entities(mentions)
+    stances = _stances(document, placed, annotation_mentions, mapping, log)
+    annotators = (document.annotator,) if document.annotator else (tool,)
+    provenance = AnnotationProvenance(status, annotators, guidelines_version, tool, date, f"imported from {document.path}")
+    annotation = Annotation(document.doc_id, text_sha256, provenance, tuple(annotation_mentions), tuple(entities),
+                            tuple(stances), f"annotations/{document.doc_id}.json")
+    return annotation, placed.counts
+
+
+def _mentions_and_entities(mentions: list[tuple[ToolSpan, Quote, str]]) -> tuple[list[Mention], list[Entity]]:
+    """Mentions ``m1…`` in text order; one entity per tool cluster (or QID, or mention)."""
+    mentions = sorted(mentions, key=lambda item: (item[1].start, -item[1].end))
+    ids = {span.id: f"m{number}" for number, (span, _, _) in enumerate(mentions, start=1)}
+    entity_ids: dict[str, str] = {}
+    result, entities = [], []
+    for span, anchor, fine_type in mentions:
+        key = span.entity or (f"qid:{span.qid}" if span.qid and span.qid != "NIL" else f"span:{span.id}")
+        if key not in entity_ids:
+            entity_ids[key] = f"e{len(entity_ids) + 1}"
+            entities.append(Entity(entity_ids[key], anchor.exact, fine_type, span.qid))
+        parent = ids.get(span.parent) if span.parent else None
+        result.append(Mention(ids[span.id], anchor, fine_type, entity_ids[key], parent, span.metonymic))
+    return result, entities
+
+
+def _stances(document: ToolDocument, placed: _Placed, mentions: list[Mention], mapping: LabelMapping,
+             log: FindingLog) -> list[Stance]:
+    by_quote = {(m.start, m.end): m for m in mentions}
+    entity_of = {span_id: by_quote[(q.start, q.end)].entity_id for span_id, q in placed.quotes.items() if (q.start, q.end) in by_quote}
+    stances = []
+    for stance in document.stances:
+        polarity = mapping.polarities.get(stance.polarity, stance.polarity if stance.polarity in POLARITIES else None)
+        holder = "AUTHOR" if stance.holder == "AUTHOR" else entity_of.get(stance.holder)
+        target = stance.target if stance.target_is_topic else entity_of.get(stance.target)
+        evidence_ids = stance.evidence or (() if stance.target_is_topic else (stance.target,))
+        evidence = tuple(placed.quotes[e] for e in evidence_ids if e in placed.quotes)
+        if polarity is None or holder is None or target is None or not evidence or holder == target:
+            placed.counts.rejected_stances += 1
+            log.add(Finding("import.stance.unresolved", f"stance {stance.id}: holder, target, polarity "
+                            f"({stance.polarity!r}) or evidence could not be resolved", document.path,
+                            stance.line or document.line, hint="check the relation's spans and the polarity mapping"))
+            continue
+        placed.counts.stances += 1
+        stances.append(Stance(f"s{len(stances) + 1}", holder, target, "topic" if stance.target_is_topic else "entity",
+                              polarity, evidence, stance.scope, stance.reported))
+    return stances
+
+
+Importer = Callable[..., Iterator[ToolDocument]]
+Exporter = Callable[..., list[Path]]
+
+
+def count_outcomes(results: Iterable[ImportCounts]) -> ImportCounts:
+    total = ImportCounts()
+    for counts in results:
+        total.add(counts)
+    return total
+
+
+def label_counter(documents: Iterable[ToolDocument]) -> Counter:
+    """How often each tool label occurs: what a mapping file has to cover."""
+    return Counter(span.label for document in documents for span in document.spans)
