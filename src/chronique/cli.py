@@ -157,6 +157,82 @@ def reanchor_cli(args: argparse.Namespace, console: Console, errors: Console) ->
     return 1 if report.spans("unplaced") else 0
 
 
+def import_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.interop.base import LabelMapping
+    from chronique.interop.runner import NewRaw, import_files
+
+    mapping = LabelMapping.load(Path(args.mapping)) if args.mapping else LabelMapping.identity()
+    new_raw = None
+    if args.add_raw:
+        if not (args.date and args.license and args.source):
+            raise UsageError("--add-raw needs --date, --license and --source for the new raw records")
+        new_raw = NewRaw(args.date, args.license, args.source)
+    report = import_files(args.format, [Path(p) for p in args.paths], repo=Path(args.repo), mapping=mapping,
+                          status=args.status, as_version=args.as_version, new_raw=new_raw, dry_run=args.dry_run)
+    for item in report.findings:
+        errors.print(str(item), markup=False, highlight=False, soft_wrap=True)
+    counts = report.counts
+    table = Table(title=f"import {args.format}" + (" (dry run: nothing written)" if args.dry_run else ""))
+    for column in ("documents", "spans", "imported", "re-anchored", "rejected", "ignored", "stances", "rejected stances"):
+        table.add_column(column, justify="right")
+    table.add_row(*(str(n) for n in (counts.documents, counts.seen, counts.imported, counts.reanchored, counts.rejected,
+                                     counts.ignored, counts.stances, counts.rejected_stances)))
+    console.print(table)
+    for path in report.written:
+        console.print(f"wrote {path}", markup=False, highlight=False)
+    return 0
+
+
+def export_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.interop.runner import export_release
+    from chronique.loading import release_path
+
+    if args.config != "documents":
+        raise UsageError("exports are made from the documents config, which holds every annotation layer")
+    release = Path(args.release) if args.release else release_path(args.version)
+    written = export_release(args.format, release=release, out_dir=Path(args.out), splits=args.split)
+    for path in written:
+        console.print(f"wrote {path}", markup=False, highlight=False)
+    return 0
+
+
+def scores_table(scores, title: str) -> Table:
+    table = Table(title=title)
+    for column in ("scheme", "type", "P", "R", "F1", "TP", "FP", "FN"):
+        table.add_column(column, justify="left" if column in ("scheme", "type") else "right")
+    for scheme in ("strict", "fuzzy"):
+        result = getattr(scores, scheme)
+        rows = [("micro", result.micro), *sorted(result.per_type.items())]
+        for kind, prf in rows:
+            table.add_row(scheme, kind, f"{prf.precision:.3f}", f"{prf.recall:.3f}", f"{prf.f1:.3f}", str(prf.tp), str(prf.fp), str(prf.fn))
+        macro, doc = result.type_macro, result.document_macro
+        table.add_row(scheme, "type-macro", f"{macro['precision']:.3f}", f"{macro['recall']:.3f}", f"{macro['f1']:.3f}", "", "", "")
+        table.add_row(scheme, "doc-macro", f"{doc['precision']:.3f}", f"{doc['recall']:.3f}",
+                      f"{doc['f1']:.3f} ± {doc['f1_std']:.3f}", "", "", "")
+    return table
+
+
+def evaluate_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.evaluation import evaluate_ner, evaluate_stance
+
+    gold, pred = Path(args.gold), Path(args.pred)
+    if args.task == "stance":
+        scores = evaluate_stance(gold, pred, split=args.split or "test")
+        if args.json:
+            sys.stdout.write(json.dumps(scores.to_dict(), indent=2) + "\n")
+        else:
+            console.print(f"accuracy {scores.accuracy:.3f}  macro-F1 {scores.macro_f1:.3f}  ({scores.count} stances)")
+            for label, prf in scores.per_class.items():
+                console.print(f"{label:8} P {prf.precision:.3f} R {prf.recall:.3f} F1 {prf.f1:.3f}", markup=False)
+        return 0
+    scores = evaluate_ner(gold, pred, split=args.split, labels=args.labels, scheme=args.scheme, ill_formed=args.ill_formed)
+    if args.json:
+        sys.stdout.write(json.dumps(scores.to_dict(), indent=2) + "\n")
+    else:
+        console.print(scores_table(scores, f"{pred.name} against {gold.name} ({scores.documents} documents)"))
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chronique",
@@ -207,6 +283,65 @@ def make_parser() -> argparse.ArgumentParser:
     anchor.add_argument("--repo", default=".", help="repository folder holding raw/ and annotations/ (default: .)")
     anchor.add_argument("--dry-run", action="store_true", help="report what would move; write nothing")
     anchor.set_defaults(handler=reanchor_cli)
+
+    from chronique.interop.registry import EXPORTERS, IMPORTERS
+
+    imp = commands.add_parser(
+        "import",
+        help="convert annotation tool exports into annotations/ files",
+        description="Read exports of Label Studio, INCEpTION (XMI, WebAnno TSV 3), brat, doccano, CoNLL or HIPE, map "
+        "their labels onto Chronique's types with a mapping file, check every span against the normalised text "
+        "(re-anchoring or rejecting those whose stored text disagrees), and write annotations/<doc_id>.json. "
+        "Prints how many spans were imported, re-anchored and rejected. Nothing is written when any error is found.",
+    )
+    imp.add_argument("format", choices=sorted(IMPORTERS), help="the tool format")
+    imp.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders")
+    imp.add_argument("--repo", default=".", help="repository folder (default: .)")
+    imp.add_argument("--mapping", help='JSON file {"labels": {tool label: fine type or IGNORE}, "polarities": {...}}')
+    imp.add_argument("--status", choices=("silver", "gold"), default="silver", help="status of the written files (default: silver)")
+    imp.add_argument("--as-version", action="store_true",
+                     help="write annotations/versions/<doc_id>/<annotator>.json, for agreement and adjudication")
+    imp.add_argument("--add-raw", action="store_true", help="record documents missing from raw/ as a new raw JSON Lines file")
+    imp.add_argument("--date", help="with --add-raw: date for records whose export gives none (YYYY-MM[-DD])")
+    imp.add_argument("--license", help="with --add-raw: licence of the new raw records")
+    imp.add_argument("--source", help="with --add-raw: source of the new raw records")
+    imp.add_argument("--dry-run", action="store_true", help="report the counts; write nothing")
+    imp.set_defaults(handler=import_cli)
+
+    exp = commands.add_parser(
+        "export",
+        help="write a release in an annotation tool's or a trainer's format",
+        description="Export the documents of a release for annotators (Label Studio tasks with spaCy pre-annotations, "
+        "brat) or model trainers (CoNLL-2003 IOB2, HIPE TSV, spaCy DocBin).",
+    )
+    exp.add_argument("format", choices=sorted(EXPORTERS), help="the output format")
+    exp.add_argument("--out", required=True, help="output folder")
+    exp.add_argument("--config", default="documents", help="config to export from (documents)")
+    exp.add_argument("--split", nargs="+", help="splits to export (default: all)")
+    exp.add_argument("--version", help="release version (default: current)")
+    exp.add_argument("--release", help="release folder (overrides --version)")
+    exp.set_defaults(handler=export_cli)
+
+    ev = commands.add_parser(
+        "evaluate",
+        help="score NER or stance predictions against a release or a gold file",
+        description="Score predictions: strict (exact boundaries and type) and fuzzy (same type, overlapping) "
+        "precision, recall and F1, micro, per type, type-macro and document-macro, with TP/FP/FN counts. Gold is a "
+        "release folder (with --split), a HIPE TSV or a CoNLL file; predictions are CoNLL token tags, HIPE TSV, or "
+        "spans in JSON Lines/Parquet. Predictions that do not line up with the gold stop the scorer with an error "
+        "naming the first mismatch.",
+    )
+    ev.add_argument("--gold", required=True, help="release folder, HIPE TSV or CoNLL file")
+    ev.add_argument("--pred", required=True, help="prediction file")
+    ev.add_argument("--task", choices=("ner", "stance"), default="ner", help="what to score (default: ner)")
+    ev.add_argument("--split", help="release split (default: test)")
+    ev.add_argument("--labels", choices=("coarse", "fine"), default="coarse", help="label set of a release (default: coarse)")
+    ev.add_argument("--scheme", choices=("iob2", "iob1", "iobes"), default="iob2", help="tagging scheme of token predictions")
+    ev.add_argument("--ill-formed", choices=("begin", "drop"), default="begin",
+                    help="an I- tag that continues nothing starts an entity (begin, as conlleval and HIPE) or is dropped "
+                    "(drop, as seqeval's strict mode)")
+    ev.add_argument("--json", action="store_true", help="print the scores as JSON")
+    ev.set_defaults(handler=evaluate_cli)
 
     pre = commands.add_parser(
         "preannotate",
