@@ -13,6 +13,9 @@ spans were imported, re-anchored and rejected; nothing is dropped silently.
 
 An exporter is a function ``(documents, out_dir, **options) -> list[Path]`` over rows of
 the ``documents`` config (plain dicts, as ``datasets`` returns them).
+
+A rejected span or stance is a *warning*: it is counted and reported, and the rest of the
+document is imported. An unknown label is an *error*: the mapping must be completed first.
 """
 
 from __future__ import annotations
@@ -156,8 +159,8 @@ def _place_span(span: ToolSpan, document: ToolDocument, text: str, log: FindingL
     counts.rejected += 1
     found = text[span.start : span.end] if in_range else "(out of range)"
     log.add(Finding("import.span.mismatch", f"span {span.id}: stored text {stored!r} does not match {found!r} at "
-                    f"{span.start}–{span.end} and could not be re-anchored", document.path, span.line or document.line,
-                    hint="fix the span in the tool and export again"))
+                    f"{span.start}–{span.end} and could not be re-anchored: rejected", document.path,
+                    span.line or document.line, severity="warning", hint="fix the span in the tool and export again"))
     return None
 
 
@@ -240,8 +243,9 @@ def _stances(document: ToolDocument, placed: _Placed, mentions: list[Mention], m
         if polarity is None or holder is None or target is None or not evidence or holder == target:
             placed.counts.rejected_stances += 1
             log.add(Finding("import.stance.unresolved", f"stance {stance.id}: holder, target, polarity "
-                            f"({stance.polarity!r}) or evidence could not be resolved", document.path,
-                            stance.line or document.line, hint="check the relation's spans and the polarity mapping"))
+                            f"({stance.polarity!r}) or evidence could not be resolved: rejected", document.path,
+                            stance.line or document.line, severity="warning",
+                            hint="check the relation's spans and the polarity mapping"))
             continue
         placed.counts.stances += 1
         stances.append(Stance(f"s{len(stances) + 1}", holder, target, "topic" if stance.target_is_topic else "entity",

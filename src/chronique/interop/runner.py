@@ -1,0 +1,162 @@
+"""``chronique import`` and ``chronique export``: tool files in and out of the repository.
+
+Import reads a tool's export, matches each document to its raw article (or, with
+``add_raw``, records the tool's text as a new raw JSON Lines file), converts it with
+:func:`chronique.interop.base.to_annotation`, runs the document checks, and writes the
+annotation files only when no document has an error: an import is all or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from chronique.annotations import annotation_to_dict, dumps_annotation, read_annotation
+from chronique.documents import is_safe_id, make_document, sha256_text
+from chronique.errors import Finding, FindingLog, UsageError, raise_if_errors
+from chronique.interop.base import ImportCounts, LabelMapping, ToolDocument, to_annotation
+from chronique.interop.registry import exporter, importer
+from chronique.normalize import normalize_text
+from chronique.readers import parse_date, read_raw, walk_raw
+from chronique.records import Annotation, RawArticle
+
+
+@dataclass(frozen=True)
+class NewRaw:
+    """What ``add_raw`` records for a document whose text only the tool has."""
+
+    date: str
+    license: str
+    source: str
+
+
+@dataclass
+class ImportReport:
+    counts: ImportCounts = field(default_factory=ImportCounts)
+    written: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _raw_articles(repo: Path, log: FindingLog) -> dict[str, RawArticle]:
+    return {a.doc_id: a for a in read_raw(walk_raw(repo / "raw", root=repo, log=log), root=repo, log=log)}
+
+
+def _target(repo: Path, doc_id: str, annotation: Annotation, as_version: bool) -> Path:
+    if as_version:
+        return repo / "annotations" / "versions" / doc_id / f"{annotation.provenance.annotators[0]}.json"
+    return repo / "annotations" / f"{doc_id}.json"
+
+
+def _refuse_gold_overwrite(path: Path, repo: Path, log: FindingLog) -> None:
+    if path.exists():
+        existing = read_annotation(path, root=repo, log=FindingLog())
+        if existing is None or existing.provenance.status == "gold":
+            log.add(Finding("import.gold-exists", "an annotation file that is gold (or unreadable) exists here; import "
+                            "never overwrites it", path.relative_to(repo).as_posix(), 1,
+                            hint="import as an annotator version (--as-version) and adjudicate"))
+
+
+def _resolve_text(document: ToolDocument, articles: dict[str, RawArticle], new_raw: NewRaw | None,
+                  pending_raw: list[dict], log: FindingLog) -> RawArticle | None:
+    if not is_safe_id(document.doc_id):
+        log.add(Finding("L0.ids.unsafe", f"document id {document.doc_id!r} is not safe as a file name", document.path,
+                        document.line))
+        return None
+    if document.doc_id in articles:
+        return articles[document.doc_id]
+    if new_raw is None:
+        log.add(Finding("import.doc.unknown", f"no raw article has id {document.doc_id!r}", document.path, document.line,
+                        hint="add the article to raw/ first, or import with --add-raw to record the tool's text"))
+        return None
+    date = parse_date(document.date or "") or new_raw.date
+    record = {"id": document.doc_id, "date": date, "text": document.text, "license": new_raw.license, "source": new_raw.source}
+    pending_raw.append(record)
+    line = json.dumps(record, ensure_ascii=False).encode("utf-8")
+    return RawArticle(document.doc_id, date, document.text, "raw/(new)", len(pending_raw), hashlib.sha256(line).hexdigest(),
+                      "jsonl", source=new_raw.source, license=new_raw.license)
+
+
+def import_files(
+    format_name: str,
+    paths: Iterable[Path],
+    *,
+    repo: Path,
+    mapping: LabelMapping,
+    status: str = "silver",
+    as_version: bool = False,
+    new_raw: NewRaw | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import tool exports into ``repo``; raises :class:`InputError` (writing nothing) on any error."""
+    repo, read, log, report = repo.resolve(), importer(format_name), FindingLog(), ImportReport()
+    articles, pending_raw, planned = _raw_articles(repo, log), [], {}
+    today = dt.date.today().isoformat()
+    for path in paths:
+        for document in read(Path(path), log=log):
+            article = _resolve_text(document, articles, new_raw, pending_raw, log)
+            if article is None:
+                continue
+            text = normalize_text(article.body)
+            annotation, counts = to_annotation(document, text=text, text_sha256=sha256_text(text), mapping=mapping,
+                                               log=log, tool=f"chronique import {format_name}", date=today, status=status)
+            report.counts.add(counts)
+            log.extend(_checked(article, annotation, repo))
+            target = _target(repo, document.doc_id, annotation, as_version)
+            _refuse_gold_overwrite(target, repo, log)
+            planned[target] = annotation
+    report.findings = log.findings
+    raise_if_errors(log, "import refused; nothing was written")
+    if not dry_run:
+        report.written = _write(repo, planned, pending_raw, format_name)
+    return report
+
+
+def _checked(article: RawArticle, annotation: Annotation, repo: Path) -> list[Finding]:
+    """The document checks of the would-be annotation, located in the tool file rather than a file not yet written."""
+    document = make_document(article, annotation, "train")
+    from chronique.checks import DOCUMENT_CHECKS
+
+    findings = []
+    for check in DOCUMENT_CHECKS.values():
+        findings.extend(check(document, lambda key, index: None))
+    return findings
+
+
+def _atomic_write(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.import")
+    staging.write_text(content, encoding="utf-8")
+    os.replace(staging, path)
+
+
+def _write(repo: Path, planned: dict[Path, Annotation], pending_raw: list[dict], format_name: str) -> list[str]:
+    written = []
+    if pending_raw:
+        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pending_raw)
+        raw_path = repo / "raw" / f"import-{format_name}-{hashlib.sha256(body.encode()).hexdigest()[:12]}.jsonl"
+        _atomic_write(raw_path, body)
+        written.append(raw_path.relative_to(repo).as_posix())
+    for path, annotation in sorted(planned.items()):
+        _atomic_write(path, dumps_annotation(annotation_to_dict(annotation)))
+        written.append(path.relative_to(repo).as_posix())
+    return written
+
+
+def export_release(format_name: str, *, release: Path, out_dir: Path, splits: list[str] | None = None,
+                   cache_dir: str | None = None, **options) -> list[Path]:
+    """Export the ``documents`` rows of a release (all splits, or ``splits``) with the named exporter."""
+    from datasets import load_dataset
+
+    write = exporter(format_name)
+    data = load_dataset(str(release.resolve()), "documents", cache_dir=cache_dir)
+    unknown = sorted(set(splits or []) - set(data))
+    if unknown:
+        raise UsageError(f"split(s) {', '.join(unknown)} not in {release}; it has {', '.join(data)}")
+    rows = [row for split in (splits or list(data)) for row in data[split]]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write(rows, out_dir, **options)
