@@ -11,7 +11,10 @@ from datasets import DatasetInfo, SplitDict, SplitInfo
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCardData
 
-from chronique.release import shard_path
+from pathlib import Path
+
+from chronique.baseline import baseline_markdown, read_baselines
+from chronique.release import read_manifest, refresh_manifest_files, shard_path
 from chronique.schema import CONFIGS, FEATURES, FINE_TYPES, POLARITIES
 from chronique.splits import SPLITS
 
@@ -77,7 +80,7 @@ def statistics_markdown(stats: dict[str, dict]) -> str:
                         "### Annotation status", status])
 
 
-def render_card(*, version: str, rows: dict, stats: dict[str, dict]) -> str:
+def render_card(*, version: str, rows: dict, stats: dict[str, dict], baselines: list[dict] | None = None) -> str:
     documents = sum(s["documents"] for s in stats.values())
     data = card_data(rows, documents)
     configs = ", ".join(f"`{c}`" for c in CONFIGS if c in rows)
@@ -119,6 +122,10 @@ Set `HF_HUB_OFFLINE=1` to be sure nothing is fetched from the network.
 
 {statistics_markdown(stats)}
 
+## Baselines
+
+{baseline_markdown(baselines)}
+
 ## Licence
 
 Annotations are released under CC BY 4.0. Each article keeps the licence given in its
@@ -130,3 +137,12 @@ The corpus is small: every figure above is computed on the documents of this rel
 so scores measured on it have wide confidence intervals.
 """
     return f"---\n{data.to_yaml()}\n---\n{body}"
+
+
+def refresh_card(folder: Path) -> None:
+    """Regenerate a release's card from its manifest and baselines, then its checksums; the data is untouched."""
+    manifest = read_manifest(folder)
+    card = render_card(version=manifest["version"], rows=manifest["rows"], stats=manifest["statistics"],
+                       baselines=read_baselines(folder))
+    (folder / "README.md").write_text(card, encoding="utf-8")
+    refresh_manifest_files(folder)

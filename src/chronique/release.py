@@ -122,11 +122,21 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_manifest(folder: Path, *, version: str, rows: dict, digests: dict[str, str], documents: dict[str, list[str]]) -> dict:
-    """Write ``manifest.json``: checksums of every other file, row counts, fingerprint and split membership."""
-    files = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_NAME):
-        files[path.relative_to(folder).as_posix()] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+def file_checksums(folder: Path) -> dict[str, dict]:
+    """SHA-256 and size of every file of a release but the manifest itself."""
+    return {
+        path.relative_to(folder).as_posix(): {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_NAME)
+    }
+
+
+def _dump_manifest(folder: Path, manifest: dict) -> None:
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_manifest(folder: Path, *, version: str, rows: dict, digests: dict[str, str], documents: dict[str, list[str]],
+                   statistics: dict) -> dict:
+    """Write ``manifest.json``: checksums of every other file, row counts, fingerprint, statistics and split membership."""
     manifest = {
         "name": "chronique",
         "version": version,
@@ -134,10 +144,19 @@ def write_manifest(folder: Path, *, version: str, rows: dict, digests: dict[str,
         "fingerprint": fingerprint(digests),
         "shard_digests": dict(sorted(digests.items())),
         "rows": rows,
+        "statistics": statistics,
         "documents": {split: documents[split] for split in SPLITS if documents.get(split)},
-        "files": files,
+        "files": file_checksums(folder),
     }
-    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    _dump_manifest(folder, manifest)
+    return manifest
+
+
+def refresh_manifest_files(folder: Path) -> dict:
+    """Recompute the checksums of a release whose documentation (not data) was regenerated."""
+    manifest = read_manifest(folder)
+    manifest["files"] = file_checksums(folder)
+    _dump_manifest(folder, manifest)
     return manifest
 
 

