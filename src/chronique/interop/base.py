@@ -50,14 +50,16 @@ class ToolSpan:
     qid: str | None = None
     entity: str | None = None  # the tool's own cluster or chain id, when it has one
     parent: str | None = None  # the id of a ToolSpan that contains this one, when the tool nests
+    entity_name: str | None = None  # the canonical name of the entity, when the tool stores one
 
 
 @dataclass(frozen=True, slots=True)
 class ToolStance:
     """A stance the tool expresses as a relation or a per-region choice.
 
-    ``holder`` and ``target`` are ToolSpan ids, ``"AUTHOR"``, or (target only) a topic phrase
-    with ``target_is_topic``. ``evidence`` are ToolSpan ids; when empty, the target span is the evidence.
+    ``holder`` and ``target`` are ids of mention spans, ``"AUTHOR"``, or (target only) a topic
+    phrase with ``target_is_topic``. ``evidence`` are ids of mention spans or of
+    :attr:`ToolDocument.evidence` spans; when empty, the target span is the evidence.
     """
 
     id: str
@@ -81,6 +83,7 @@ class ToolDocument:
     annotator: str | None = None
     line: int | None = None
     date: str | None = None
+    evidence: tuple[ToolSpan, ...] = ()  # stance evidence spans that are not mentions
 
 
 @dataclass
@@ -95,6 +98,7 @@ class ImportCounts:
     documents: int = 0
     stances: int = 0
     rejected_stances: int = 0
+    ignored_stances: int = 0
 
     def add(self, other: ImportCounts) -> None:
         for name in self.__dataclass_fields__:
@@ -121,10 +125,10 @@ class LabelMapping:
             raise UsageError(f"{path}: cannot read the label mapping: {error}") from None
         labels, polarities = data.get("labels", {}), data.get("polarities", {})
         bad = [f"{k} → {v}" for k, v in labels.items() if v not in FINE_TYPES and v != IGNORE]
-        bad += [f"{k} → {v}" for k, v in polarities.items() if v not in POLARITIES]
+        bad += [f"{k} → {v}" for k, v in polarities.items() if v not in POLARITIES and v != IGNORE]
         if bad:
             raise UsageError(f"{path}: mapping targets must be one of {', '.join(FINE_TYPES)}, {IGNORE} "
-                             f"(polarities: {', '.join(POLARITIES)}); found {'; '.join(bad)}")
+                             f"(polarities: {', '.join(POLARITIES)}, {IGNORE}); found {'; '.join(bad)}")
         return cls(labels, polarities, str(path))
 
     def type_of(self, span: ToolSpan, document: ToolDocument, log: FindingLog) -> str | None:
@@ -138,13 +142,13 @@ class LabelMapping:
 
 @dataclass
 class _Placed:
-    quotes: dict[str, Quote] = field(default_factory=dict)
+    quotes: dict[str, Quote] = field(default_factory=dict)  # span id → its place on our text
     counts: ImportCounts = field(default_factory=ImportCounts)
+    mention_of: dict[str, Mention] = field(default_factory=dict)  # span id → the mention made of it
 
 
-def _place_span(span: ToolSpan, document: ToolDocument, text: str, log: FindingLog, placed: _Placed) -> Quote | None:
+def _place_span(span: ToolSpan, document: ToolDocument, text: str, log: FindingLog, counts: ImportCounts) -> Quote | None:
     """The span on our text: as is when its text agrees, else re-anchored by quote, else rejected with a finding."""
-    counts = placed.counts
     stored = span.text if span.text is not None else document.text[span.start : span.end]
     in_range = 0 <= span.start < span.end <= len(text)
     if in_range and text[span.start : span.end] == stored and stored.strip():
@@ -199,13 +203,18 @@ def to_annotation(
             else:
                 placed.counts.rejected += 1
             continue
-        anchor = _place_span(span, document, text, log, placed)
+        anchor = _place_span(span, document, text, log, placed.counts)
         if anchor is not None:
             anchor = _trimmed(text, anchor)
             placed.quotes[span.id] = anchor
             mentions.append((span, anchor, fine_type))
-    annotation_mentions, entities = _mentions_and_entities(mentions)
-    stances = _stances(document, placed, annotation_mentions, mapping, log)
+    evidence_counts = ImportCounts()  # evidence spans are not label regions: counted apart, never in ``seen``
+    for span in document.evidence:
+        anchor = _place_span(span, document, text, log, evidence_counts)
+        if anchor is not None:
+            placed.quotes[span.id] = _trimmed(text, anchor)
+    annotation_mentions, entities = _mentions_and_entities(mentions, placed)
+    stances = _stances(document, placed, mapping, log)
     annotators = (document.annotator,) if document.annotator else (tool,)
     provenance = AnnotationProvenance(status, annotators, guidelines_version, tool, date, f"imported from {document.path}")
     annotation = Annotation(document.doc_id, text_sha256, provenance, tuple(annotation_mentions), tuple(entities),
@@ -213,8 +222,8 @@ def to_annotation(
     return annotation, placed.counts
 
 
-def _mentions_and_entities(mentions: list[tuple[ToolSpan, Quote, str]]) -> tuple[list[Mention], list[Entity]]:
-    """Mentions ``m1…`` in text order; one entity per tool cluster (or QID, or mention)."""
+def _mentions_and_entities(mentions: list[tuple[ToolSpan, Quote, str]], placed: _Placed) -> tuple[list[Mention], list[Entity]]:
+    """Mentions ``m1…`` in text order; one entity per tool cluster (or QID, or mention), named as the tool names it."""
     mentions = sorted(mentions, key=lambda item: (item[1].start, -item[1].end))
     ids = {span.id: f"m{number}" for number, (span, _, _) in enumerate(mentions, start=1)}
     entity_ids: dict[str, str] = {}
@@ -223,29 +232,45 @@ def _mentions_and_entities(mentions: list[tuple[ToolSpan, Quote, str]]) -> tuple
         key = span.entity or (f"qid:{span.qid}" if span.qid and span.qid != "NIL" else f"span:{span.id}")
         if key not in entity_ids:
             entity_ids[key] = f"e{len(entity_ids) + 1}"
-            entities.append(Entity(entity_ids[key], anchor.exact, fine_type, span.qid))
+            entities.append(Entity(entity_ids[key], span.entity_name or anchor.exact, fine_type, span.qid))
         parent = ids.get(span.parent) if span.parent else None
-        result.append(Mention(ids[span.id], anchor, fine_type, entity_ids[key], parent, span.metonymic))
+        mention = Mention(ids[span.id], anchor, fine_type, entity_ids[key], parent, span.metonymic)
+        placed.mention_of[span.id] = mention
+        result.append(mention)
     return result, entities
 
 
-def _stances(document: ToolDocument, placed: _Placed, mentions: list[Mention], mapping: LabelMapping,
-             log: FindingLog) -> list[Stance]:
-    by_quote = {(m.start, m.end): m for m in mentions}
-    entity_of = {span_id: by_quote[(q.start, q.end)].entity_id for span_id, q in placed.quotes.items() if (q.start, q.end) in by_quote}
+def _stance_problem(polarity, holder, target, evidence_ids, evidence) -> str | None:
+    if polarity is None:
+        return "its polarity is not in the mapping"
+    if holder is None or target is None:
+        return "its holder or target is not an imported mention"
+    if not evidence_ids or len(evidence) != len(evidence_ids):
+        return "its evidence spans could not all be placed on the text"
+    if holder == target:
+        return "its holder and target are the same entity"
+    return None
+
+
+def _stances(document: ToolDocument, placed: _Placed, mapping: LabelMapping, log: FindingLog) -> list[Stance]:
+    """Stances whose holder, target, polarity and every evidence span resolve; the others counted and reported."""
+    entity_of = {span_id: mention.entity_id for span_id, mention in placed.mention_of.items()}
     stances = []
     for stance in document.stances:
         polarity = mapping.polarities.get(stance.polarity, stance.polarity if stance.polarity in POLARITIES else None)
+        if polarity == IGNORE:
+            placed.counts.ignored_stances += 1
+            continue
         holder = "AUTHOR" if stance.holder == "AUTHOR" else entity_of.get(stance.holder)
         target = stance.target if stance.target_is_topic else entity_of.get(stance.target)
         evidence_ids = stance.evidence or (() if stance.target_is_topic else (stance.target,))
         evidence = tuple(placed.quotes[e] for e in evidence_ids if e in placed.quotes)
-        if polarity is None or holder is None or target is None or not evidence or holder == target:
+        problem = _stance_problem(polarity, holder, target, evidence_ids, evidence)
+        if problem:
             placed.counts.rejected_stances += 1
-            log.add(Finding("import.stance.unresolved", f"stance {stance.id}: holder, target, polarity "
-                            f"({stance.polarity!r}) or evidence could not be resolved: rejected", document.path,
-                            stance.line or document.line, severity="warning",
-                            hint="check the relation's spans and the polarity mapping"))
+            log.add(Finding("import.stance.unresolved", f"stance {stance.id} ({stance.polarity!r}): {problem}: rejected",
+                            document.path, stance.line or document.line, severity="warning",
+                            hint="check the relation's spans, and map the relation label in 'polarities' (or to IGNORE)"))
             continue
         placed.counts.stances += 1
         stances.append(Stance(f"s{len(stances) + 1}", holder, target, "topic" if stance.target_is_topic else "entity",

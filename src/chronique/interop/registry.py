@@ -12,6 +12,9 @@ from typing import Callable
 
 from chronique.errors import UsageError
 
+TOKEN_FORMATS = frozenset({"conll", "conll-iob1", "hipe", "hipe-fine"})
+"""Formats that keep only tokens: their rebuilt text is realigned onto the raw text before conversion."""
+
 IMPORTERS: dict[str, tuple[str, str]] = {
     "labelstudio": ("chronique.interop.labelstudio", "read_labelstudio"),
     "inception-xmi": ("chronique.interop.inception", "read_inception_xmi"),
@@ -21,6 +24,7 @@ IMPORTERS: dict[str, tuple[str, str]] = {
     "conll": ("chronique.interop.conll", "read_conll"),
     "conll-iob1": ("chronique.interop.conll", "read_conll_iob1"),
     "hipe": ("chronique.interop.conll", "read_hipe"),
+    "hipe-fine": ("chronique.interop.conll", "read_hipe_fine"),
 }
 
 EXPORTERS: dict[str, tuple[str, str]] = {
@@ -45,3 +49,12 @@ def importer(name: str) -> Callable:
 
 def exporter(name: str) -> Callable:
     return _resolve(EXPORTERS, name, "export")
+
+
+def realigner(name: str) -> Callable | None:
+    """``realign(document, text)`` for token formats, None for formats that keep the text."""
+    if name not in TOKEN_FORMATS:
+        return None
+    from chronique.interop.conll import realign
+
+    return realign

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
 import json
 import os
 from dataclasses import dataclass, field
@@ -18,9 +19,9 @@ from typing import Iterable
 
 from chronique.annotations import annotation_to_dict, dumps_annotation, read_annotation
 from chronique.documents import is_safe_id, make_document, sha256_text
-from chronique.errors import Finding, FindingLog, UsageError, raise_if_errors
+from chronique.errors import Finding, FindingLog, InputError, UsageError, raise_if_errors
 from chronique.interop.base import ImportCounts, LabelMapping, ToolDocument, to_annotation
-from chronique.interop.registry import exporter, importer
+from chronique.interop.registry import exporter, importer, realigner
 from chronique.normalize import normalize_text
 from chronique.readers import parse_date, read_raw, walk_raw
 from chronique.records import Annotation, RawArticle
@@ -94,14 +95,20 @@ def import_files(
 ) -> ImportReport:
     """Import tool exports into ``repo``; raises :class:`InputError` (writing nothing) on any error."""
     repo, read, log, report = repo.resolve(), importer(format_name), FindingLog(), ImportReport()
+    realign = realigner(format_name)
     articles, pending_raw, planned = _raw_articles(repo, log), [], {}
     today = dt.date.today().isoformat()
+    options = {"mapping": mapping} if "mapping" in inspect.signature(read).parameters else {}
     for path in paths:
-        for document in read(Path(path), log=log):
+        for document in read(Path(path), log=log, **options):
             article = _resolve_text(document, articles, new_raw, pending_raw, log)
             if article is None:
                 continue
             text = normalize_text(article.body)
+            if realign is not None:
+                document = _realigned(realign, document, text, log)
+                if document is None:
+                    continue
             annotation, counts = to_annotation(document, text=text, text_sha256=sha256_text(text), mapping=mapping,
                                                log=log, tool=f"chronique import {format_name}", date=today, status=status)
             report.counts.add(counts)
@@ -114,6 +121,15 @@ def import_files(
     if not dry_run:
         report.written = _write(repo, planned, pending_raw, format_name)
     return report
+
+
+def _realigned(realign, document: ToolDocument, text: str, log: FindingLog) -> ToolDocument | None:
+    """A token-format document moved onto the raw text; a token the text does not have is a located error."""
+    try:
+        return realign(document, text)
+    except InputError as error:
+        log.extend(error.findings or [Finding("import.tokens.mismatch", str(error), document.path, document.line)])
+        return None
 
 
 def _checked(article: RawArticle, annotation: Annotation, repo: Path) -> list[Finding]:

@@ -1,0 +1,492 @@
+"""brat standoff: ``.ann``/``.txt`` pairs in, ``documents`` rows out.
+
+Reading. :func:`read_brat` takes a ``.ann`` file (its ``.txt`` beside it), a folder (every
+``.ann`` below it, in sorted order) or a ``.tar.gz`` of them (members read in memory, never
+extracted). Each annotation line is handled by its id's first character:
+
+=====  =====================================================================================
+``T``  text-bound span → :class:`ToolSpan`. brat offsets are code points into the ``.txt``,
+       as ours are. A span of several fragments (``0 5;9 14``) is *discontinuous*: our
+       spans are contiguous, so it is not imported; each one is a located warning
+       ``import.brat.discontinuous`` and is counted in :attr:`BratCounts.discontinuous`.
+``A``  attribute (``M`` is brat's older spelling): one whose name contains ``meton`` sets
+       ``ToolSpan.metonymic`` (binary, or valued with anything but false/no/0); any other is
+       counted and reported.
+``R``  relation → :class:`ToolStance` with ``holder`` = first argument, ``target`` = second
+       and ``polarity`` = the raw relation label, for :func:`to_annotation` to map.
+``N``  normalisation: ``Wikidata:Q…`` sets ``ToolSpan.qid``; other databases are reported.
+``#``  annotator note; ``E`` event; ``*`` equivalence: counted and reported, not imported.
+=====  =====================================================================================
+
+Nothing is refused at read time for its geometry: identical spans with different labels,
+nested and crossing spans are all yielded; a span strictly inside another gets the
+innermost container as ``parent`` (brat has no nesting of its own, containment is it).
+Whatever is read but not imported ends up in one warning per kind, so nothing is dropped
+silently.
+
+Writing. :func:`export_brat` writes ``<doc_id>.txt``/``<doc_id>.ann`` per ``documents`` row,
+with ``annotation.conf`` and ``tools.conf``. See its docstring for what brat cannot carry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tarfile
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable, Iterator
+
+from chronique.documents import is_safe_id
+from chronique.errors import Finding, FindingLog, UsageError
+from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
+from chronique.schema import FINE_TYPES, POLARITIES
+
+MAX_MEMBER_BYTES = 64 * 1024 * 1024
+MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024
+"""Bounds on what an archive may make us hold in memory (a small .tar.gz can inflate enormously)."""
+
+METONYMIC = "Metonymic"
+STANCE_NOTE = "chronique-stance"
+_METONYMY_NAME = re.compile(r"meton", re.IGNORECASE)
+_FALSE_VALUES = frozenset({"false", "no", "non", "0", "off", "n"})
+_FRAGMENTS = re.compile(r"^\d+ \d+(?:;\d+ \d+)*$")
+_QID = re.compile(r"^Q[1-9][0-9]*$")
+
+_SUMMARY_HINTS = {
+    "import.brat.note": ("annotator notes (#)", "our scheme has no free-text notes; keep the .ann files if you need them"),
+    "import.brat.attribute": ("attributes", "only a metonymy attribute has a counterpart (Mention.metonymic)"),
+    "import.brat.normalisation": ("normalisations", "only Wikidata:Q… normalisations become QIDs"),
+    "import.brat.relation": ("relations", "only relations whose label the mapping's polarities name become stances"),
+    "import.brat.event": ("events (E)", "our scheme has no events"),
+    "import.brat.equivalence": ("equivalences (*)", "our scheme has no equivalence sets"),
+    "import.brat.orphan": ("metonymy attributes or Wikidata normalisations whose annotation is not an imported span",
+                           "they apply to a discontinuous span, a relation, an event or an id that does not exist"),
+}
+
+
+@dataclass
+class BratCounts:
+    """What :func:`read_brat` found (pass the same object to several calls to add them up).
+
+    ``lines`` counts annotation lines by the first character of their id (``T A M R N # E *``),
+    so that it can be checked against a plain count of line prefixes. ``spans`` are the
+    contiguous ``T`` lines yielded: ``spans + discontinuous == lines["T"]`` when no ``T``
+    line is malformed (``malformed`` counts every line that could not be parsed).
+    ``not_imported`` counts what was read but has no counterpart, by (check id, detail).
+    """
+
+    documents: int = 0
+    lines: Counter = field(default_factory=Counter)
+    spans: int = 0
+    discontinuous: int = 0
+    metonymic: int = 0
+    qids: int = 0
+    stances: int = 0
+    malformed: int = 0
+    not_imported: Counter = field(default_factory=Counter)
+
+
+# --- where the pairs come from -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    doc_id: str
+    path: str  # the .ann as shown in findings; ``archive.tar.gz/member.ann`` for a member
+    ann: bytes
+    txt: bytes | None
+
+
+def _is_archive(path: Path) -> bool:
+    return path.name.endswith((".tar.gz", ".tgz", ".tar"))
+
+
+def _file_pair(ann: Path) -> _Pair:
+    txt = ann.with_suffix(".txt")
+    return _Pair(ann.stem, ann.as_posix(), ann.read_bytes(), txt.read_bytes() if txt.is_file() else None)
+
+
+def _pairs(path: Path, log: FindingLog) -> Iterator[_Pair]:
+    """The .ann/.txt pairs below ``path``, in sorted order."""
+    if path.is_dir():
+        for ann in sorted(path.rglob("*.ann"), key=lambda p: p.relative_to(path).as_posix()):
+            if ann.is_file():
+                yield _file_pair(ann)
+    elif path.is_file() and _is_archive(path):
+        yield from _archive_pairs(path, log)
+    elif path.is_file() and path.suffix == ".ann":
+        yield _file_pair(path)
+    else:
+        raise UsageError(f"{path}: expected a .ann file, a folder of them or a .tar.gz of them")
+
+
+def _archive_members(path: Path, log: FindingLog) -> dict[str, bytes]:
+    """Regular ``.ann``/``.txt`` members by name, read in memory; links, devices and oversized members are skipped."""
+    members: dict[str, bytes] = {}
+    total = 0
+    shown = path.as_posix()
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                if not member.isreg():
+                    # A link could point anywhere on disk once extracted; we never follow one.
+                    if not member.isdir():
+                        log.add(Finding("import.brat.archive", f"member {member.name!r} is not a regular file; skipped",
+                                        shown, severity="warning"))
+                    continue
+                if not member.name.endswith((".ann", ".txt")):
+                    continue
+                if member.size > MAX_MEMBER_BYTES or total + member.size > MAX_ARCHIVE_BYTES:
+                    log.add(Finding("import.brat.archive", f"member {member.name!r} ({member.size:,} bytes) goes over the "
+                                    f"size limits; skipped", shown, hint="split the archive"))
+                    continue
+                total += member.size
+                handle = archive.extractfile(member)
+                # A name repeated in a tar is a later version of the file: the last one wins, as on extraction.
+                members[member.name] = handle.read() if handle else b""
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        log.add(Finding("import.brat.archive", f"cannot read the archive: {error}", shown,
+                        hint="check that it is a complete .tar.gz"))
+    return members
+
+
+def _archive_pairs(path: Path, log: FindingLog) -> Iterator[_Pair]:
+    members = _archive_members(path, log)
+    for name in sorted(n for n in members if n.endswith(".ann")):
+        member = PurePosixPath(name)
+        yield _Pair(member.stem, f"{path.as_posix()}/{name}", members[name], members.get(name[:-4] + ".txt"))
+
+
+def _decode(data: bytes, shown: str, log: FindingLog) -> str | None:
+    """UTF-8 without newline translation or BOM stripping: brat counts every code point of the file."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        log.add(Finding("import.brat.encoding", f"not UTF-8: {error.reason} at byte {error.start}", shown, line,
+                        hint="save the file as UTF-8"))
+        return None
+
+
+# --- one .ann file -----------------------------------------------------------------
+
+
+@dataclass
+class _Ann:
+    """The lines of one .ann file that become something, before they are put together."""
+
+    text: str
+    shown: str
+    counts: BratCounts
+    log: FindingLog
+    mapping: LabelMapping | None
+    spans: list[ToolSpan] = field(default_factory=list)
+    dropped: set[str] = field(default_factory=set)  # ids of discontinuous spans
+    metonymic: set[str] = field(default_factory=set)
+    qids: dict[str, str] = field(default_factory=dict)
+    stances: list[ToolStance] = field(default_factory=list)
+
+    def malformed(self, number: int, line: str, expected: str) -> None:
+        self.counts.malformed += 1
+        self.log.add(Finding("import.brat.syntax", f"expected {expected}, found {line[:80]!r}", self.shown, number,
+                             hint="see https://brat.nlplab.org/standoff.html"))
+
+    def not_imported(self, check_id: str, detail: str) -> None:
+        self.counts.not_imported[(check_id, detail)] += 1
+
+
+def _one_line(text: str) -> str:
+    """brat's text field is one line: line breaks and tabs inside a span are written as spaces."""
+    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+
+
+def _text_bound(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
+    """``T1<TAB>Type 0 5;9 14<TAB>text``: a ToolSpan when contiguous, else a counted warning."""
+    label, _, offsets = fields[1].partition(" ") if len(fields) > 1 else ("", "", "")
+    offsets = offsets.strip()
+    fragments = [tuple(map(int, part.split())) for part in offsets.split(";")] if _FRAGMENTS.match(offsets) else []
+    if not label or not fragments or any(start > end for start, end in fragments):
+        ann.malformed(number, line, "'T<id><TAB><type> <start> <end>[;<start> <end>…]<TAB><text>' with start ≤ end")
+        return
+    stored = fields[2] if len(fields) > 2 else None
+    if len(fragments) > 1:
+        ann.counts.discontinuous += 1
+        ann.dropped.add(fields[0])
+        ann.log.add(Finding("import.brat.discontinuous", f"span {fields[0]} ({label} {stored!r}) has {len(fragments)} "
+                            f"fragments ({offsets}); our spans are contiguous, so it is not imported", ann.shown, number,
+                            severity="warning", hint="annotate each fragment that is a mention on its own as its own span"))
+        return
+    [(start, end)] = fragments
+    exact = ann.text[start:end]
+    if stored is not None and stored != exact and stored == _one_line(exact):
+        stored = exact  # a span across a line break, written on one line
+    ann.spans.append(ToolSpan(fields[0], start, end, label, stored, number))
+
+
+def _attribute(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
+    """``A1<TAB>Name T1`` (binary) or ``A1<TAB>Name T1 Value``."""
+    parts = fields[1].split() if len(fields) > 1 else []
+    if len(parts) < 2:
+        ann.malformed(number, line, "'A<id><TAB><name> <annotation id>[ <value>]'")
+        return
+    name, target, value = parts[0], parts[1], " ".join(parts[2:]) or None
+    if not _METONYMY_NAME.search(name):
+        ann.not_imported("import.brat.attribute", name)
+    elif value is None or value.lower() not in _FALSE_VALUES:
+        ann.metonymic.add(target)
+
+
+def _relation(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
+    """``R1<TAB>Label Arg1:T1 Arg2:T2`` → a ToolStance holder=T1, target=T2, polarity=Label."""
+    parts = fields[1].split() if len(fields) > 1 else []
+    if len(parts) != 3 or not all(":" in part for part in parts[1:]):
+        ann.malformed(number, line, "'R<id><TAB><label> Arg1:<id> Arg2:<id>'")
+        return
+    label, holder, target = parts[0], parts[1].partition(":")[2], parts[2].partition(":")[2]
+    mapping = ann.mapping
+    # The reader keeps every relation unless told which labels are stances: to_annotation decides.
+    if mapping is not None and label not in mapping.polarities and label not in POLARITIES:
+        ann.not_imported("import.brat.relation", label)
+        return
+    ann.stances.append(ToolStance(fields[0], holder, target, label, line=number))
+
+
+def _normalisation(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
+    """``N1<TAB>Reference T1 Wikidata:Q42<TAB>text``."""
+    parts = fields[1].split() if len(fields) > 1 else []
+    if len(parts) != 3 or ":" not in parts[2]:
+        ann.malformed(number, line, "'N<id><TAB><type> <annotation id> <database>:<key><TAB><text>'")
+        return
+    database, _, key = parts[2].partition(":")
+    if database.lower() == "wikidata" and _QID.match(key):
+        ann.qids[parts[1]] = key
+    else:
+        ann.not_imported("import.brat.normalisation", database if database.lower() != "wikidata" else "Wikidata non-QID key")
+
+
+def _counted(check_id: str, detail: str) -> Callable[[_Ann, int, str, list[str]], None]:
+    def handle(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
+        ann.not_imported(check_id, detail)
+
+    return handle
+
+
+def _note(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
+    """``#1<TAB>AnnotatorNotes T1<TAB>text``: counted by note type, attached to nothing."""
+    ann.not_imported("import.brat.note", fields[1].split(" ", 1)[0] if len(fields) > 1 and fields[1] else "(untyped)")
+
+
+LINE_HANDLERS: dict[str, Callable[[_Ann, int, str, list[str]], None]] = {
+    "T": _text_bound,
+    "A": _attribute,
+    "M": _attribute,
+    "R": _relation,
+    "N": _normalisation,
+    "#": _note,
+    "E": _counted("import.brat.event", "event"),
+    "*": _counted("import.brat.equivalence", "equivalence"),
+}
+"""Annotation line kinds by the first character of their id."""
+
+
+def _parse(ann: _Ann, source: str) -> None:
+    # Only "\n" ends a line: str.splitlines would also split on U+2028 or U+0085 inside a span's text.
+    for number, line in enumerate(source.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        handler = LINE_HANDLERS.get(line[0])
+        if handler is None:
+            ann.malformed(number, line, f"an id starting with one of {' '.join(LINE_HANDLERS)}")
+            continue
+        ann.counts.lines[line[0]] += 1
+        handler(ann, number, line, line.split("\t", 2))
+
+
+def _containers(spans: list[ToolSpan]) -> dict[str, str]:
+    """The innermost span strictly containing each span, by id (one sweep over spans sorted by start, longest first)."""
+    parents: dict[str, str] = {}
+    chain: list[ToolSpan] = []  # spans containing the current one, outermost first
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        while chain and not (chain[-1].start <= span.start and span.end <= chain[-1].end):
+            chain.pop()
+        container = next((c for c in reversed(chain) if (c.start, c.end) != (span.start, span.end)), None)
+        if container is not None:
+            parents[span.id] = container.id
+        chain.append(span)
+    return parents
+
+
+def _document(pair: _Pair, ann: _Ann) -> ToolDocument:
+    """Attributes, normalisations and containment applied to the spans of one file."""
+    ids = {span.id for span in ann.spans}
+    for target in [t for t in ann.metonymic if t not in ids] + [t for t in ann.qids if t not in ids]:
+        ann.not_imported("import.brat.orphan", "on a discontinuous span" if target in ann.dropped
+                         else f"on a {target[:1] or '?'} annotation")
+    parents = _containers(ann.spans)
+    spans = tuple(replace(span, metonymic=span.id in ann.metonymic, qid=ann.qids.get(span.id),
+                          parent=parents.get(span.id)) for span in ann.spans)
+    ann.counts.spans += len(spans)
+    ann.counts.metonymic += sum(span.metonymic for span in spans)
+    ann.counts.qids += sum(span.qid is not None for span in spans)
+    ann.counts.stances += len(ann.stances)
+    return ToolDocument(pair.doc_id, ann.text, spans, pair.path, tuple(ann.stances), line=1)
+
+
+def _summarise(not_imported: Counter, shown: str, log: FindingLog) -> None:
+    """One warning per kind of line that was read but not imported, with the numbers."""
+    by_check: dict[str, Counter] = {}
+    for (check_id, detail), number in not_imported.items():
+        by_check.setdefault(check_id, Counter())[detail] += number
+    for check_id in sorted(by_check):
+        details = by_check[check_id]
+        what, hint = _SUMMARY_HINTS[check_id]
+        listed = ", ".join(f"{detail} ×{n}" for detail, n in sorted(details.items()))
+        log.add(Finding(check_id, f"{sum(details.values())} {what} read but not imported ({listed})", shown,
+                        severity="warning", hint=hint))
+
+
+def read_brat(path: Path, *, log: FindingLog, mapping: LabelMapping | None = None,
+              counts: BratCounts | None = None) -> Iterator[ToolDocument]:
+    """One :class:`ToolDocument` per ``.ann`` below ``path`` (a .ann, a folder or a .tar.gz), in sorted order.
+
+    ``doc_id`` is the file's stem; ``text`` the ``.txt`` beside it. With ``mapping``, only
+    relations whose label is one of its polarities (or a polarity name) become stances, the
+    others are counted; without it every relation does. ``counts``, when given, is filled
+    as the files are read. Problems go to ``log``: a missing ``.txt``, a file that is not
+    UTF-8, a malformed line or a repeated document id is an error; what is read but not
+    imported is a warning. ``.txt`` files without a ``.ann`` are documents brat has not
+    annotated yet and are not read.
+    """
+    counts = counts if counts is not None else BratCounts()
+    before, seen = Counter(counts.not_imported), {}
+    try:
+        for pair in _pairs(Path(path), log):
+            if pair.doc_id in seen:
+                log.add(Finding("import.brat.duplicate-id", f"document {pair.doc_id!r} was already read from "
+                                f"{seen[pair.doc_id]}", pair.path, hint="give the documents distinct file names"))
+                continue
+            if pair.txt is None:
+                log.add(Finding("import.brat.missing-text", "no .txt beside this .ann", pair.path,
+                                hint="brat needs the text file <name>.txt next to <name>.ann"))
+                continue
+            text, source = _decode(pair.txt, pair.path[:-4] + ".txt", log), _decode(pair.ann, pair.path, log)
+            if text is None or source is None:
+                continue
+            seen[pair.doc_id] = pair.path
+            ann = _Ann(text, pair.path, counts, log, mapping)
+            _parse(ann, source)
+            counts.documents += 1
+            yield _document(pair, ann)
+    finally:
+        # Also when the consumer stops early: what was read so far is still reported.
+        _summarise(counts.not_imported - before, Path(path).as_posix(), log)
+
+
+# --- export --------------------------------------------------------------------------
+
+
+def annotation_conf() -> str:
+    """brat's ``annotation.conf`` for our scheme: nine types, stance relations, the metonymy attribute."""
+    relations = "".join(f"{polarity}\tArg1:<ENTITY>, Arg2:<ENTITY>\n" for polarity in POLARITIES)
+    return (
+        "# Written by chronique.interop.brat.export_brat.\n"
+        "# A relation is a stance: Arg1 (holder) towards Arg2 (target). Stances brat cannot draw\n"
+        f"# (AUTHOR holder, topic target) are AnnotatorNotes starting with {STANCE_NOTE}.\n"
+        "[entities]\n" + "".join(f"{t}\n" for t in FINE_TYPES)
+        + "\n[relations]\n" + relations
+        # Our mentions nest (at most one level) but never cross; identical extents with other types are allowed.
+        + "<OVERLAP>\tArg1:<ENTITY>, Arg2:<ENTITY>, <OVL-TYPE>:contain|equal\n"
+        + "\n[events]\n\n[attributes]\n" + f"{METONYMIC}\tArg:<ENTITY>\n"
+    )
+
+
+TOOLS_CONF = "[normalization]\nWikidata\t<URL>:https://www.wikidata.org/, <URLBASE>:https://www.wikidata.org/wiki/%s\n"
+
+
+def _nearest_mention(mentions: list[dict], entity_id: str | None, position: int) -> dict | None:
+    """The mention of ``entity_id`` (any mention when None) nearest to ``position``, the first evidence's start."""
+    def distance(mention: dict) -> int:
+        if mention["start"] <= position < mention["end"]:
+            return 0
+        return min(abs(mention["start"] - position), abs(mention["end"] - position))
+
+    candidates = [m for m in mentions if entity_id is None or m["entity_id"] == entity_id]
+    return min(candidates, key=lambda m: (distance(m), m["start"]), default=None)
+
+
+def _stance_note(stance: dict) -> str:
+    """The whole stance as one JSON line: brat can hold it only as free text."""
+    record = {key: stance[key] for key in ("id", "holder", "target", "target_kind", "polarity", "scope", "reported")}
+    record["evidence"] = [[quote["start"], quote["end"]] for quote in stance["evidence"]]
+    return f"{STANCE_NOTE} {json.dumps(record, ensure_ascii=False)}"
+
+
+def _stance_lines(row: dict, t_ids: dict[str, str], log: FindingLog | None) -> list[str]:
+    """``R`` lines for entity-to-entity stances, and one ``#`` note per stance carrying all its fields."""
+    mentions, relations, notes = row["mentions"], [], []
+    for stance in row["stances"]:
+        position = stance["evidence"][0]["start"] if stance["evidence"] else 0
+        holder = None if stance["holder"] == "AUTHOR" else _nearest_mention(mentions, stance["holder"], position)
+        target = _nearest_mention(mentions, stance["target"], position) if stance["target_kind"] == "entity" else None
+        if holder is not None and target is not None:
+            relations.append(f"R{len(relations) + 1}\t{stance['polarity']} Arg1:{t_ids[holder['id']]} "
+                             f"Arg2:{t_ids[target['id']]}")
+        anchor = target or holder or _nearest_mention(mentions, None, position)
+        if anchor is None:
+            if log is not None:
+                log.add(Finding("export.brat.stance", f"stance {stance['id']} not written: a brat note needs a span to "
+                                "attach to and the document has no mention", f"{row['doc_id']}.ann", severity="warning"))
+            continue
+        notes.append(f"#{len(notes) + 1}\tAnnotatorNotes {t_ids[anchor['id']]}\t{_stance_note(stance)}")
+    return relations + notes
+
+
+def ann_lines(row: dict, *, log: FindingLog | None = None) -> list[str]:
+    """The ``.ann`` lines of one ``documents`` row: T per mention, A Metonymic, N Wikidata, R and # for stances."""
+    text, mentions = row["text"], row["mentions"]
+    qids = {entity["id"]: entity for entity in row["entities"] if entity["qid"]}
+    t_ids = {mention["id"]: f"T{number}" for number, mention in enumerate(mentions, start=1)}
+    lines = [f"{t_ids[m['id']]}\t{m['type']} {m['start']} {m['end']}\t{_one_line(text[m['start']:m['end']])}"
+             for m in mentions]
+    lines += [f"A{n}\t{METONYMIC} {t_ids[m['id']]}" for n, m in enumerate((m for m in mentions if m["metonymic"]), start=1)]
+    # Every mention of a QID entity carries the QID: it is what regroups them on the way back.
+    linked = [m for m in mentions if m["entity_id"] in qids]
+    lines += [f"N{n}\tReference {t_ids[m['id']]} Wikidata:{qids[m['entity_id']]['qid']}\t"
+              f"{_one_line(qids[m['entity_id']]['name'])}" for n, m in enumerate(linked, start=1)]
+    return lines + _stance_lines(row, t_ids, log)
+
+
+def export_brat(documents: Iterable[dict], out_dir: Path, *, log: FindingLog | None = None) -> list[Path]:
+    """Write ``documents`` rows as a brat collection in ``out_dir``; returns the files written.
+
+    Per row: ``<doc_id>.txt`` (the text, byte for byte) and ``<doc_id>.ann``; once:
+    ``annotation.conf`` and ``tools.conf``. What brat carries: mention offsets and types
+    (``T``), ``metonymic`` (``A Metonymic``), entity QIDs (``N … Wikidata:Q…`` on every
+    mention of the entity) and stances between two entities (``R <POLARITY> Arg1:holder
+    Arg2:target``, between the mentions nearest the first evidence). What it cannot:
+    entity clusters without a QID (each mention comes back as its own entity), entity
+    names and types (taken from the first mention on reading), ``parent_id`` (recomputed
+    from containment on reading), mention ids (renumbered in text order), and stances with an
+    AUTHOR holder or a topic target, evidence, scope and ``reported``: every stance is
+    also written whole as a JSON ``AnnotatorNotes`` line starting with ``chronique-stance``,
+    for people to read in brat; :func:`read_brat` counts such notes but does not import them.
+    Document metadata (date, title, source, licence, paragraphs, sentences) is not written.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "annotation.conf", out_dir / "tools.conf"]
+    written[0].write_text(annotation_conf(), encoding="utf-8", newline="\n")
+    written[1].write_text(TOOLS_CONF, encoding="utf-8", newline="\n")
+    for row in documents:
+        doc_id = row["doc_id"]
+        if not is_safe_id(doc_id):
+            raise UsageError(f"document id {doc_id!r} is not safe as a file name")
+        txt, ann = out_dir / f"{doc_id}.txt", out_dir / f"{doc_id}.ann"
+        txt.write_bytes(row["text"].encode("utf-8"))
+        ann.write_text("".join(f"{line}\n" for line in ann_lines(row, log=log)), encoding="utf-8", newline="\n")
+        written += [txt, ann]
+    return written
