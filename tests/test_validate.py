@@ -88,6 +88,13 @@ def _crossing(repo: Path) -> None:
     edit_seed(repo, lambda d: d["mentions"].append(mention_at(repo, "coprésidents du Groupe", start)))
 
 
+def _edit_card(repo: Path, change) -> None:
+    """Build the current version, then edit its card by hand."""
+    build(repo)
+    card = repo / "releases" / "0.1.0" / "README.md"
+    card.write_text(change(card.read_text("utf-8")), encoding="utf-8")
+
+
 def _cut_word(data: dict) -> None:
     macron = find(data, "mentions", exact="Emmanuel Macron")
     macron["end"] -= 1
@@ -162,6 +169,10 @@ CASES: dict[str, Callable[[Path], None]] = {
         add_raw(r, f"001_{OTHER_ID}.txt", (r / "raw" / f"000_{SEED_ID}.txt").read_text("utf-8").replace("16 novembre", "17 novembre")),
         (r / "annotations" / "splits.tsv").write_text(f"{OTHER_ID}\ttest\toverride\n")),
     "L4.split.missing-type": _second_gold_document_in_test,
+    "L4.card.parse": lambda r: _edit_card(r, lambda t: t.replace("---\n", "---\n- not a mapping\n", 1)),
+    "L4.card.license": lambda r: _edit_card(r, lambda t: t.replace("license: cc-by-4.0", "license: cc-by-4")),
+    "L4.card.task": lambda r: _edit_card(r, lambda t: t.replace("- named-entity-recognition", "- stance-detection")),
+    "L4.card.size": lambda r: _edit_card(r, lambda t: t.replace("- n<1K", "- 1K<n<10K")),
 }
 
 

@@ -7,28 +7,23 @@ same :data:`chronique.schema.FEATURES` that the Parquet files carry.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from datasets import DatasetInfo, SplitDict, SplitInfo
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCardData
 
-from pathlib import Path
-
 from chronique.baseline import baseline_markdown, read_baselines
+from chronique.card_checks import size_category
 from chronique.release import read_manifest, refresh_manifest_files, shard_path
-from chronique.schema import CONFIGS, FEATURES, FINE_TYPES, POLARITIES
+from chronique.schema import COARSE_TYPES, CONFIGS, FEATURES, FINE_TYPES, POLARITIES, SCOPES
 from chronique.splits import SPLITS
 
 LICENSE = "cc-by-4.0"
+REPOSITORY_URL = "https://huggingface.co/datasets/chronique/chronique"
 
 
-def size_category(documents: int) -> str:
-    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
-        if documents < limit:
-            return name
-    return "1M<n<10M"
-
-
-def card_data(rows: dict[str, dict[str, int]], documents: int) -> DatasetCardData:
+def card_data(rows: dict[str, dict[str, int]], documents: int, arrow_bytes: dict | None = None) -> DatasetCardData:
     data = DatasetCardData(
         pretty_name="Chronique",
         license=LICENSE,
@@ -49,7 +44,9 @@ def card_data(rows: dict[str, dict[str, int]], documents: int) -> DatasetCardDat
         {
             config: DatasetInfo(
                 features=FEATURES[config],
-                splits=SplitDict({split: SplitInfo(name=split, num_examples=n) for split, n in rows[config].items()}),
+                splits=SplitDict({split: SplitInfo(name=split, num_examples=n,
+                                                   num_bytes=(arrow_bytes or {}).get(config, {}).get(split, 0))
+                                  for split, n in rows[config].items()}),
             )
             for config in CONFIGS
             if config in rows
@@ -65,58 +62,96 @@ def _table(header: list[str], body: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def statistics_markdown(stats: dict[str, dict]) -> str:
+def _counts(stats: dict[str, dict], key: str, names) -> str:
     splits = list(stats)
-    general = _table(
-        ["", *splits],
-        [[label, *(stats[s][key] for s in splits)] for label, key in
-         (("documents", "documents"), ("sentences", "sentences"), ("tokens", "tokens"), ("entities", "entities"))],
-    )
-    mentions = _table(["fine type", *splits], [[t, *(stats[s]["mentions"].get(t, 0) for s in splits)] for t in FINE_TYPES])
-    stances = _table(["polarity", *splits], [[p, *(stats[s]["stances"].get(p, 0) for s in splits)] for p in POLARITIES])
+    return _table(["", *splits], [[name, *(stats[s][key].get(name, 0) for s in splits)] for name in names])
+
+
+def statistics_markdown(stats: dict[str, dict]) -> str:
+    """Per split: size, mentions per fine and coarse type, entities, stances per polarity and scope, status."""
+    splits = list(stats)
+    size = _table(["", *splits], [[label, *(f"{stats[s][label]:,}" for s in splits)]
+                                  for label in ("documents", "sentences", "tokens", "entities")])
     statuses = sorted({k for s in splits for k in stats[s]["annotation_status"]})
-    status = _table(["status", *splits], [[k, *(stats[s]["annotation_status"].get(k, 0) for s in splits)] for k in statuses])
-    return "\n\n".join(["### Size", general, "### Mentions per fine type", mentions, "### Stances per polarity", stances,
-                        "### Annotation status", status])
+    return "\n\n".join([
+        "#### Size", size,
+        "#### Mentions per fine type (nested ones included)", _counts(stats, "mentions", FINE_TYPES),
+        "#### Outermost mentions per coarse type (the `coarse_ner_tags`)",
+        _counts(stats, "coarse_mentions_outermost", COARSE_TYPES),
+        "#### Stances per polarity", _counts(stats, "stances", POLARITIES),
+        "#### Stances per scope", _counts(stats, "stance_scopes", SCOPES),
+        "#### Annotation status", _counts(stats, "annotation_status", statuses),
+    ])
 
 
-def render_card(*, version: str, rows: dict, stats: dict[str, dict], baselines: list[dict] | None = None) -> str:
+def bibtex(version: str, released: str) -> str:
+    year, month = released[:4], int(released[5:7])
+    return (f"@misc{{chronique_{version.replace('.', '_')},\n"
+            f"  title        = {{Chronique: a French news corpus with gold entity and stance annotations}},\n"
+            f"  author       = {{{{Chronique maintainers}}}},\n"
+            f"  year         = {{{year}}},\n"
+            f"  month        = {{{month}}},\n"
+            f"  version      = {{{version}}},\n"
+            f"  howpublished = {{\\url{{{REPOSITORY_URL}}}}},\n"
+            f"  note         = {{Release {version}, {released}}}\n"
+            f"}}")
+
+
+_LOADING = """```python
+from datasets import load_dataset
+
+release = "path/to/releases/{version}"  # or a snapshot of the Hub repository (below)
+
+documents = load_dataset(release, "documents")   # one row per article, every annotation layer
+ner = load_dataset(release, "ner")               # one row per sentence
+stance = load_dataset(release, "stance")         # one row per stance record
+
+labels = ner["train"].features["ner_tags"].feature.names          # fine IOB2 labels
+coarse = ner["train"].features["coarse_ner_tags"].feature.names   # PER/ORG/LOC/MISC IOB2 labels
+polarity = stance["train"].features["label"].names                # FAVOR, AGAINST, NEUTRAL
+```
+
+To pin this exact version from the Hub and then work offline, download the tagged snapshot and load
+the folder: with `HF_HUB_OFFLINE=1`, `load_dataset("<repo>", revision="v{version}")` ignores the revision
+and returns whatever was cached last.
+
+```python
+from huggingface_hub import snapshot_download
+
+path = snapshot_download("<org>/<name>", repo_type="dataset", revision="v{version}")
+# later, offline: snapshot_download(..., revision="v{version}", local_files_only=True)
+ner = load_dataset(path, "ner")
+```"""
+
+
+def render_card(*, version: str, rows: dict, stats: dict[str, dict], baselines: list[dict] | None = None,
+                released: str = "1970-01-01", arrow_bytes: dict | None = None) -> str:
+    """The full card: YAML front matter, then sections generated from the data."""
     documents = sum(s["documents"] for s in stats.values())
-    data = card_data(rows, documents)
+    data = card_data(rows, documents, arrow_bytes)
     configs = ", ".join(f"`{c}`" for c in CONFIGS if c in rows)
+    statuses = sorted({k for s in stats.values() for k in s["annotation_status"]})
     body = f"""
 # Chronique {version}
 
 Chronique is a corpus of French news articles with gold-standard named-entity and
-stance annotations. This folder is release **{version}**: a complete Hugging Face
-dataset repository with the configs {configs}.
+stance annotations. This folder is release **{version}** ({released}): a complete Hugging
+Face dataset repository with the configs {configs}. It holds {documents} document(s) with
+annotation status {", ".join(statuses)}.
 
 - `documents`: one row per article, with its text, paragraphs, sentences, mentions
   (nested ones included), entity clusters, stance records and provenance.
 - `ner`: one row per sentence, with tokens and IOB2 tags over the fine types
-  (`ner_tags`) and over the CoNLL/WikiNER types PER, ORG, LOC, MISC (`coarse_ner_tags`).
-  Only outermost mentions are tagged.
+  {", ".join(FINE_TYPES)} (`ner_tags`) and over the CoNLL/WikiNER types PER, ORG, LOC,
+  MISC (`coarse_ner_tags`; DATE has no coarse type). Only outermost mentions are tagged.
 - `stance`: one row per stance record: holder, target, the evidence in its sentences, and
   the label FAVOR, AGAINST or NEUTRAL.
 
 ## Loading
 
-```python
-from datasets import load_dataset
+{_LOADING.format(version=version)}
 
-ner = load_dataset("path/to/releases/{version}", "ner")
-print(ner["train"].features["ner_tags"].feature.names)
-```
-
-or, from a checkout or an installed `chronique` package:
-
-```python
-import chronique
-
-documents = chronique.load("documents", version="{version}")
-```
-
-Set `HF_HUB_OFFLINE=1` to be sure nothing is fetched from the network.
+From a checkout or an installed `chronique` package, `chronique.load("ner")` does the same.
 
 ## Statistics
 
@@ -129,12 +164,28 @@ Set `HF_HUB_OFFLINE=1` to be sure nothing is fetched from the network.
 ## Licence
 
 Annotations are released under CC BY 4.0. Each article keeps the licence given in its
-`license` field where the source states one.
+`license` field; where that field says `unknown`, the article's terms have not been
+established yet and the text should not be redistributed beyond research use.
 
 ## Known limitations
 
-The corpus is small: every figure above is computed on the documents of this release only,
-so scores measured on it have wide confidence intervals.
+- The corpus is small: every figure above is computed on the documents of this release
+  only, so scores measured on it have wide confidence intervals.
+- Splits with no document are left out of the release.
+- Annotations follow the Chronique guidelines (fine types, nesting of depth one, literal
+  types with a metonymy flag); compare with other corpora through the coarse tags.
+
+## Versions
+
+Data versions follow SemVer: major for a schema or label-set change, minor for added
+documents or annotation layers, patch for corrections. A released document never changes
+split.
+
+## Citation
+
+```bibtex
+{bibtex(version, released)}
+```
 """
     return f"---\n{data.to_yaml()}\n---\n{body}"
 
@@ -143,6 +194,7 @@ def refresh_card(folder: Path) -> None:
     """Regenerate a release's card from its manifest and baselines, then its checksums; the data is untouched."""
     manifest = read_manifest(folder)
     card = render_card(version=manifest["version"], rows=manifest["rows"], stats=manifest["statistics"],
-                       baselines=read_baselines(folder))
+                       baselines=read_baselines(folder), released=manifest.get("released", "1970-01-01"),
+                       arrow_bytes=manifest.get("arrow_bytes"))
     (folder / "README.md").write_text(card, encoding="utf-8")
     refresh_manifest_files(folder)

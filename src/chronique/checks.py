@@ -93,6 +93,10 @@ _INFO = {
     "L4.leak.exact-duplicate": "no text appears twice in the corpus (train/test leakage)",
     "L4.leak.near-duplicate": "no two documents in different splits have shingle Jaccard similarity ≥ 0.8",
     "L4.split.missing-type": "each split has every mention type that the other splits have",
+    "L4.card.parse": "the release's dataset card parses with huggingface_hub without warnings",
+    "L4.card.license": "the card's licence is a Hub licence identifier",
+    "L4.card.task": "the card's task categories and task ids are known to the Hub",
+    "L4.card.size": "the card's size category matches the number of documents",
 }
 _WARNINGS = {"L0.status.unannotated", "L0.license.unknown", "L0.splits.unknown-doc", "L0.sources.unknown-doc",
              "L4.split.missing-type"}

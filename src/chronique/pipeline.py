@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from chronique.card import refresh_card, render_card
+from chronique.card_checks import check_card
+from chronique.recording import record_release
 from chronique.checks import check_document, finding
 from chronique.corpus_checks import CorpusChecker
 from chronique.documents import is_safe_id, make_document
@@ -26,6 +28,7 @@ from chronique.release import (
     fingerprint,
     publish,
     read_manifest,
+    release_date,
     staging_folder,
     write_manifest,
 )
@@ -154,7 +157,17 @@ def validate(repo: Path, *, version: str = __version__, releases: Path | None = 
     for document in observed(corpus.documents(), *([on_document] if on_document else [])):
         stats.add(document)
     corpus.finish()
+    check_release_card(corpus.repo, corpus.log)
     return ValidationReport(corpus.log.findings, stats.to_dict(SPLITS))
+
+
+def check_release_card(repo: Repository, log: FindingLog) -> None:
+    """The card of the current version's release, when it has been built."""
+    folder = repo.releases / repo.version
+    if (folder / "README.md").is_file() and (folder / MANIFEST_NAME).is_file():
+        documents = sum(read_manifest(folder)["rows"].get("documents", {}).values())
+        log.extend(check_card(folder / "README.md", documents=documents,
+                              shown=f"{folder.relative_to(repo.root).as_posix() if folder.is_relative_to(repo.root) else folder}/README.md"))
 
 
 def build(
@@ -212,12 +225,20 @@ def build(
                 )
             result.outcome = "unchanged"
             refresh_card(destination)
-            return result
-        (staging / "README.md").write_text(render_card(version=version, rows=rows, stats=split_stats), encoding="utf-8")
-        write_manifest(staging, version=version, rows=rows, digests=digests, documents=published, statistics=split_stats)
-        publish(staging, destination)
+        else:
+            released = release_date()
+            card = staging / "README.md"
+            card.write_text(render_card(version=version, rows=rows, stats=split_stats, released=released,
+                                        arrow_bytes=writer.arrow_bytes()), encoding="utf-8")
+            log.extend(check_card(card, documents=sum(split_stats[s]["documents"] for s in split_stats),
+                                  shown=f"releases/{version}/README.md"))
+            raise_if_errors(log, "the generated dataset card is invalid; nothing was published")
+            write_manifest(staging, version=version, rows=rows, digests=digests, documents=published,
+                           statistics=split_stats, released=released, arrow_bytes=writer.arrow_bytes())
+            publish(staging, destination)
 
     if update_registry:
-        released = [(doc_id, split) for split, ids in published.items() for doc_id in ids]
-        corpus.repo.registry_path.write_text(updated_registry(corpus.repo.registry, released, version), encoding="utf-8")
+        released_docs = [(doc_id, split) for split, ids in published.items() for doc_id in ids]
+        corpus.repo.registry_path.write_text(updated_registry(corpus.repo.registry, released_docs, version), encoding="utf-8")
+        record_release(corpus.repo.root, destination)
     return result

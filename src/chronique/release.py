@@ -6,6 +6,7 @@ into place only when everything succeeded, so a failed build leaves nothing behi
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -46,6 +47,7 @@ class ShardWriter:
         self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
         self.buffer: list[dict] = []
         self.rows = 0
+        self.arrow_bytes = 0
         self.digest = hashlib.sha256()
 
     def write(self, row: dict) -> None:
@@ -57,7 +59,9 @@ class ShardWriter:
 
     def flush(self) -> None:
         if self.buffer:
-            self.writer.write_table(pa.Table.from_pylist(self.buffer, schema=self.schema))
+            table = pa.Table.from_pylist(self.buffer, schema=self.schema)
+            self.arrow_bytes += table.nbytes
+            self.writer.write_table(table)
             self.buffer = []
 
     def close(self) -> None:
@@ -89,6 +93,10 @@ class ReleaseWriter:
                 if (config, split) in self.shards:
                     counts.setdefault(config, {})[split] = self.shards[(config, split)].rows
         return counts
+
+    def arrow_bytes(self) -> dict[str, dict[str, int]]:
+        """In-memory Arrow size of each shard: what the card's ``num_bytes`` means to ``datasets``."""
+        return {c: {s: self.shards[(c, s)].arrow_bytes for s in splits} for c, splits in self.row_counts().items()}
 
     def shard_digests(self) -> dict[str, str]:
         return {f"{c}/{s}": self.shards[(c, s)].digest.hexdigest() for c in CONFIGS for s in SPLITS if (c, s) in self.shards}
@@ -134,16 +142,25 @@ def _dump_manifest(folder: Path, manifest: dict) -> None:
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def release_date() -> str:
+    """Today, or the date of ``SOURCE_DATE_EPOCH`` when set, for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
+    return moment.date().isoformat()
+
+
 def write_manifest(folder: Path, *, version: str, rows: dict, digests: dict[str, str], documents: dict[str, list[str]],
-                   statistics: dict) -> dict:
+                   statistics: dict, released: str, arrow_bytes: dict) -> dict:
     """Write ``manifest.json``: checksums of every other file, row counts, fingerprint, statistics and split membership."""
     manifest = {
         "name": "chronique",
         "version": version,
+        "released": released,
         "schema_version": SCHEMA_VERSION,
         "fingerprint": fingerprint(digests),
         "shard_digests": dict(sorted(digests.items())),
         "rows": rows,
+        "arrow_bytes": arrow_bytes,
         "statistics": statistics,
         "documents": {split: documents[split] for split in SPLITS if documents.get(split)},
         "files": file_checksums(folder),
