@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Iterator
 
 from chronique.card import refresh_card, render_card
 from chronique.card_checks import check_card
+from chronique.croissant import write_croissant
 from chronique.recording import record_release
 from chronique.checks import check_document, finding
 from chronique.corpus_checks import CorpusChecker
@@ -28,6 +29,7 @@ from chronique.release import (
     fingerprint,
     publish,
     read_manifest,
+    refresh_manifest_files,
     release_date,
     staging_folder,
     write_manifest,
@@ -224,6 +226,7 @@ def build(
                     f"bump the version in src/chronique/version.py and build again"
                 )
             result.outcome = "unchanged"
+            write_croissant(destination)
             refresh_card(destination)
         else:
             released = release_date()
@@ -235,6 +238,8 @@ def build(
             raise_if_errors(log, "the generated dataset card is invalid; nothing was published")
             write_manifest(staging, version=version, rows=rows, digests=digests, documents=published,
                            statistics=split_stats, released=released, arrow_bytes=writer.arrow_bytes())
+            write_croissant(staging)
+            refresh_manifest_files(staging)
             publish(staging, destination)
 
     if update_registry:
