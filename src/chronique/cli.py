@@ -295,6 +295,22 @@ def adjudicate_cli(args: argparse.Namespace, console: Console, errors: Console) 
     return status
 
 
+def publish_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.loading import release_path
+    from chronique.publish import describe, plan_publication, publish
+
+    release = Path(args.release) if args.release else release_path(args.version)
+    plan = plan_publication(release, repo_id=args.repo_id, version=args.version)
+    console.print(describe(plan), markup=False, highlight=False, soft_wrap=True)
+    if args.dry_run:
+        console.print("dry run: nothing was sent", markup=False)
+        return 0
+    result = publish(plan)
+    console.print(f"published {result.files} files to {result.url}, commit {result.commit_oid}, tagged {result.tag}",
+                  markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chronique",
@@ -439,6 +455,21 @@ def make_parser() -> argparse.ArgumentParser:
     adj.add_argument("--repo", default=".", help="repository folder (default: .)")
     adj.add_argument("--overwrite-gold", action="store_true", help="replace a hand-made gold file")
     adj.set_defaults(handler=adjudicate_cli)
+
+    pub = commands.add_parser(
+        "publish",
+        help="upload a release to the Hugging Face Hub and tag it v<version>",
+        description="Check a release folder against its manifest (version and every file's SHA-256), then upload it "
+        "to a dataset repository on the Hugging Face Hub in one commit to main and tag that commit v<version>. "
+        "Refused, before anything is uploaded, when a file differs from the manifest or the tag already exists. "
+        "The token comes from HF_TOKEN or `hf auth login` and is never printed. --dry-run prints what would be "
+        "sent, file by file, and sends nothing.",
+    )
+    pub.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the dataset repository on the Hub")
+    pub.add_argument("--version", required=True, help="the release version to publish, tagged v<version>")
+    pub.add_argument("--release", help="release folder (default: releases/<version>)")
+    pub.add_argument("--dry-run", action="store_true", help="print what would be sent and where; send nothing")
+    pub.set_defaults(handler=publish_cli)
 
     pre = commands.add_parser(
         "preannotate",
