@@ -1,5 +1,6 @@
 """The release documents itself: card metadata, datasheet statistics and citation follow the data."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,8 +23,11 @@ from conftest import PROJECT, make_repo
 @pytest.fixture
 def documented_repo(tmp_path):
     repo = make_repo(tmp_path / "repo")
-    for name in ("CITATION.cff", "DATASHEET.md"):
+    for name in ("CITATION.cff", "DATASHEET.md", "CHANGELOG.md"):
         shutil.copyfile(PROJECT / name, repo / name)
+    changelog = repo / "CHANGELOG.md"
+    text = changelog.read_text("utf-8")
+    changelog.write_text(text[: text.index("\n## ")] + "\n", encoding="utf-8")  # the title and preamble only
     return repo
 
 
@@ -91,3 +95,29 @@ def test_citation_file_validates_with_cffconvert():
     assert done.returncode == 0, done.stdout + done.stderr
     citation = yaml.safe_load((PROJECT / "CITATION.cff").read_text("utf-8"))
     assert citation["version"] == __version__
+
+
+def test_each_release_gets_a_changelog_entry_from_its_diff_and_hand_edits_survive(documented_repo, capsys):
+    from chronique.cli import main
+
+    build(documented_repo, version="1.0.0")
+    changelog = documented_repo / "CHANGELOG.md"
+    edited = changelog.read_text("utf-8").replace("First release:", "First release (edited by hand):")
+    changelog.write_text(edited, encoding="utf-8")
+    make_repo(documented_repo, {"001_00000000000000bb.txt": "date 2021-01 Un autre article sur Paris."}, seed=False)
+    build(documented_repo, version="1.1.0", statuses=("gold", "unannotated"))
+    text = changelog.read_text("utf-8")
+    assert text.index("## 1.1.0") < text.index("## 1.0.0")
+    assert "First release (edited by hand):" in text and "00000000000000bb" in text
+    build(documented_repo, version="1.1.0", statuses=("gold", "unannotated"))
+    assert changelog.read_text("utf-8") == text
+    releases = documented_repo / "releases"
+    assert main(["diff", str(releases / "1.0.0"), str(releases / "1.1.0"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["suggested_bump"] == "minor"
+    assert main(["verify", str(releases / "1.1.0")]) == 0
+    shard = next((releases / "1.1.0" / "data" / "ner").glob("*.parquet"))
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    assert main(["verify", str(releases / "1.1.0")]) == 1
+    assert "[verify.checksum]" in capsys.readouterr().err

@@ -311,6 +311,46 @@ def publish_cli(args: argparse.Namespace, console: Console, errors: Console) -> 
     return 0
 
 
+def diff_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.diff import diff_releases, prepend_changelog
+
+    before, after = Path(args.a), Path(args.b)
+    if args.limit < 0:
+        raise UsageError("--limit must be 0 or more")
+    diff = diff_releases(before, after)
+    for move in diff.split_moves:
+        errors.print(f"{after}: [diff.split-moved] document {move.doc_id!r} moved from {move.split_before} to "
+                     f"{move.split_after}; hint: a released document keeps its split: pin it back in "
+                     "annotations/splits.tsv and build a new version", markup=False, highlight=False, soft_wrap=True)
+    entry = diff.to_markdown(date=args.date, limit=args.limit)
+    sys.stdout.write(json.dumps(diff.to_dict(), ensure_ascii=False, indent=2) + "\n" if args.json else entry)
+    if diff.split_moves:
+        if args.changelog:
+            errors.print(f"{args.changelog} not updated: documents moved split", markup=False, highlight=False,
+                         soft_wrap=True)
+        return 1
+    if args.changelog:
+        prepend_changelog(Path(args.changelog), entry)
+        errors.print(f"wrote the {diff.version_after} entry of {args.changelog} "
+                     f"(suggested version bump: {diff.suggested_bump})", markup=False, highlight=False,
+                     soft_wrap=True)
+    return 0
+
+
+def verify_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.verify import verify_release
+
+    findings = verify_release(Path(args.release))
+    for item in findings:
+        errors.print(str(item), markup=False, highlight=False, soft_wrap=True)
+    failed = [f for f in findings if f.severity == "error"]
+    if not args.quiet:
+        verdict = "intact" if not failed else "DAMAGED"
+        console.print(f"{args.release}: {verdict}: {len(failed)} error(s), {len(findings) - len(failed)} warning(s)",
+                      markup=False, highlight=False, soft_wrap=True)
+    return 1 if failed else 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chronique",
@@ -470,6 +510,36 @@ def make_parser() -> argparse.ArgumentParser:
     pub.add_argument("--release", help="release folder (default: releases/<version>)")
     pub.add_argument("--dry-run", action="store_true", help="print what would be sent and where; send nothing")
     pub.set_defaults(handler=publish_cli)
+
+    dif = commands.add_parser(
+        "diff",
+        help="list what changed between two releases; optionally write the CHANGELOG entry",
+        description="Compare release A (before) with release B (after): documents added, removed or whose text "
+        "changed; mentions and stances added, removed and relabelled; statistics deltas; and the suggested version "
+        "bump (major: schema or label set; minor: documents or layers added; patch: corrections). Prints a "
+        "CHANGELOG entry in Markdown, or JSON with --json. Exit 1 when a document moved split (the CHANGELOG is then "
+        "not written), 2 when A or B is not a release.",
+    )
+    dif.add_argument("a", metavar="A", help="the earlier release folder, e.g. releases/0.1.0")
+    dif.add_argument("b", metavar="B", help="the later release folder, e.g. releases/0.2.0")
+    dif.add_argument("--json", action="store_true", help="print the diff as JSON instead of Markdown")
+    dif.add_argument("--changelog", metavar="PATH",
+                     help="insert the entry into this CHANGELOG (below its title; an entry for B's version is replaced)")
+    dif.add_argument("--date", help="date of the entry (default: B's release date, else today)")
+    dif.add_argument("--limit", type=int, default=10, metavar="N", help="list at most N items of each kind (default: 10)")
+    dif.set_defaults(handler=diff_cli)
+
+    ver = commands.add_parser(
+        "verify",
+        help="check a release folder against its manifest",
+        description="Re-hash every file the manifest lists, report files missing or not listed, and recompute the "
+        "content fingerprint from the Parquet rows. Each problem is a path: [check-id] message line "
+        "(verify.checksum, verify.missing, verify.unlisted, verify.unreadable, verify.fingerprint, verify.manifest). "
+        "Exit 0 when the release is intact, 1 when it is not, 2 when the folder does not exist.",
+    )
+    ver.add_argument("release", metavar="RELEASE", help="release folder, e.g. releases/0.1.0")
+    ver.add_argument("--quiet", action="store_true", help="print findings only")
+    ver.set_defaults(handler=verify_cli)
 
     pre = commands.add_parser(
         "preannotate",

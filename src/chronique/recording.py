@@ -46,8 +46,44 @@ def _rewrite(path: Path, change) -> None:
             path.write_text(new, encoding="utf-8")
 
 
+def previous_release(release: Path) -> Path | None:
+    """The newest release below ``release`` in its folder, by SemVer."""
+    from chronique.repository import semver_key
+
+    current = semver_key(release.name)
+    older = [p for p in release.parent.iterdir() if (p / "manifest.json").is_file() and semver_key(p.name)
+             and semver_key(p.name) < current] if current else []
+    return max(older, key=lambda p: semver_key(p.name)) if older else None
+
+
+def first_entry(manifest: dict) -> str:
+    documents = sum(s["documents"] for s in manifest["statistics"].values())
+    splits = ", ".join(f"{s} {v['documents']}" for s, v in manifest["statistics"].items())
+    return (f"## {manifest['version']} — {manifest['released']}\n\nFirst release: {documents} document(s) ({splits}), "
+            f"configs {', '.join(manifest['rows'])}.\n")
+
+
+def has_entry(changelog: Path, version: str) -> bool:
+    return changelog.exists() and any(line.startswith(f"## {version} ") or line.strip() == f"## {version}"
+                                       for line in changelog.read_text(encoding="utf-8").splitlines())
+
+
+def record_changelog(changelog: Path, release: Path) -> None:
+    """Add the release's entry, generated from its diff with the previous release; an existing entry is kept."""
+    from chronique.diff import changelog_entry, prepend_changelog
+
+    manifest = read_manifest(release)
+    if has_entry(changelog, manifest["version"]):
+        return
+    previous = previous_release(release)
+    entry = changelog_entry(previous, release) if previous else first_entry(manifest)
+    prepend_changelog(changelog, entry)
+
+
 def record_release(repo: Path, release: Path) -> None:
-    """Bring CITATION.cff and the datasheet's statistics in line with ``release``."""
+    """Bring CITATION.cff, the datasheet's statistics and CHANGELOG.md in line with ``release``."""
     manifest = read_manifest(release)
     _rewrite(repo / "CITATION.cff", lambda t: update_citation(t, version=manifest["version"], released=manifest["released"]))
     _rewrite(repo / "DATASHEET.md", lambda t: update_datasheet(t, manifest))
+    if (repo / "CHANGELOG.md").exists():
+        record_changelog(repo / "CHANGELOG.md", release)
