@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from datasets import load_dataset
 
 from chronique.annotations import annotation_from_dict, annotation_to_dict, dumps_annotation, quote, read_annotation
@@ -130,3 +132,34 @@ def test_date_mentions_are_outside_the_coarse_tags():
     sentence = Sentence(0, 3, (Span(0, 1), Span(2, 3)))
     fine, coarse = iob2_tags(sentence, [mention("m1", 0, 3, "DATE")])
     assert fine == ["B-DATE", "I-DATE"] and coarse == ["O", "O"]
+
+
+_JUNK = st.one_of(st.none(), st.booleans(), st.integers(-5, 10_000), st.text(max_size=40), st.lists(st.integers(), max_size=2),
+                  st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_compiled_schema_check_agrees_with_the_reference_validator(data):
+    import fastjsonschema
+
+    from chronique.annotations import _compiled, _validator
+
+    record = json.loads((PROJECT / "annotations" / f"{SEED_ID}.json").read_text("utf-8"))
+    for _ in range(data.draw(st.integers(1, 3))):
+        containers = [record] + [record[k] for k in ("provenance",) if isinstance(record.get(k), dict)]
+        containers += [item for k in ("mentions", "entities", "stances") if isinstance(record.get(k), list)
+                       for item in record[k] if isinstance(item, dict)]
+        target = data.draw(st.sampled_from(containers))
+        field = data.draw(st.sampled_from(sorted(target) + ["extra"]))
+        if data.draw(st.booleans()) and field in target:
+            del target[field]
+        else:
+            target[field] = data.draw(_JUNK)
+    reference_valid = _validator().is_valid(record)
+    try:
+        _compiled()(record)
+        compiled_valid = True
+    except fastjsonschema.JsonSchemaException:
+        compiled_valid = False
+    assert compiled_valid == reference_valid

@@ -35,7 +35,8 @@ def make_document(raw: RawArticle, annotation: Annotation | None, split: str) ->
     text = normalize_text(raw.body)
     text_sha256 = sha256_text(text)
     paragraphs = segment_paragraphs(text)
-    sentences = segment_sentences(text, paragraphs, annotated_spans(annotation, len(text)))
+    forced: list[int] = []
+    sentences = segment_sentences(text, paragraphs, annotated_spans(annotation, len(text)), forced)
     return Document(
         doc_id=raw.doc_id,
         date=raw.date,
@@ -50,4 +51,5 @@ def make_document(raw: RawArticle, annotation: Annotation | None, split: str) ->
         annotation=annotation,
         split=split,
         provenance=Provenance(raw.path, raw.line, raw.raw_sha256, text_sha256, raw.reader),
+        forced_cuts=tuple(sorted(set(forced))),
     )

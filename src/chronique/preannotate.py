@@ -23,9 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
-import jsonschema
 
-from chronique.annotations import _line_of_item, annotation_schema, annotation_to_dict, quote, read_annotation, write_annotation
+from chronique.annotations import _line_of_item, annotation_to_dict, quote, read_annotation, schema_errors, write_annotation
 from chronique.checks import DOCUMENT_CHECKS
 from chronique.documents import is_safe_id, make_document
 from chronique.errors import Finding, FindingLog, UsageError, raise_if_errors
@@ -333,7 +332,7 @@ def verify_silver(article: RawArticle, annotation: Annotation) -> None:
     Run before writing, so that a file the build would refuse is never written.
     """
     log = FindingLog()
-    for error in jsonschema.Draft202012Validator(annotation_schema()).iter_errors(annotation_to_dict(annotation)):
+    for error in schema_errors(annotation_to_dict(annotation)):
         where = "/".join(map(str, error.absolute_path)) or "(top level)"
         log.add(Finding("L1.annotation.schema", f"{where}: {error.message}", annotation.path))
     document = make_document(article, annotation, "train")

@@ -7,7 +7,7 @@ half-open ``[start, end)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 ParagraphKind = Literal["heading", "body"]
 Status = Literal["gold", "silver", "unannotated"]
@@ -30,8 +30,9 @@ class RawArticle:
     license: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
+    """A token or span ``[start, end)``; a named tuple because the build makes millions of them."""
+
     start: int
     end: int
 
@@ -149,6 +150,7 @@ class Document:
     split: str
     provenance: Provenance
     language: str = "fr"
+    forced_cuts: tuple[int, ...] = ()  # where an annotated span had to split a token of the plain tokenisation
 
     @property
     def status(self) -> Status:

@@ -17,7 +17,6 @@ and two sentences are merged when an annotated span crosses the boundary between
 
 from __future__ import annotations
 
-import bisect
 import re
 from typing import Iterable
 
@@ -45,24 +44,37 @@ _CLOSING = frozenset({"»", "”", '"', ")", "]"})
 _OPENING = frozenset({"«", "“", '"', "(", "[", "—", "–", "-"})
 
 
-def tokenize(text: str, start: int = 0, end: int | None = None, boundaries: Iterable[int] = ()) -> list[Span]:
+def tokenize(text: str, start: int = 0, end: int | None = None, boundaries: Iterable[int] = (),
+             forced: list[int] | None = None) -> list[Span]:
     """Token spans of ``text[start:end]``, split wherever a boundary falls inside a token.
+
+    The offsets where a boundary had to split a token are appended to ``forced`` when given.
 
     >>> [(s.start, s.end) for s in tokenize("l'OSCE")]
     [(0, 2), (2, 6)]
     """
     end = len(text) if end is None else end
-    cuts = sorted(set(boundaries))
-    spans = []
+    cuts = sorted(b for b in set(boundaries) if start < b < end)
+    spans: list[Span] = []
+    if not cuts:
+        return [Span(*m.span()) for m in _TOKEN.finditer(text, start, end)]
+    position, count = 0, len(cuts)
     for match in _TOKEN.finditer(text, start, end):
-        spans.extend(_split_at(match.start(), match.end(), cuts))
+        a, b = match.span()
+        while position < count and cuts[position] <= a:
+            position += 1
+        if position == count or cuts[position] >= b:
+            spans.append(Span(a, b))
+            continue
+        edges = [a]
+        while position < count and cuts[position] < b:
+            edges.append(cuts[position])
+            position += 1
+        edges.append(b)
+        spans.extend(Span(x, y) for x, y in zip(edges, edges[1:]))
+        if forced is not None:
+            forced.extend(edges[1:-1])
     return spans
-
-
-def _split_at(start: int, end: int, cuts: list[int]) -> list[Span]:
-    inner = cuts[bisect.bisect_right(cuts, start) : bisect.bisect_left(cuts, end)]
-    edges = [start, *inner, end]
-    return [Span(a, b) for a, b in zip(edges, edges[1:])]
 
 
 def _sentence_breaks(text: str, tokens: list[Span]) -> list[int]:
@@ -87,18 +99,19 @@ def _can_open_sentence(token: str) -> bool:
 
 
 def segment_sentences(
-    text: str, paragraphs: Iterable[Paragraph], spans: Iterable[tuple[int, int]] = ()
+    text: str, paragraphs: Iterable[Paragraph], spans: Iterable[tuple[int, int]] = (), forced: list[int] | None = None
 ) -> tuple[Sentence, ...]:
     """Sentences with their tokens, paragraph by paragraph.
 
     ``spans`` are the annotated ``(start, end)`` pairs: tokens are split at their
-    edges, and no sentence boundary is placed strictly inside one of them.
+    edges (the offsets where that split a token go to ``forced``), and no sentence
+    boundary is placed strictly inside one of them.
     """
     spans = list(spans)
     boundaries = sorted({edge for span in spans for edge in span})
     sentences = []
     for paragraph in paragraphs:
-        tokens = tokenize(text, paragraph.start, paragraph.end, boundaries)
+        tokens = tokenize(text, paragraph.start, paragraph.end, boundaries, forced)
         if not tokens:
             continue
         starts = [0, *_sentence_breaks(text, tokens), len(tokens)]
