@@ -15,7 +15,8 @@ from chronique.annotations import read_annotation
 from chronique.documents import sha256_text
 from chronique.errors import FindingLog, UsageError
 from chronique.interop.base import IGNORE, LabelMapping, to_annotation
-from chronique.interop.brat import STANCE_NOTE, BratCounts, annotation_conf, export_brat, read_brat
+from chronique.interop.brat import BratCounts, read_brat
+from chronique.interop.brat_export import STANCE_NOTE, annotation_conf, export_brat
 from chronique.pipeline import build
 from chronique.schema import FINE_TYPES, POLARITIES
 

@@ -13,22 +13,13 @@ from hypothesis import given, strategies as st
 
 from chronique.errors import FindingLog, UsageError
 from chronique.interop.base import LabelMapping, to_annotation
-from chronique.interop.conll import (
-    TagSpan,
-    TokenAlignmentError,
-    align_tokens,
-    export_conll,
-    export_hipe,
-    parse_tag,
-    read_conll,
-    read_hipe,
-    realign,
-    spans_from_tags,
-    tags_from_spans,
-)
+from chronique.interop.conll import export_conll, read_conll
+from chronique.interop.hipe import export_hipe, read_hipe
 from chronique.interop.registry import importer
+from chronique.interop.tokens import TokenAlignmentError, align_tokens, realign
 from chronique.pipeline import build
 from chronique.schema import COARSE_OF_FINE, COARSE_NER_LABELS, FINE_NER_LABELS
+from chronique.tags import TagSpan, parse_tag, spans_from_tags, tags_from_spans
 from conftest import PROJECT, external
 
 HIPE_GOLD = "hipe2022_newseye_fr/gold"

@@ -20,13 +20,9 @@ from lxml import etree
 
 from chronique.errors import FindingLog
 from chronique.interop.base import IGNORE, LabelMapping, ToolDocument, count_outcomes, label_counter, to_annotation
-from chronique.interop.inception import (
-    parse_xml_safely,
-    read_inception_xmi,
-    read_webanno_tsv3,
-    utf16_to_codepoints,
-    wikidata_qid,
-)
+from chronique.interop.inception import utf16_to_codepoints, wikidata_qid
+from chronique.interop.webanno_tsv import read_webanno_tsv3
+from chronique.interop.xmi import parse_xml_safely, read_inception_xmi
 
 from conftest import external
 

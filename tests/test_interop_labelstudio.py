@@ -15,7 +15,8 @@ from conftest import PROJECT, SEED_ID, SEED_NAME, external, make_repo
 from chronique.annotations import read_annotation
 from chronique.errors import FindingLog
 from chronique.interop.base import IGNORE, LabelMapping, ToolDocument, count_outcomes, to_annotation
-from chronique.interop.labelstudio import export_labelstudio, read_labelstudio
+from chronique.interop.labelstudio import read_labelstudio
+from chronique.interop.labelstudio_export import export_labelstudio
 from chronique.interop.runner import import_files
 from chronique.schema import FINE_TYPES, POLARITIES, SCOPES
 

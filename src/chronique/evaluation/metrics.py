@@ -28,48 +28,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Sequence
 
+# Re-exported: scores are computed on entities decoded from tag sequences (see chronique.tags).
+from chronique.tags import IllFormed, decode_tags  # noqa: F401
+
 Entity = tuple[str, int, int]
 Scheme = Literal["strict", "fuzzy"]
 SCHEMES: tuple[Scheme, ...] = ("strict", "fuzzy")
-IllFormed = Literal["begin", "drop"]
-
-
-def _split_tag(tag: str) -> tuple[str, str | None]:
-    if tag in ("O", "_", "", "-"):
-        return "O", None
-    prefix, _, kind = tag.partition("-")
-    return prefix, kind
-
-
-def decode_tags(tags: Sequence[str], scheme: str = "iob2", ill_formed: IllFormed = "begin") -> list[Entity]:
-    """Entities ``(type, start, end)`` of a tag sequence, ``end`` exclusive.
-
-    ``scheme`` is ``iob2``, ``iob1`` or ``iobes``. An ``I-X`` (or ``E-X``) that does not
-    continue an ``X`` entity is ill-formed: with ``ill_formed="begin"`` it starts a new
-    entity (as conlleval, the HIPE scorer and seqeval's default mode do); with ``"drop"``
-    it and the tags that continue it are ignored (as seqeval's strict mode does). In
-    ``iob1`` an entity may start with ``I-``: ``B-`` only separates adjacent entities of one type.
-
-    >>> decode_tags(["B-PER", "I-PER", "O", "I-LOC"])
-    [('PER', 0, 2), ('LOC', 3, 4)]
-    >>> decode_tags(["B-PER", "I-PER", "O", "I-LOC"], ill_formed="drop")
-    [('PER', 0, 2)]
-    """
-    entities: list[Entity] = []
-    kind, start, keep, closed = None, 0, False, False
-    for position, tag in enumerate([*tags, "O"]):
-        prefix, tag_kind = _split_tag(tag)
-        continues = kind is not None and tag_kind == kind and not closed and prefix in ("I", "E")
-        if continues:
-            closed = scheme == "iobes" and prefix == "E"
-            continue
-        if kind is not None and keep:
-            entities.append((kind, start, position))
-        kind = None
-        if prefix != "O":
-            kind, start, closed = tag_kind, position, scheme == "iobes" and prefix == "S"
-            keep = prefix in ("B", "S") or scheme == "iob1" or ill_formed == "begin"
-    return entities
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""brat standoff: ``.ann``/``.txt`` pairs in, ``documents`` rows out.
+"""brat standoff: ``.ann``/``.txt`` pairs read into tool documents.
 
 Reading. :func:`read_brat` takes a ``.ann`` file (its ``.txt`` beside it), a folder (every
 ``.ann`` below it, in sorted order) or a ``.tar.gz`` of them (members read in memory, never
@@ -24,32 +24,28 @@ innermost container as ``parent`` (brat has no nesting of its own, containment i
 Whatever is read but not imported ends up in one warning per kind, so nothing is dropped
 silently.
 
-Writing. :func:`export_brat` writes ``<doc_id>.txt``/``<doc_id>.ann`` per ``documents`` row,
-with ``annotation.conf`` and ``tools.conf``. See its docstring for what brat cannot carry.
+Writing is :mod:`chronique.interop.brat_export`.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import tarfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
-from chronique.documents import is_safe_id
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
-from chronique.schema import FINE_TYPES, POLARITIES
+from chronique.interop.nesting import with_parents
+from chronique.schema import POLARITIES
 
 MAX_MEMBER_BYTES = 64 * 1024 * 1024
 MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024
 """Bounds on what an archive may make us hold in memory (a small .tar.gz can inflate enormously)."""
 
-METONYMIC = "Metonymic"
-STANCE_NOTE = "chronique-stance"
 _METONYMY_NAME = re.compile(r"meton", re.IGNORECASE)
 _FALSE_VALUES = frozenset({"false", "no", "non", "0", "off", "n"})
 _FRAGMENTS = re.compile(r"^\d+ \d+(?:;\d+ \d+)*$")
@@ -198,7 +194,7 @@ class _Ann:
         self.counts.not_imported[(check_id, detail)] += 1
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """brat's text field is one line: line breaks and tabs inside a span are written as spaces."""
     return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
 
@@ -221,7 +217,7 @@ def _text_bound(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
         return
     [(start, end)] = fragments
     exact = ann.text[start:end]
-    if stored is not None and stored != exact and stored == _one_line(exact):
+    if stored is not None and stored != exact and stored == one_line(exact):
         stored = exact  # a span across a line break, written on one line
     ann.spans.append(ToolSpan(fields[0], start, end, label, stored, number))
 
@@ -306,29 +302,14 @@ def _parse(ann: _Ann, source: str) -> None:
         handler(ann, number, line, line.split("\t", 2))
 
 
-def _containers(spans: list[ToolSpan]) -> dict[str, str]:
-    """The innermost span strictly containing each span, by id (one sweep over spans sorted by start, longest first)."""
-    parents: dict[str, str] = {}
-    chain: list[ToolSpan] = []  # spans containing the current one, outermost first
-    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        while chain and not (chain[-1].start <= span.start and span.end <= chain[-1].end):
-            chain.pop()
-        container = next((c for c in reversed(chain) if (c.start, c.end) != (span.start, span.end)), None)
-        if container is not None:
-            parents[span.id] = container.id
-        chain.append(span)
-    return parents
-
-
 def _document(pair: _Pair, ann: _Ann) -> ToolDocument:
     """Attributes, normalisations and containment applied to the spans of one file."""
     ids = {span.id for span in ann.spans}
     for target in [t for t in ann.metonymic if t not in ids] + [t for t in ann.qids if t not in ids]:
         ann.not_imported("import.brat.orphan", "on a discontinuous span" if target in ann.dropped
                          else f"on a {target[:1] or '?'} annotation")
-    parents = _containers(ann.spans)
-    spans = tuple(replace(span, metonymic=span.id in ann.metonymic, qid=ann.qids.get(span.id),
-                          parent=parents.get(span.id)) for span in ann.spans)
+    spans = tuple(replace(span, metonymic=span.id in ann.metonymic, qid=ann.qids.get(span.id))
+                  for span in with_parents(ann.spans))
     ann.counts.spans += len(spans)
     ann.counts.metonymic += sum(span.metonymic for span in spans)
     ann.counts.qids += sum(span.qid is not None for span in spans)
@@ -384,109 +365,3 @@ def read_brat(path: Path, *, log: FindingLog, mapping: LabelMapping | None = Non
     finally:
         # Also when the consumer stops early: what was read so far is still reported.
         _summarise(counts.not_imported - before, Path(path).as_posix(), log)
-
-
-# --- export --------------------------------------------------------------------------
-
-
-def annotation_conf() -> str:
-    """brat's ``annotation.conf`` for our scheme: nine types, stance relations, the metonymy attribute."""
-    relations = "".join(f"{polarity}\tArg1:<ENTITY>, Arg2:<ENTITY>\n" for polarity in POLARITIES)
-    return (
-        "# Written by chronique.interop.brat.export_brat.\n"
-        "# A relation is a stance: Arg1 (holder) towards Arg2 (target). Stances brat cannot draw\n"
-        f"# (AUTHOR holder, topic target) are AnnotatorNotes starting with {STANCE_NOTE}.\n"
-        "[entities]\n" + "".join(f"{t}\n" for t in FINE_TYPES)
-        + "\n[relations]\n" + relations
-        # Our mentions nest (at most one level) but never cross; identical extents with other types are allowed.
-        + "<OVERLAP>\tArg1:<ENTITY>, Arg2:<ENTITY>, <OVL-TYPE>:contain|equal\n"
-        + "\n[events]\n\n[attributes]\n" + f"{METONYMIC}\tArg:<ENTITY>\n"
-    )
-
-
-TOOLS_CONF = "[normalization]\nWikidata\t<URL>:https://www.wikidata.org/, <URLBASE>:https://www.wikidata.org/wiki/%s\n"
-
-
-def _nearest_mention(mentions: list[dict], entity_id: str | None, position: int) -> dict | None:
-    """The mention of ``entity_id`` (any mention when None) nearest to ``position``, the first evidence's start."""
-    def distance(mention: dict) -> int:
-        if mention["start"] <= position < mention["end"]:
-            return 0
-        return min(abs(mention["start"] - position), abs(mention["end"] - position))
-
-    candidates = [m for m in mentions if entity_id is None or m["entity_id"] == entity_id]
-    return min(candidates, key=lambda m: (distance(m), m["start"]), default=None)
-
-
-def _stance_note(stance: dict) -> str:
-    """The whole stance as one JSON line: brat can hold it only as free text."""
-    record = {key: stance[key] for key in ("id", "holder", "target", "target_kind", "polarity", "scope", "reported")}
-    record["evidence"] = [[quote["start"], quote["end"]] for quote in stance["evidence"]]
-    return f"{STANCE_NOTE} {json.dumps(record, ensure_ascii=False)}"
-
-
-def _stance_lines(row: dict, t_ids: dict[str, str], log: FindingLog | None) -> list[str]:
-    """``R`` lines for entity-to-entity stances, and one ``#`` note per stance carrying all its fields."""
-    mentions, relations, notes = row["mentions"], [], []
-    for stance in row["stances"]:
-        position = stance["evidence"][0]["start"] if stance["evidence"] else 0
-        holder = None if stance["holder"] == "AUTHOR" else _nearest_mention(mentions, stance["holder"], position)
-        target = _nearest_mention(mentions, stance["target"], position) if stance["target_kind"] == "entity" else None
-        if holder is not None and target is not None:
-            relations.append(f"R{len(relations) + 1}\t{stance['polarity']} Arg1:{t_ids[holder['id']]} "
-                             f"Arg2:{t_ids[target['id']]}")
-        anchor = target or holder or _nearest_mention(mentions, None, position)
-        if anchor is None:
-            if log is not None:
-                log.add(Finding("export.brat.stance", f"stance {stance['id']} not written: a brat note needs a span to "
-                                "attach to and the document has no mention", f"{row['doc_id']}.ann", severity="warning"))
-            continue
-        notes.append(f"#{len(notes) + 1}\tAnnotatorNotes {t_ids[anchor['id']]}\t{_stance_note(stance)}")
-    return relations + notes
-
-
-def ann_lines(row: dict, *, log: FindingLog | None = None) -> list[str]:
-    """The ``.ann`` lines of one ``documents`` row: T per mention, A Metonymic, N Wikidata, R and # for stances."""
-    text, mentions = row["text"], row["mentions"]
-    qids = {entity["id"]: entity for entity in row["entities"] if entity["qid"]}
-    t_ids = {mention["id"]: f"T{number}" for number, mention in enumerate(mentions, start=1)}
-    lines = [f"{t_ids[m['id']]}\t{m['type']} {m['start']} {m['end']}\t{_one_line(text[m['start']:m['end']])}"
-             for m in mentions]
-    lines += [f"A{n}\t{METONYMIC} {t_ids[m['id']]}" for n, m in enumerate((m for m in mentions if m["metonymic"]), start=1)]
-    # Every mention of a QID entity carries the QID: it is what regroups them on the way back.
-    linked = [m for m in mentions if m["entity_id"] in qids]
-    lines += [f"N{n}\tReference {t_ids[m['id']]} Wikidata:{qids[m['entity_id']]['qid']}\t"
-              f"{_one_line(qids[m['entity_id']]['name'])}" for n, m in enumerate(linked, start=1)]
-    return lines + _stance_lines(row, t_ids, log)
-
-
-def export_brat(documents: Iterable[dict], out_dir: Path, *, log: FindingLog | None = None) -> list[Path]:
-    """Write ``documents`` rows as a brat collection in ``out_dir``; returns the files written.
-
-    Per row: ``<doc_id>.txt`` (the text, byte for byte) and ``<doc_id>.ann``; once:
-    ``annotation.conf`` and ``tools.conf``. What brat carries: mention offsets and types
-    (``T``), ``metonymic`` (``A Metonymic``), entity QIDs (``N … Wikidata:Q…`` on every
-    mention of the entity) and stances between two entities (``R <POLARITY> Arg1:holder
-    Arg2:target``, between the mentions nearest the first evidence). What it cannot:
-    entity clusters without a QID (each mention comes back as its own entity), entity
-    names and types (taken from the first mention on reading), ``parent_id`` (recomputed
-    from containment on reading), mention ids (renumbered in text order), and stances with an
-    AUTHOR holder or a topic target, evidence, scope and ``reported``: every stance is
-    also written whole as a JSON ``AnnotatorNotes`` line starting with ``chronique-stance``,
-    for people to read in brat; :func:`read_brat` counts such notes but does not import them.
-    Document metadata (date, title, source, licence, paragraphs, sentences) is not written.
-    """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = [out_dir / "annotation.conf", out_dir / "tools.conf"]
-    written[0].write_text(annotation_conf(), encoding="utf-8", newline="\n")
-    written[1].write_text(TOOLS_CONF, encoding="utf-8", newline="\n")
-    for row in documents:
-        doc_id = row["doc_id"]
-        if not is_safe_id(doc_id):
-            raise UsageError(f"document id {doc_id!r} is not safe as a file name")
-        txt, ann = out_dir / f"{doc_id}.txt", out_dir / f"{doc_id}.ann"
-        txt.write_bytes(row["text"].encode("utf-8"))
-        ann.write_text("".join(f"{line}\n" for line in ann_lines(row, log=log)), encoding="utf-8", newline="\n")
-        written += [txt, ann]
-    return written

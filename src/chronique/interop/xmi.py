@@ -1,0 +1,370 @@
+"""INCEpTION's UIMA CAS XMI export, read with dkpro-cassis.
+
+Which spans and relations are imported, and how offsets are converted, is shared with the
+WebAnno TSV reader and described in :mod:`chronique.interop.inception`.
+
+**XML safety.** XMI and type systems are parsed first by :func:`parse_xml_safely`: no entity
+expansion, no DTD loading, no network, and any document type declaration is refused
+(``import.xml.unsafe``). cassis then reads bytes re-serialised from that checked tree, so its
+own parser (whose entity handling depends on the installed lxml) never sees a DTD.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import Iterator
+
+from cassis import TypeSystem, load_cas_from_xmi, load_dkpro_core_typesystem, load_typesystem, merge_typesystems
+from lxml import etree
+
+from chronique.errors import Finding, FindingLog, InputError
+from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
+from chronique.interop.inception import (
+    NAMED_ENTITY,
+    converted_span,
+    import_files,
+    label_feature,
+    nested_in_text_order,
+    read_bounded,
+    relation_stance_labels,
+    report_ignored_relations,
+    report_unsupported_layers,
+    utf16_to_codepoints,
+    wikidata_qid,
+)
+
+DOCUMENT_METADATA = "de.tudarmstadt.ukp.dkpro.core.api.metadata.type.DocumentMetaData"
+_SEGMENTATION = "de.tudarmstadt.ukp.dkpro.core.api.segmentation.type."
+# Structure every CAS carries; not annotation layers anyone would import.
+_NOT_LAYERS = frozenset({DOCUMENT_METADATA, "uima.tcas.DocumentAnnotation", _SEGMENTATION + "Token",
+                         _SEGMENTATION + "Sentence",
+                         "de.tudarmstadt.ukp.dkpro.core.api.metadata.type.TagsetDescription"})
+_CUSTOM_PREFIXES = ("webanno.custom.", "custom.")
+_XMI_NS = "http://www.omg.org/XMI"
+_CAS_NS = "http:///uima/cas.ecore"
+
+
+# --- XML safety ------------------------------------------------------------------------
+
+
+_ELEMENT_START = re.compile(r"<[^!?]")
+
+
+def _declares_dtd(data: bytes) -> bool:
+    """Whether the prolog (everything before the first element) holds ``<!DOCTYPE``, in UTF-8 or UTF-16."""
+    text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8", errors="replace")
+    first = _ELEMENT_START.search(text)
+    return "<!DOCTYPE" in text[: first.start() if first else len(text)]
+
+
+def parse_xml_safely(data: bytes, shown: str, log: FindingLog) -> etree._Element | None:
+    """The root element of ``data``, or None with a finding when it is not XML or declares a DTD.
+
+    A document type declaration is refused outright (``import.xml.unsafe``), before parsing: neither
+    XMI nor a UIMA type system needs one, and it is where external entities (file disclosure) and
+    entity-expansion bombs live. The parser itself expands no entity, loads no DTD and fetches
+    nothing, and its result is checked for a DTD again in case the prolog scan was fooled.
+    """
+    if _declares_dtd(data):
+        log.add(_unsafe(shown))
+        return None
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, dtd_validation=False,
+                             huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        line, col = error.position
+        log.add(Finding("import.xml.malformed", f"not well-formed XML: {error.msg}", shown, line, col,
+                        hint="export the document again"))
+        return None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        log.add(_unsafe(shown))
+        return None
+    return root
+
+
+def _unsafe(shown: str) -> Finding:
+    return Finding("import.xml.unsafe", "document type declaration (<!DOCTYPE …>) refused: it can pull in local "
+                   "files or expand entities without bound", shown, 1,
+                   hint="XMI never needs a DOCTYPE; export the document from INCEpTION again")
+
+
+# --- UIMA CAS XMI ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layer:
+    name: str
+    label: str | None  # the feature holding the label; None when the layer has no string feature
+    identifier: str | None = None  # the feature holding a knowledge-base id
+
+
+def read_inception_xmi(
+    path: Path,
+    *,
+    log: FindingLog,
+    typesystem: Path | None = None,
+    layer: str | None = None,
+    feature: str | None = None,
+    mapping: LabelMapping | None = None,
+) -> Iterator[ToolDocument]:
+    """One :class:`ToolDocument` per UIMA CAS XMI file (``path`` or the ``*.xmi`` files of a folder).
+
+    ``typesystem`` is the type-system XML; without it, a ``typesystem.xml`` beside the file is used
+    when present. It is always merged with the DKPro Core types that cassis ships, and types unknown
+    to both are skipped with a warning. ``layer``/``feature`` choose the span layer (see the module
+    docstring); ``mapping`` adds relation labels that count as stances. Offsets come out as code
+    points of the CAS's initial-view text; the document id is DocumentMetaData's ``documentId``,
+    else its ``documentTitle``, else the file stem.
+    """
+    files = import_files(path, ".xmi", log)
+    types = _typesystem_for(typesystem or _sibling_typesystem(files[0].parent), log) if files else None
+    if types is None:
+        return
+    stance_labels = relation_stance_labels(mapping)
+    for file in files:
+        document = _read_xmi_file(file, types, layer, feature, stance_labels, log)
+        if document is not None:
+            yield document
+
+
+def _sibling_typesystem(folder: Path) -> Path | None:
+    """INCEpTION exports ``TypeSystem.xml`` next to the XMI files."""
+    return next((p for p in sorted(folder.iterdir()) if p.name.lower() == "typesystem.xml"), None)
+
+
+def _typesystem_for(path: Path | None, log: FindingLog) -> TypeSystem | None:
+    """The DKPro Core types merged with the types of ``path``; None, with a finding, when unreadable."""
+    if path is None:
+        return _base_typesystem()
+    if not path.is_file():
+        log.add(Finding("import.typesystem.unreadable", "type system file not found", path.as_posix()))
+        return None
+    stat = path.stat()
+    try:
+        return _cached_typesystem(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    except InputError as error:
+        log.extend(error.findings)
+        return None
+
+
+@lru_cache(maxsize=8)
+def _cached_typesystem(path: str, mtime_ns: int, size: int) -> TypeSystem:
+    """Merging ~400 DKPro types takes tens of milliseconds: done once per type-system file version.
+
+    Raises :class:`InputError` with the findings when the file is unsafe or unusable (not cached).
+    """
+    shown, local = Path(path).as_posix(), FindingLog()
+    data = read_bounded(Path(path), shown, local)
+    if data is None or parse_xml_safely(data, shown, local) is None:
+        raise InputError("unusable type system", local.findings)
+    try:
+        return merge_typesystems(_base_typesystem(), load_typesystem(BytesIO(data)))
+    except Exception as error:  # cassis raises bare ValueError/KeyError/… on inconsistent descriptions
+        raise InputError("unusable type system", [Finding(
+            "import.typesystem.unreadable", f"cassis cannot use this type system: {error}", shown,
+            hint="pass the TypeSystem.xml exported with the documents")]) from None
+
+
+@lru_cache(maxsize=1)
+def _base_typesystem() -> TypeSystem:
+    """DKPro Core's types (as cassis ships them) plus DocumentMetaData, which that file lacks."""
+    with warnings.catch_warnings():  # cassis 0.12 loads its resource with a deprecated importlib call
+        warnings.simplefilter("ignore", DeprecationWarning)
+        types = merge_typesystems(load_dkpro_core_typesystem())
+    if not types.contains_type(DOCUMENT_METADATA, match_exactly=True):
+        metadata = types.create_type(DOCUMENT_METADATA, supertypeName="uima.tcas.DocumentAnnotation")
+        for name in ("documentTitle", "documentId", "documentUri", "collectionId", "documentBaseUri"):
+            types.create_feature(metadata, name, "uima.cas.String")
+        types.create_feature(metadata, "isLastSegment", "uima.cas.Boolean")
+    return types
+
+
+def _read_xmi_file(file: Path, types: TypeSystem, layer: str | None, feature: str | None,
+                   stance_labels: frozenset[str], log: FindingLog) -> ToolDocument | None:
+    shown = file.as_posix()
+    data = read_bounded(file, shown, log)
+    root = parse_xml_safely(data, shown, log) if data is not None else None
+    if root is None:
+        return None
+    _drop_undeclared_features(root, types, shown, log)
+    cas = _load_cas(etree.tostring(root, encoding="UTF-8"), types, shown, log)
+    if cas is None:
+        return None
+    text = cas.sofa_string
+    if text is None:
+        log.add(Finding("import.xmi.no-text", "the CAS has no text in its initial view", shown))
+        return None
+    present = Counter(fs.type.name for fs in cas.select_all_fs())
+    chosen = _choose_xmi_layer(types, present, layer, feature, shown, log)
+    spans = _xmi_spans(cas, chosen, _raw_offsets(root), utf16_to_codepoints(text), shown, log) if chosen else []
+    stances = _xmi_stances(cas, types, present, stance_labels, shown, log)
+    report_unsupported_layers(_unused_xmi_layers(types, present, chosen), shown, log)
+    return ToolDocument(_xmi_doc_id(cas, file), text, nested_in_text_order(spans), shown, tuple(stances))
+
+
+def _type_name(tag: str) -> str | None:
+    """The UIMA type an XMI element stands for: ``{http:///a/b.ecore}C`` → ``a.b.C``."""
+    qname = etree.QName(tag)
+    namespace = qname.namespace or ""
+    if namespace in (_CAS_NS, _XMI_NS) or not namespace.startswith("http:///") or not namespace.endswith(".ecore"):
+        return None
+    name = namespace[len("http:///") : -len(".ecore")].replace("/", ".") + "." + qname.localname
+    return name.removeprefix("uima.noNamespace.")
+
+
+def _drop_undeclared_features(root: etree._Element, types: TypeSystem, shown: str, log: FindingLog) -> None:
+    """Remove attributes the type system does not declare, with a warning.
+
+    cassis fails on them even when lenient, so one renamed feature would lose the whole document.
+    """
+    dropped: Counter = Counter()
+    for element in root:
+        name = _type_name(element.tag) if isinstance(element.tag, str) else None
+        if name is None or not types.contains_type(name, match_exactly=True):
+            continue
+        declared = {f.name for f in types.get_type(name).all_features}
+        for attribute in [a for a in element.attrib if not a.startswith("{") and a not in declared]:
+            del element.attrib[attribute]
+            dropped[name, attribute] += 1
+    for (name, attribute), count in sorted(dropped.items()):
+        log.add(Finding("import.xmi.feature-unknown", f"{name} has no feature {attribute!r} in the type system; "
+                        f"dropped from {count} annotation(s)", shown, severity="warning",
+                        hint="pass the type system the file was exported with (typesystem=)"))
+
+
+def _load_cas(data: bytes, types: TypeSystem, shown: str, log: FindingLog):
+    """The CAS, or None with a finding; cassis's warnings (skipped unknown types) become findings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            cas = load_cas_from_xmi(BytesIO(data), typesystem=types, lenient=True)
+        except Exception as error:  # cassis raises KeyError, TypeError, ValueError… on inconsistent XMI
+            log.add(Finding("import.xmi.unreadable", f"cassis cannot load the CAS: {type(error).__name__}: {error}",
+                            shown, hint="pass the type system the file was exported with (typesystem=)"))
+            return None
+    # Offsets cassis cannot map are reported per span by _converted, from the raw attributes.
+    messages = sorted({str(w.message) for w in caught if not str(w.message).startswith("Not mapping")})
+    for message in messages:
+        log.add(Finding("import.xmi.skipped", message, shown, severity="warning",
+                        hint="pass the type system the file was exported with (typesystem=)"))
+    return cas
+
+
+def _raw_offsets(root: etree._Element) -> dict[int, tuple[int, int]]:
+    """``xmi:id`` → the UTF-16 ``begin``/``end`` as written in the file.
+
+    cassis converts offsets itself, but keeps an unmappable one unchanged with only a warning;
+    converting the raw values with :func:`utf16_to_codepoints` lets such a span become a finding.
+    """
+    offsets = {}
+    for element in root:
+        # UIMA leaves out features at their default value, 0 for begin and end.
+        xmi_id, begin, end = element.get(f"{{{_XMI_NS}}}id", ""), element.get("begin", "0"), element.get("end", "0")
+        if xmi_id.isdigit() and begin.isdigit() and end.isdigit():
+            offsets[int(xmi_id)] = (int(begin), int(end))
+    return offsets
+
+
+def _string_features(type_) -> list[str]:
+    return [f.name for f in type_.all_features if f.rangeType.name == "uima.cas.String"]
+
+
+def _is_relation(type_) -> bool:
+    return {"Governor", "Dependent"} <= {f.name for f in type_.all_features}
+
+
+def _is_span_layer(types: TypeSystem, name: str) -> bool:
+    """An annotation type that is neither a relation nor a chain link (which has ``next``)."""
+    type_ = types.get_type(name)
+    return (types.subsumes("uima.tcas.Annotation", name) and not _is_relation(type_)
+            and all(f.name != "next" for f in type_.all_features))
+
+
+def _default_xmi_layer(types: TypeSystem, present: Counter) -> str | None:
+    if types.contains_type(NAMED_ENTITY, match_exactly=True) and any(types.subsumes(NAMED_ENTITY, n) for n in present):
+        return NAMED_ENTITY
+    custom = (n for n in sorted(present) if n.startswith(_CUSTOM_PREFIXES) and _is_span_layer(types, n))
+    return next((n for n in custom if _string_features(types.get_type(n))), None)
+
+
+def _choose_xmi_layer(types: TypeSystem, present: Counter, layer: str | None, feature: str | None, shown: str,
+                      log: FindingLog) -> _Layer | None:
+    """The span layer to import and its label feature; None, with a finding, when there is none."""
+    name = layer or _default_xmi_layer(types, present)
+    if name is None:
+        log.add(Finding("import.layer.none", "no NamedEntity or custom span layer with a string feature", shown,
+                        severity="warning", hint="pass layer= to choose the span layer"))
+        return None
+    known = types.contains_type(name, match_exactly=True) and _is_span_layer(types, name)
+    features = {f.name for f in types.get_type(name).all_features} if known else set()
+    if not known or (feature is not None and feature not in features):
+        log.add(Finding("import.layer.unknown", f"the type system has no span layer {name!r}"
+                        + (f" with feature {feature!r}" if known else ""), shown,
+                        hint="check the layer and feature names against the type system"))
+        return None
+    strings = _string_features(types.get_type(name))
+    label = feature or label_feature(strings)
+    return _Layer(name, label, "identifier" if "identifier" in strings else None)
+
+
+def _feature_text(fs, name: str | None) -> str:
+    value = fs.get(name) if name else None
+    return "" if value is None else str(value)
+
+
+def _xmi_spans(cas, layer: _Layer, raw: dict[int, tuple[int, int]], offsets: dict[int, int], shown: str,
+               log: FindingLog) -> list[ToolSpan]:
+    spans = []
+    for fs in sorted(cas.select(layer.name), key=lambda fs: fs.xmiID):  # subtypes included
+        begin, end = raw.get(fs.xmiID, (0, 0))
+        place = converted_span(str(fs.xmiID), begin, end, offsets, shown, None, log)
+        if place is not None:
+            qid = wikidata_qid(_feature_text(fs, layer.identifier)) if layer.identifier else None
+            spans.append(ToolSpan(str(fs.xmiID), *place, _feature_text(fs, layer.label), qid=qid))
+    return spans
+
+
+def _xmi_stances(cas, types: TypeSystem, present: Counter, stance_labels: frozenset[str], shown: str,
+                 log: FindingLog) -> list[ToolStance]:
+    stances, ignored = [], {}
+    for name in sorted(n for n in present if _is_relation(types.get_type(n))):
+        type_ = types.get_type(name)
+        strings = _string_features(type_)
+        label_name = label_feature(strings)
+        for fs in sorted((fs for fs in cas.select_all_fs() if fs.type.name == name), key=lambda fs: fs.xmiID):
+            label = _feature_text(fs, label_name)
+            if label in stance_labels:
+                holder, target = (str(getattr(fs.get(f), "xmiID", "")) for f in ("Governor", "Dependent"))
+                stances.append(ToolStance(str(fs.xmiID), holder, target, label))
+            else:
+                ignored.setdefault(name, Counter())[label] += 1
+    report_ignored_relations(ignored, shown, log)
+    return stances
+
+
+def _unused_xmi_layers(types: TypeSystem, present: Counter, chosen: _Layer | None) -> Counter:
+    """Annotation layers with annotations that are neither imported nor structural (tokens, sentences…)."""
+    unused = Counter()
+    for name, count in present.items():
+        if name in _NOT_LAYERS or _is_relation(types.get_type(name)):
+            continue
+        if types.subsumes("uima.tcas.Annotation", name) and not (chosen and types.subsumes(chosen.name, name)):
+            unused[name] = count
+    return unused
+
+
+def _xmi_doc_id(cas, file: Path) -> str:
+    for fs in cas.select_all_fs():
+        if fs.type.name == DOCUMENT_METADATA:
+            value = fs.get("documentId") or fs.get("documentTitle")
+            if value:
+                return str(value)
+    return file.stem
