@@ -118,18 +118,18 @@ def test_failure_mid_build_leaves_no_partial_release(repo, monkeypatch):
     build(repo, version="0.0.1")
     before = snapshot(repo / "releases")
     calls = {"n": 0}
-    original = ShardWriter.write
+    original = ShardWriter.write_table
 
-    def failing_write(self, row):
+    def failing_write(self, table):
         calls["n"] += 1
-        if calls["n"] == 5:
+        if calls["n"] == 2:  # the documents shard is written, the ner shard fails
             raise OSError("disk full (injected)")
-        original(self, row)
+        original(self, table)
 
-    monkeypatch.setattr(ShardWriter, "write", failing_write)
+    monkeypatch.setattr(ShardWriter, "write_table", failing_write)
     with pytest.raises(OSError, match="injected"):
         build(repo, version="0.0.2")
-    assert calls["n"] == 5
+    assert calls["n"] == 2
     assert snapshot(repo / "releases") == before
     assert sorted(p.name for p in (repo / "releases").iterdir()) == ["0.0.1"]
 

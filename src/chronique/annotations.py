@@ -195,6 +195,17 @@ def iter_annotation_paths(folder: Path) -> Iterator[Path]:
         yield from sorted(p for p in folder.iterdir() if p.suffix == ".json" and not p.name.startswith("."))
 
 
+def read_named_annotation(path: Path, *, root: Path, log: FindingLog) -> Annotation | None:
+    """Read an annotation file that must annotate the document its name says (``L0.annotation.name``)."""
+    annotation = read_annotation(path, root=root, log=log)
+    if annotation is not None and annotation.doc_id != path.stem:
+        log.add(Finding("L0.annotation.name", f"file annotates {annotation.doc_id!r} but is named {path.name!r}",
+                        annotation.path, _line_of_item(path.read_text("utf-8"), ["doc_id"]),
+                        hint=f"rename it {annotation.doc_id}.json"))
+        return None
+    return annotation
+
+
 def load_annotations(folder: Path, *, root: Path, log: FindingLog) -> dict[str, Annotation]:
     """Every valid annotation file by ``doc_id``. A file must be named after the document it annotates."""
     found: dict[str, Annotation] = {}
@@ -203,12 +214,7 @@ def load_annotations(folder: Path, *, root: Path, log: FindingLog) -> dict[str, 
             log.add(Finding("L0.path.symlink", "symbolic links are not allowed in annotations/", display_path(path, root),
                             hint="copy the file instead of linking to it"))
             continue
-        annotation = read_annotation(path, root=root, log=log)
-        if annotation is None:
-            continue
-        if annotation.doc_id != path.stem:
-            log.add(Finding("L0.annotation.name", f"file annotates {annotation.doc_id!r} but is named {path.name!r}",
-                            annotation.path, _line_of_item(path.read_text("utf-8"), ["doc_id"]), hint=f"rename it {annotation.doc_id}.json"))
-            continue
-        found[annotation.doc_id] = annotation
+        annotation = read_named_annotation(path, root=root, log=log)
+        if annotation is not None:
+            found[annotation.doc_id] = annotation
     return found

@@ -47,7 +47,7 @@ def summary_table(result) -> Table:
 
 
 def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.pipeline import build
+    from chronique.pipeline import build, default_cache
 
     repo = Path(args.repo)
     quiet = args.quiet or not errors.is_terminal
@@ -58,8 +58,10 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
             repo,
             releases=Path(args.releases) if args.releases else None,
             statuses=args.status,
-            on_document=lambda _: progress.advance(task),
+            on_progress=lambda files: progress.advance(task, files),
             update_registry=not args.no_registry_update,
+            jobs=args.jobs,
+            cache=None if args.no_cache else default_cache(repo),
         )
     for warning in result.warnings:
         errors.print(str(warning), markup=False, highlight=False)
@@ -125,7 +127,7 @@ def validate_cli(args: argparse.Namespace, console: Console, errors: Console) ->
         return 0
     if args.max_errors is not None and args.max_errors < 0:
         raise UsageError("--max-errors must be 0 or more")
-    report = validate(Path(args.repo))
+    report = validate(Path(args.repo), jobs=args.jobs)
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -372,6 +374,10 @@ def make_parser() -> argparse.ArgumentParser:
                        help="annotation statuses to publish (default: gold)")
     build.add_argument("--no-registry-update", action="store_true",
                        help="do not pin released documents in annotations/splits.tsv")
+    build.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1); the output "
+                       "is the same for any N")
+    build.add_argument("--no-cache", action="store_true",
+                       help="recompute every document instead of reusing unchanged chunks from .cache/chronique-build")
     build.add_argument("--quiet", action="store_true", help="print nothing but errors")
     build.set_defaults(handler=build_cli)
 
@@ -386,6 +392,7 @@ def make_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json"), default="text", help="text lines or one JSON document")
     check.add_argument("--max-errors", type=int, metavar="N", help="show at most N errors (all are still counted)")
     check.add_argument("--list-checks", action="store_true", help="list every check id with its explanation")
+    check.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes (default: 1)")
     check.add_argument("--quiet", action="store_true", help="print findings only")
     check.set_defaults(handler=validate_cli)
 

@@ -1,12 +1,15 @@
-"""The build, in order: raw files → articles → documents → checks → rows → release.
+"""The build, in order: raw files → chunks → (articles → documents → checks → rows) → release.
 
-Read :func:`build` top to bottom for the whole data flow. Each step is a generator
-over one record type; problems go to a shared :class:`FindingLog`, and nothing is
-published unless the log holds no error once the stream is exhausted.
+Read :func:`build` top to bottom for the whole data flow. Raw files are cut into chunks
+that :mod:`chronique.chunks` processes alone (the steps inside a chunk are generators over
+one record type); results come back in chunk order and are written shard by shard.
+Problems go to a shared :class:`FindingLog`, and nothing is published unless the log holds
+no error once every chunk was read.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +19,11 @@ from chronique.card import refresh_card, render_card
 from chronique.card_checks import check_card
 from chronique.croissant import write_croissant
 from chronique.recording import record_release
-from chronique.checks import check_document, finding
-from chronique.corpus_checks import CorpusChecker
-from chronique.documents import is_safe_id, make_document
+from chronique.checks import finding
+from chronique.chunks import BuildContext, ChunkResult, adopt_cache, chunk_specs, ordered_map, process_chunk
+from chronique.corpus_checks import CorpusChecker, DocumentSummary
 from chronique.errors import Finding, FindingLog, ReleaseExistsError, UsageError, raise_if_errors
-from chronique.readers import read_raw, walk_raw
-from chronique.records import Document, RawArticle
+from chronique.readers import walk_raw
 from chronique.repository import Repository
 from chronique.release import (
     MANIFEST_NAME,
@@ -34,14 +36,10 @@ from chronique.release import (
     staging_folder,
     write_manifest,
 )
-from chronique.rows import ROW_BUILDERS
-from chronique.schema import STATUSES
-from chronique.splits import SPLITS, assign_split, updated_registry
+from chronique.schema import CONFIGS, STATUSES
+from chronique.splits import SPLITS, updated_registry
 from chronique.stats import CorpusStats
 from chronique.version import __version__
-
-OnDocument = Callable[[Document], None]
-
 
 @dataclass
 class BuildResult:
@@ -73,71 +71,47 @@ class ValidationReport:
                 "findings": [f.to_dict() for f in self.findings], "statistics": self.stats}
 
 
-# --- steps -------------------------------------------------------------------------
+# --- the corpus pass ---------------------------------------------------------------
 
-
-def to_documents(articles: Iterable[RawArticle], repo: Repository, log: FindingLog) -> Iterator[Document]:
-    """Normalise and segment each article with its annotation and split; refuse unsafe and duplicate ids."""
-    seen: dict[str, str] = {}
-    for article in articles:
-        if not is_safe_id(article.doc_id):
-            log.add(finding("L0.ids.unsafe", f"document id {article.doc_id!r} is not safe as a file name", article.path,
-                            article.line, hint="use letters, digits, '_', '.' and '-' only"))
-            continue
-        if article.doc_id in seen:
-            log.add(finding("L0.ids.duplicate", f"document id {article.doc_id!r} was already used at {seen[article.doc_id]}",
-                            article.path, article.line))
-            continue
-        seen[article.doc_id] = f"{article.path}:{article.line}"
-        article = repo.with_sources(article, log)
-        yield make_document(article, repo.annotations.get(article.doc_id), assign_split(article.doc_id, repo.registry))
-
-
-def checked(documents: Iterable[Document], root: Path, log: FindingLog) -> Iterator[Document]:
-    """Run the document checks; a document with an error is not passed on."""
-    for document in documents:
-        if document.annotation is None:
-            log.add(finding("L0.status.unannotated", f"document {document.doc_id!r} has no annotation file: status "
-                            "unannotated", document.provenance.raw_path, document.provenance.raw_line,
-                            hint=f"annotate it in annotations/{document.doc_id}.json (chronique preannotate helps)"))
-        findings = list(check_document(document, root))
-        log.extend(findings)
-        if not any(f.severity == "error" for f in findings):
-            yield document
-
-
-def observed(documents: Iterable[Document], *callbacks: OnDocument) -> Iterator[Document]:
-    for document in documents:
-        for callback in callbacks:
-            callback(document)
-        yield document
+OnProgress = Callable[[int], None]
 
 
 @dataclass
 class CorpusPass:
-    """One pass over the corpus: every document checked, and what the post-stream checks need."""
+    """One pass over the corpus, chunk by chunk: what the repository-level and corpus-level checks need."""
 
     repo: Repository
     log: FindingLog
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, str] = field(default_factory=dict)  # doc_id → where it was first read
     assigned: dict[str, str] = field(default_factory=dict)
     corpus: CorpusChecker = field(default_factory=CorpusChecker)
+    keys: set[str] = field(default_factory=set)
 
-    def documents(self) -> Iterator[Document]:
-        """raw/ → articles → documents → checked documents, in sorted file order."""
-        root, log = self.repo.root, self.log
-        articles = read_raw(walk_raw(root / "raw", root=root, log=log), root=root, log=log)
-        documents = to_documents(articles, self.repo, log)
-        documents = observed(documents, self._remember, self.corpus.add)
-        return checked(documents, root, log)
+    def results(self, context: BuildContext, jobs: int, on_progress: OnProgress | None) -> Iterator[ChunkResult]:
+        """raw/ in sorted order, cut into chunks, each read, checked and converted (in ``jobs`` processes)."""
+        root = self.repo.root
+        specs = chunk_specs(walk_raw(root / "raw", root=root, log=self.log), root)
+        for result in ordered_map(process_chunk, specs, jobs=jobs, context=context):
+            self.log.extend(result.findings)
+            for summary in result.summaries:
+                self._remember(summary)
+            self.keys.add(result.key)
+            if on_progress:
+                on_progress(result.files)
+            yield result
 
-    def _remember(self, document: Document) -> None:
-        self.seen.add(document.doc_id)
-        self.assigned[document.doc_id] = document.split
+    def _remember(self, summary: DocumentSummary) -> None:
+        if summary.doc_id in self.seen:  # inside one chunk the chunk reports it; across chunks, here
+            self.log.add(finding("L0.ids.duplicate", f"document id {summary.doc_id!r} was already used at "
+                                 f"{self.seen[summary.doc_id]}", summary.path, summary.line))
+            return
+        self.seen[summary.doc_id] = f"{summary.path}:{summary.line}"
+        self.assigned[summary.doc_id] = summary.split
+        self.corpus.add(summary)
 
     def finish(self) -> None:
-        """The checks that need the whole corpus; call once the stream is exhausted."""
-        self.repo.check_after_stream(self.seen, self.assigned, self.log)
+        """The checks that need the whole corpus; call once every chunk was read."""
+        self.repo.check_after_stream(set(self.seen), self.assigned, self.log)
         self.corpus.finish(self.log)
 
 
@@ -148,16 +122,21 @@ def open_pass(repo_root: Path, *, version: str, releases: Path | None) -> Corpus
     return CorpusPass(Repository.load(repo_root, releases=releases, version=version, log=log), log)
 
 
+def default_cache(repo: Path) -> Path:
+    return repo.resolve() / ".cache" / "chronique-build"
+
+
 # --- validation and build ---------------------------------------------------------
 
 
-def validate(repo: Path, *, version: str = __version__, releases: Path | None = None,
-             on_document: OnDocument | None = None) -> ValidationReport:
-    """Run every check over the repository without writing anything."""
+def validate(repo: Path, *, version: str = __version__, releases: Path | None = None, jobs: int = 1,
+             on_progress: OnProgress | None = None, cache: Path | None = None) -> ValidationReport:
+    """Run every check over the repository without writing anything (but the build cache, when given)."""
     corpus = open_pass(repo, version=version, releases=releases)
     stats = CorpusStats()
-    for document in observed(corpus.documents(), *([on_document] if on_document else [])):
-        stats.add(document)
+    context = BuildContext(corpus.repo, frozenset(STATUSES), cache)
+    for result in corpus.results(context, jobs, on_progress):
+        stats.merge(result.stats)
     corpus.finish()
     check_release_card(corpus.repo, corpus.log)
     return ValidationReport(corpus.log.findings, stats.to_dict(SPLITS))
@@ -178,72 +157,89 @@ def build(
     version: str = __version__,
     releases: Path | None = None,
     statuses: Iterable[str] = ("gold",),
-    on_document: OnDocument | None = None,
+    on_progress: OnProgress | None = None,
     update_registry: bool = True,
+    jobs: int = 1,
+    cache: Path | None = None,
 ) -> BuildResult:
     """Build ``releases/<version>/`` from ``repo``'s ``raw/`` and ``annotations/``.
 
-    Every validation check runs in the same pass. Raises :class:`InputError` with every
-    finding when there is any error, and :class:`ReleaseExistsError` when the version
-    exists with other content; in both cases nothing is written.
+    Every validation check runs in the same pass. ``jobs`` processes share the work; with
+    ``cache``, chunks whose content did not change are read back instead of recomputed.
+    The output does not depend on either. Raises :class:`InputError` with every finding
+    when there is any error, and :class:`ReleaseExistsError` when the version exists with
+    other content; in both cases nothing is written.
     """
     statuses = frozenset(statuses)
     if unknown := statuses - set(STATUSES):
         raise UsageError(f"unknown annotation status {sorted(unknown)}; known: {', '.join(STATUSES)}")
+    if jobs < 1:
+        raise UsageError("jobs must be 1 or more")
     corpus = open_pass(repo, version=version, releases=releases)
     log, releases = corpus.log, corpus.repo.releases
     stats, withheld = CorpusStats(), Counter()
     published: dict[str, list[str]] = {split: [] for split in SPLITS}
-
     with staging_folder(releases, version) as staging:
+        # new cache entries wait in the staging folder: a failed build leaves the cache as it was
+        context = BuildContext(corpus.repo, statuses, cache, staging / ".cache" if cache else None)
         writer = ReleaseWriter(staging)
-        for document in observed(corpus.documents(), *([on_document] if on_document else [])):
-            if document.status not in statuses:
-                withheld[document.status] += 1
-                continue
-            stats.add(document)
-            published[document.split].append(document.doc_id)
-            for config, rows_of in ROW_BUILDERS.items():
-                for row in rows_of(document):
-                    writer.write(config, document.split, row)
+        for result in corpus.results(context, jobs, on_progress):
+            stats.merge(result.stats)
+            withheld.update(result.withheld)
+            for split, doc_ids in result.published.items():
+                published[split].extend(doc_ids)
+            for (config, split), table in sorted(result.tables.items(), key=lambda item: _table_order(item[0])):
+                writer.write_table(config, split, table)
         writer.close()
         corpus.finish()
         if not any(published.values()) and not log.errors:
             log.add(finding("L0.release.empty", f"no document has a published status ({', '.join(sorted(statuses))})",
                             "raw", None, hint="annotate a document or pass --status"))
         raise_if_errors(log, "the build found problems and published nothing")
-
-        rows, digests = writer.row_counts(), writer.shard_digests()
-        split_stats = stats.to_dict(SPLITS)
-        destination = releases / version
-        result = BuildResult(version, destination, "published", fingerprint(digests), rows, split_stats, dict(withheld),
-                             log.warnings)
-        if destination.exists():
-            existing = read_manifest(destination)["fingerprint"] if (destination / MANIFEST_NAME).exists() else None
-            if existing != result.fingerprint:
-                raise ReleaseExistsError(
-                    f"release {version} already exists at {destination} with different content; "
-                    f"bump the version in src/chronique/version.py and build again"
-                )
-            result.outcome = "unchanged"
-            write_croissant(destination)
-            refresh_card(destination)
-        else:
-            released = release_date()
-            card = staging / "README.md"
-            card.write_text(render_card(version=version, rows=rows, stats=split_stats, released=released,
-                                        arrow_bytes=writer.arrow_bytes()), encoding="utf-8")
-            log.extend(check_card(card, documents=sum(split_stats[s]["documents"] for s in split_stats),
-                                  shown=f"releases/{version}/README.md"))
-            raise_if_errors(log, "the generated dataset card is invalid; nothing was published")
-            write_manifest(staging, version=version, rows=rows, digests=digests, documents=published,
-                           statistics=split_stats, released=released, arrow_bytes=writer.arrow_bytes())
-            write_croissant(staging)
-            refresh_manifest_files(staging)
-            publish(staging, destination)
+        adopt_cache(context.cache_staging, cache, corpus.keys)
+        shutil.rmtree(staging / ".cache", ignore_errors=True)
+        result = _publish(staging, writer, stats, published, version, releases, log, dict(withheld))
 
     if update_registry:
         released_docs = [(doc_id, split) for split, ids in published.items() for doc_id in ids]
         corpus.repo.registry_path.write_text(updated_registry(corpus.repo.registry, released_docs, version), encoding="utf-8")
-        record_release(corpus.repo.root, destination)
+        record_release(corpus.repo.root, result.path)
+    return result
+
+
+def _table_order(key: tuple[str, str]) -> tuple[int, int]:
+    config, split = key
+    return CONFIGS.index(config), SPLITS.index(split)
+
+
+def _publish(staging: Path, writer: ReleaseWriter, stats: CorpusStats, published: dict[str, list[str]], version: str,
+             releases: Path, log: FindingLog, withheld: dict[str, int]) -> BuildResult:
+    """Move the staged release into place, or confirm that an identical one is there already."""
+    rows, digests = writer.row_counts(), writer.shard_digests()
+    split_stats = stats.to_dict(SPLITS)
+    destination = releases / version
+    result = BuildResult(version, destination, "published", fingerprint(digests), rows, split_stats, withheld, log.warnings)
+    if destination.exists():
+        existing = read_manifest(destination)["fingerprint"] if (destination / MANIFEST_NAME).exists() else None
+        if existing != result.fingerprint:
+            raise ReleaseExistsError(
+                f"release {version} already exists at {destination} with different content; "
+                f"bump the version in src/chronique/version.py and build again"
+            )
+        result.outcome = "unchanged"
+        write_croissant(destination)
+        refresh_card(destination)
+        return result
+    released = release_date()
+    card = staging / "README.md"
+    card.write_text(render_card(version=version, rows=rows, stats=split_stats, released=released,
+                                arrow_bytes=writer.arrow_bytes()), encoding="utf-8")
+    log.extend(check_card(card, documents=sum(s["documents"] for s in split_stats.values()),
+                          shown=f"releases/{version}/README.md"))
+    raise_if_errors(log, "the generated dataset card is invalid; nothing was published")
+    write_manifest(staging, version=version, rows=rows, digests=digests, documents=published,
+                   statistics=split_stats, released=released, arrow_bytes=writer.arrow_bytes())
+    write_croissant(staging)
+    refresh_manifest_files(staging)
+    publish(staging, destination)
     return result

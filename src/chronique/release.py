@@ -20,67 +20,55 @@ from typing import Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from chronique.digest import TableDigest
 from chronique.schema import CONFIGS, FEATURES, SCHEMA_VERSION
 from chronique.splits import SPLITS
 
 MANIFEST_NAME = "manifest.json"
-ROW_GROUP_SIZE = 2_000
 
 
 def shard_path(config: str, split: str) -> str:
     return f"data/{config}/{split}-00000-of-00001.parquet"
 
 
-def canonical_row(row: dict) -> bytes:
-    """The bytes a row contributes to the fingerprint: sorted-key JSON, independent of file encoding."""
-    return json.dumps(row, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8") + b"\n"
-
-
 class ShardWriter:
-    """Streams one config/split into a Parquet file in row groups, hashing rows as they go."""
+    """Streams one config/split into a Parquet file, one row group per table, digesting the values as they go."""
 
     def __init__(self, folder: Path, config: str, split: str):
         self.path = folder / shard_path(config, split)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.features = FEATURES[config]
-        self.schema = self.features.arrow_schema
+        self.schema = FEATURES[config].arrow_schema
         self.writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
-        self.buffer: list[dict] = []
         self.rows = 0
         self.arrow_bytes = 0
-        self.digest = hashlib.sha256()
+        self.digest = TableDigest()
 
-    def write(self, row: dict) -> None:
-        self.digest.update(canonical_row(row))
-        self.buffer.append(row)
-        self.rows += 1
-        if len(self.buffer) >= ROW_GROUP_SIZE:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.buffer:
-            table = pa.Table.from_pylist(self.buffer, schema=self.schema)
-            self.arrow_bytes += table.nbytes
-            self.writer.write_table(table)
-            self.buffer = []
+    def write_table(self, table: pa.Table) -> None:
+        if table.schema != self.schema:
+            table = table.cast(self.schema)
+        self.digest.update(table)
+        self.rows += table.num_rows
+        self.arrow_bytes += table.nbytes
+        self.writer.write_table(table)
 
     def close(self) -> None:
-        self.flush()
         self.writer.close()
 
 
 @dataclass
 class ReleaseWriter:
-    """Opens a shard lazily on its first row, so a split with no rows never gets a file."""
+    """Writes Arrow tables into shards opened lazily, so a split with no rows never gets a file."""
 
     folder: Path
     shards: dict[tuple[str, str], ShardWriter] = field(default_factory=dict)
 
-    def write(self, config: str, split: str, row: dict) -> None:
+    def write_table(self, config: str, split: str, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
         key = (config, split)
         if key not in self.shards:
             self.shards[key] = ShardWriter(self.folder, config, split)
-        self.shards[key].write(row)
+        self.shards[key].write_table(table)
 
     def close(self) -> None:
         for shard in self.shards.values():
@@ -103,21 +91,20 @@ class ReleaseWriter:
 
 
 def fingerprint(shard_digests: dict[str, str]) -> str:
-    """The release's content fingerprint: a hash over the logical rows of every config and split."""
+    """The release's content fingerprint: a hash over the logical values of every config and split."""
     lines = "".join(f"{key}\t{digest}\n" for key, digest in sorted(shard_digests.items()))
     return hashlib.sha256(f"schema {SCHEMA_VERSION}\n{lines}".encode("utf-8")).hexdigest()
 
 
 def shard_digests_from_files(folder: Path, rows: dict[str, dict[str, int]]) -> dict[str, str]:
-    """Recompute the per-shard row digests by reading the Parquet files back."""
+    """Recompute the per-shard digests by reading the Parquet files back, row group by row group."""
     digests = {}
     for config, splits in rows.items():
         for split in splits:
-            digest = hashlib.sha256()
-            table = pq.read_table(folder / shard_path(config, split))
-            for batch in table.to_batches(ROW_GROUP_SIZE):
-                for row in batch.to_pylist():
-                    digest.update(canonical_row(row))
+            digest = TableDigest()
+            with pq.ParquetFile(folder / shard_path(config, split)) as parquet:
+                for group in range(parquet.num_row_groups):
+                    digest.update(parquet.read_row_group(group))
             digests[f"{config}/{split}"] = digest.hexdigest()
     return digests
 

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from chronique.annotations import load_annotations
+from chronique.annotations import iter_annotation_paths
 from chronique.checks import finding
 from chronique.errors import FindingLog
-from chronique.records import Annotation, RawArticle
+from chronique.records import RawArticle
 from chronique.release import MANIFEST_NAME
 from chronique.splits import REGISTRY_NAME, SplitEntry, load_registry
 
@@ -64,7 +64,7 @@ class Repository:
     releases: Path
     version: str
     registry: dict[str, SplitEntry] = field(default_factory=dict)
-    annotations: dict[str, Annotation] = field(default_factory=dict)
+    annotation_files: dict[str, str] = field(default_factory=dict)  # doc_id → repository-relative path
     sources: dict[str, SourceEntry] = field(default_factory=dict)
 
     registry_shown = f"annotations/{REGISTRY_NAME}"
@@ -75,9 +75,21 @@ class Repository:
         repo = cls(root, releases, version)
         repo.registry = load_registry(root / "annotations" / REGISTRY_NAME, cls.registry_shown, log)
         repo.sources = load_sources(root / "annotations" / SOURCES_NAME, cls.sources_shown, log)
-        repo.annotations = load_annotations(root / "annotations", root=root, log=log)
+        repo.annotation_files = repo.index_annotations(log)
         repo.check_version(log)
         return repo
+
+    def index_annotations(self, log: FindingLog) -> dict[str, str]:
+        """Annotation files by the doc id in their name; they are read one document at a time, later."""
+        index = {}
+        for path in iter_annotation_paths(self.root / "annotations"):
+            shown = path.relative_to(self.root).as_posix()
+            if path.is_symlink():
+                log.add(finding("L0.path.symlink", "symbolic links are not allowed in annotations/", shown,
+                                hint="copy the file instead of linking to it"))
+            else:
+                index[path.stem] = shown
+        return index
 
     @property
     def registry_path(self) -> Path:
@@ -115,10 +127,9 @@ class Repository:
 
     def check_after_stream(self, seen: set[str], assigned: dict[str, str], log: FindingLog) -> None:
         """Checks that need every document id: orphans, registry and sources entries, moved splits."""
-        for doc_id, annotation in sorted(self.annotations.items()):
+        for doc_id, path in sorted(self.annotation_files.items()):
             if doc_id not in seen:
-                log.add(finding("L0.annotation.orphan", f"no raw article has id {doc_id!r}", annotation.path, 1,
-                                hint="add the article to raw/ or remove the annotation file"))
+                self.check_unmatched_annotation(path, seen, log)
         for doc_id in sorted(set(self.registry) - seen):
             log.add(finding("L0.splits.unknown-doc", f"document {doc_id!r} is in the registry but not in raw/",
                             self.registry_shown, None))
@@ -126,6 +137,15 @@ class Repository:
             log.add(finding("L0.sources.unknown-doc", f"document {doc_id!r} is described but not in raw/",
                             self.sources_shown, None))
         self.check_released_splits(assigned, log)
+
+    def check_unmatched_annotation(self, path: str, seen: set[str], log: FindingLog) -> None:
+        """A file no raw article matches by name: misnamed when it annotates a known document, else an orphan."""
+        from chronique.annotations import read_named_annotation
+
+        read_named_annotation(self.root / path, root=self.root, log=log)  # reports L0.annotation.name or file errors
+        if not any(f.path == path and f.check_id == "L0.annotation.name" for f in log.findings):
+            log.add(finding("L0.annotation.orphan", f"no raw article has id {Path(path).stem!r}", path, 1,
+                            hint="add the article to raw/ or remove the annotation file"))
 
     def check_released_splits(self, assigned: dict[str, str], log: FindingLog) -> None:
         for version in self.released_versions():

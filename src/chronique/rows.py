@@ -10,7 +10,10 @@ import bisect
 from typing import Callable, Iterator
 
 from chronique.records import Document, Mention, Quote, Sentence
-from chronique.schema import COARSE_NER_LABELS, COARSE_OF_FINE, FINE_NER_LABELS, POLARITIES
+import numpy as np
+import pyarrow as pa
+
+from chronique.schema import COARSE_NER_LABELS, COARSE_OF_FINE, DOCUMENTS, FINE_NER_LABELS, NER, POLARITIES, STANCE
 
 _FINE_INDEX = {label: i for i, label in enumerate(FINE_NER_LABELS)}
 _COARSE_INDEX = {label: i for i, label in enumerate(COARSE_NER_LABELS)}
@@ -64,37 +67,82 @@ def outermost(mentions: tuple[Mention, ...]) -> list[Mention]:
 
 def iob2_tags(sentence: Sentence, mentions: list[Mention]) -> tuple[list[str], list[str]]:
     """Fine and coarse IOB2 tags of a sentence's tokens for the given (non-overlapping) mentions."""
-    starts = [t.start for t in sentence.tokens]
-    fine = ["O"] * len(starts)
-    coarse = ["O"] * len(starts)
+    fine_ids, coarse_ids = tag_ids(list(sentence.tokens), mentions)
+    return [FINE_NER_LABELS[i] for i in fine_ids], [COARSE_NER_LABELS[i] for i in coarse_ids]
+
+
+def tag_ids(tokens: list, mentions: list[Mention]) -> tuple[list[int], list[int]]:
+    """Fine and coarse IOB2 label ids of ``tokens`` (in text order) for non-overlapping mentions."""
+    starts = [t.start for t in tokens]
+    fine = [0] * len(starts)
+    coarse = [0] * len(starts)
     for mention in mentions:
-        if mention.end <= sentence.start or mention.start >= sentence.end:
-            continue
         first = bisect.bisect_left(starts, mention.start)
         last = bisect.bisect_left(starts, mention.end)
+        if first >= last:
+            continue
+        fine[first] = _FINE_INDEX[f"B-{mention.type}"]
+        inside = _FINE_INDEX[f"I-{mention.type}"]
+        fine[first + 1 : last] = [inside] * (last - first - 1)
         coarse_type = COARSE_OF_FINE[mention.type]
-        for position in range(first, last):
-            prefix = "B" if position == first else "I"
-            fine[position] = f"{prefix}-{mention.type}"
-            if coarse_type:
-                coarse[position] = f"{prefix}-{coarse_type}"
+        if coarse_type:
+            coarse[first] = _COARSE_INDEX[f"B-{coarse_type}"]
+            coarse[first + 1 : last] = [_COARSE_INDEX[f"I-{coarse_type}"]] * (last - first - 1)
     return fine, coarse
 
 
 def ner_rows(document: Document) -> Iterator[dict]:
-    mentions = outermost(document.annotation.mentions) if document.annotation else []
-    text = document.text
-    for index, sentence in enumerate(document.sentences):
-        fine, coarse = iob2_tags(sentence, mentions)
-        yield {
-            "id": f"{document.doc_id}-{index:04d}",
-            "doc_id": document.doc_id,
-            "sentence_index": index,
-            "tokens": [text[t.start : t.end] for t in sentence.tokens],
-            "ner_tags": [_FINE_INDEX[tag] for tag in fine],
-            "coarse_ner_tags": [_COARSE_INDEX[tag] for tag in coarse],
-            "token_offsets": [{"start": t.start, "end": t.end} for t in sentence.tokens],
-        }
+    """The ``ner`` rows of a document as dicts (the build writes them column by column: :class:`NerColumns`)."""
+    columns = NerColumns()
+    columns.add(document)
+    yield from columns.to_table().to_pylist()
+
+
+class NerColumns:
+    """The ``ner`` rows of many documents, accumulated as flat columns and turned into one Arrow table.
+
+    Building columns instead of a dict per token keeps the per-token cost of a build small.
+    """
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.doc_ids: list[str] = []
+        self.indexes: list[int] = []
+        self.sizes: list[int] = []
+        self.tokens: list[str] = []
+        self.fine: list[int] = []
+        self.coarse: list[int] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, document: Document) -> None:
+        text = document.text
+        tokens = [t for sentence in document.sentences for t in sentence.tokens]
+        mentions = outermost(document.annotation.mentions) if document.annotation else []
+        fine, coarse = tag_ids(tokens, mentions)
+        self.fine += fine
+        self.coarse += coarse
+        self.tokens += [text[a:b] for a, b in tokens]
+        self.starts += [a for a, _ in tokens]
+        self.ends += [b for _, b in tokens]
+        for index, sentence in enumerate(document.sentences):
+            self.ids.append(f"{document.doc_id}-{index:04d}")
+            self.doc_ids.append(document.doc_id)
+            self.indexes.append(index)
+            self.sizes.append(len(sentence.tokens))
+
+    def to_table(self) -> pa.Table:
+        offsets = pa.array(np.concatenate([[0], np.cumsum(self.sizes, dtype=np.int64)]).astype(np.int32))
+        lists = lambda values: pa.ListArray.from_arrays(offsets, values)  # noqa: E731
+        spans = pa.StructArray.from_arrays([pa.array(self.starts, pa.int32()), pa.array(self.ends, pa.int32())],
+                                           names=["start", "end"])
+        columns = [pa.array(self.ids, pa.string()), pa.array(self.doc_ids, pa.string()), pa.array(self.indexes, pa.int32()),
+                   lists(pa.array(self.tokens, pa.string())), lists(pa.array(self.fine, pa.int64())),
+                   lists(pa.array(self.coarse, pa.int64())), lists(spans)]
+        return pa.Table.from_arrays(columns, schema=NER.arrow_schema)
 
 
 def evidence_context(document: Document, evidence: tuple[Quote, ...]) -> str:
@@ -139,3 +187,34 @@ ROW_BUILDERS: dict[str, Callable[[Document], Iterator[dict]]] = {
     "ner": ner_rows,
     "stance": stance_rows,
 }
+"""Rows of each config as dicts, for readers of one document at a time; the build uses :class:`SplitBatches`."""
+
+
+class SplitBatches:
+    """The rows of one split, gathered document by document and handed over as Arrow tables in batches."""
+
+    def __init__(self, batch_documents: int = 1_000) -> None:
+        self.batch_documents = batch_documents
+        self._reset()
+
+    def _reset(self) -> None:
+        self.documents: list[dict] = []
+        self.stances: list[dict] = []
+        self.ner = NerColumns()
+
+    def add(self, document: Document) -> bool:
+        """Add a document; True when the batch is full and should be taken."""
+        self.documents.append(document_row(document))
+        self.stances.extend(stance_rows(document))
+        self.ner.add(document)
+        return len(self.documents) >= self.batch_documents
+
+    def take(self) -> dict[str, pa.Table]:
+        """The batch's tables by config, then an empty batch."""
+        tables = {
+            "documents": pa.Table.from_pylist(self.documents, schema=DOCUMENTS.arrow_schema),
+            "ner": self.ner.to_table(),
+            "stance": pa.Table.from_pylist(self.stances, schema=STANCE.arrow_schema),
+        }
+        self._reset()
+        return tables

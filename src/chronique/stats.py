@@ -35,6 +35,14 @@ class SplitStats:
         self.stances.update(s.polarity for s in annotation.stances)
         self.stance_scopes.update(s.scope for s in annotation.stances)
 
+    def merge(self, other: "SplitStats") -> None:
+        self.documents += other.documents
+        self.sentences += other.sentences
+        self.tokens += other.tokens
+        self.entities += other.entities
+        for name in ("mentions", "coarse_mentions", "stances", "stance_scopes", "statuses"):
+            getattr(self, name).update(getattr(other, name))
+
     def to_dict(self) -> dict:
         return {
             "documents": self.documents,
@@ -55,6 +63,10 @@ class CorpusStats:
 
     def add(self, document: Document) -> None:
         self.splits[document.split].add(document)
+
+    def merge(self, other: "CorpusStats") -> None:
+        for split, stats in other.splits.items():
+            self.splits[split].merge(stats)
 
     def to_dict(self, split_order: tuple[str, ...]) -> dict:
         return {split: self.splits[split].to_dict() for split in split_order if split in self.splits}

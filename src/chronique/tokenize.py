@@ -17,7 +17,9 @@ and two sentences are merged when an annotated span crosses the boundary between
 
 from __future__ import annotations
 
+import bisect
 import re
+from itertools import repeat
 from typing import Iterable
 
 from chronique.records import Paragraph, Sentence, Span
@@ -54,43 +56,51 @@ def tokenize(text: str, start: int = 0, end: int | None = None, boundaries: Iter
     [(0, 2), (2, 6)]
     """
     end = len(text) if end is None else end
+    spans = [m.span() for m in _TOKEN.finditer(text, start, end)]
     cuts = sorted(b for b in set(boundaries) if start < b < end)
-    spans: list[Span] = []
-    if not cuts:
-        return [Span(*m.span()) for m in _TOKEN.finditer(text, start, end)]
-    position, count = 0, len(cuts)
-    for match in _TOKEN.finditer(text, start, end):
-        a, b = match.span()
-        while position < count and cuts[position] <= a:
-            position += 1
-        if position == count or cuts[position] >= b:
-            spans.append(Span(a, b))
-            continue
-        edges = [a]
-        while position < count and cuts[position] < b:
-            edges.append(cuts[position])
-            position += 1
-        edges.append(b)
-        spans.extend(Span(x, y) for x, y in zip(edges, edges[1:]))
+    if cuts and spans:
+        spans = _split_tokens(spans, cuts, forced)
+    # tuple.__new__ builds the named tuples in C; Span(a, b) would call Python code per token
+    return list(map(tuple.__new__, repeat(Span), spans))
+
+
+def _split_tokens(spans: list[tuple[int, int]], cuts: list[int], forced: list[int] | None) -> list[tuple[int, int]]:
+    """``spans`` with every token that contains a cut split there (cuts are few, tokens many)."""
+    starts = [a for a, _ in spans]
+    inside: dict[int, list[int]] = {}
+    for cut in cuts:
+        index = bisect.bisect_right(starts, cut) - 1
+        if index >= 0 and spans[index][0] < cut < spans[index][1]:
+            inside.setdefault(index, []).append(cut)
+    for index in sorted(inside, reverse=True):
+        a, b = spans[index]
+        edges = [a, *inside[index], b]
+        spans[index : index + 1] = list(zip(edges, edges[1:]))
         if forced is not None:
-            forced.extend(edges[1:-1])
+            forced.extend(inside[index])
     return spans
+
+
+_FINAL_CHARACTER = re.compile(r"[.!?…]")
 
 
 def _sentence_breaks(text: str, tokens: list[Span]) -> list[int]:
     """Indices of the tokens that start a new sentence (never 0)."""
+    if not tokens:
+        return []
+    starts = [t.start for t in tokens]
     breaks = []
-    i = 0
-    while i < len(tokens):
-        if text[tokens[i].start : tokens[i].end] in _SENTENCE_FINAL:
-            j = i + 1
-            while j < len(tokens) and text[tokens[j].start : tokens[j].end] in _CLOSING:
-                j += 1
-            if j < len(tokens) and _can_open_sentence(text[tokens[j].start : tokens[j].end]):
-                breaks.append(j)
-            i = j
-        else:
-            i += 1
+    last = 0
+    for match in _FINAL_CHARACTER.finditer(text, tokens[0].start, tokens[-1].end):
+        i = bisect.bisect_left(starts, match.start(), last)
+        if i == len(tokens) or starts[i] != match.start() or text[tokens[i].start : tokens[i].end] not in _SENTENCE_FINAL:
+            continue
+        j = i + 1
+        while j < len(tokens) and text[tokens[j].start : tokens[j].end] in _CLOSING:
+            j += 1
+        if j < len(tokens) and _can_open_sentence(text[tokens[j].start : tokens[j].end]):
+            breaks.append(j)
+        last = j
     return breaks
 
 
@@ -123,10 +133,20 @@ def segment_sentences(
 
 
 def _drop_breaks_inside_spans(tokens: list[Span], starts: list[int], spans: list[tuple[int, int]]) -> list[int]:
+    """The sentence starts that do not fall strictly inside an annotated span."""
+    if not spans or len(starts) <= 2:
+        return starts
+    ordered = sorted(spans)
+    span_starts = [a for a, _ in ordered]
+    reach, furthest = [], -1  # reach[i]: the furthest end among the first i + 1 spans
+    for _, b in ordered:
+        furthest = max(furthest, b)
+        reach.append(furthest)
     kept = [starts[0]]
     for index in starts[1:-1]:
         offset = tokens[index].start
-        if not any(s < offset < e for s, e in spans):
+        position = bisect.bisect_left(span_starts, offset) - 1  # spans starting strictly before the offset
+        if position < 0 or reach[position] <= offset:
             kept.append(index)
     kept.append(starts[-1])
     return kept

@@ -1,0 +1,94 @@
+"""The parallel, cached build: the same release whatever the jobs, and a cache that notices every change."""
+
+import hashlib
+
+import pytest
+
+import chronique.chunks as chunks
+from chronique.pipeline import build
+
+from conftest import make_repo, snapshot
+
+
+def articles(count: int, start: int = 1) -> dict[str, str]:
+    made = {}
+    for number in range(start, start + count):
+        doc_id = hashlib.sha256(f"scale {number}".encode()).hexdigest()[:16]
+        made[f"{number:03d}_{doc_id}.txt"] = (f"date 2021-0{1 + number % 9}\n\nLe maire de Lyon a parlé le {number} mars. "
+                                               f"Paris et Moscou ont répondu.\n\nTitre {number}\n\nSuite numéro {number}.")
+    return made
+
+
+@pytest.fixture
+def corpus(tmp_path, monkeypatch):
+    monkeypatch.setattr(chunks, "CHUNK_FILES", 4)  # many chunks from a small corpus
+    return make_repo(tmp_path / "repo", articles(22))
+
+
+def release_files(path):
+    return {name: data for name, data in snapshot(path).items() if name.startswith("data/")}
+
+
+def test_one_and_two_jobs_write_identical_releases(corpus, tmp_path):
+    one = build(corpus, releases=tmp_path / "one", statuses=("gold", "unannotated"), update_registry=False, jobs=1)
+    two = build(corpus, releases=tmp_path / "two", statuses=("gold", "unannotated"), update_registry=False, jobs=2)
+    assert one.fingerprint == two.fingerprint and one.rows == two.rows
+    assert release_files(one.path) == release_files(two.path)  # byte for byte
+
+
+def test_cached_build_equals_a_fresh_one(corpus, tmp_path):
+    cache = tmp_path / "cache"
+    first = build(corpus, releases=tmp_path / "a", statuses=("gold", "unannotated"), update_registry=False, cache=cache)
+    assert len(list(cache.glob("*/*.pickle"))) == 6  # 23 files in chunks of 4
+    second = build(corpus, releases=tmp_path / "b", statuses=("gold", "unannotated"), update_registry=False, cache=cache)
+    assert second.fingerprint == first.fingerprint
+    assert release_files(first.path) == release_files(second.path)
+
+
+def hits(corpus, tmp_path, cache, name):
+    seen = []
+    original = chunks.process_chunk
+
+    def counting(spec):
+        result = original(spec)
+        seen.append(result.from_cache)
+        return result
+
+    chunks.process_chunk, saved = counting, chunks.process_chunk
+    import chronique.pipeline as pipeline
+    pipeline.process_chunk = counting
+    try:
+        result = build(corpus, releases=tmp_path / name, statuses=("gold", "unannotated"), update_registry=False, cache=cache)
+    finally:
+        chunks.process_chunk = saved
+        pipeline.process_chunk = saved
+    return result, seen.count(False)
+
+
+def test_the_cache_is_invalidated_by_raw_text_annotations_and_code(corpus, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    fresh, computed = hits(corpus, tmp_path, cache, "r1")
+    assert computed == 6
+    _, computed = hits(corpus, tmp_path, cache, "r2")
+    assert computed == 0
+    raw = next((corpus / "raw").glob("005_*.txt"))
+    raw.write_text(raw.read_text().replace("Lyon", "Lille"))
+    edited, computed = hits(corpus, tmp_path, cache, "r3")
+    assert computed == 1 and edited.fingerprint != fresh.fingerprint
+    annotation = corpus / "annotations" / "ba88b6aa48263bfe.json"
+    annotation.write_text(annotation.read_text().replace('"metonymic": false', '"metonymic": true', 1))
+    _, computed = hits(corpus, tmp_path, cache, "r4")
+    assert computed == 1
+    monkeypatch.setattr(chunks, "code_version", lambda: "another version of the code")
+    _, computed = hits(corpus, tmp_path, cache, "r5")
+    assert computed == 6
+
+
+def test_a_failed_build_leaves_the_cache_as_it_was(corpus, tmp_path):
+    cache = tmp_path / "cache"
+    build(corpus, releases=tmp_path / "ok", statuses=("gold", "unannotated"), update_registry=False, cache=cache)
+    before = snapshot(cache)
+    make_repo(corpus, {"900_aaaaaaaaaaaaaaaa.txt": "date 2020-13 Texte."}, seed=False)
+    with pytest.raises(Exception):
+        build(corpus, releases=tmp_path / "bad", statuses=("gold", "unannotated"), update_registry=False, cache=cache)
+    assert snapshot(cache) == before
