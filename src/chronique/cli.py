@@ -353,6 +353,23 @@ def verify_cli(args: argparse.Namespace, console: Console, errors: Console) -> i
     return 1 if failed else 0
 
 
+def browse_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.browse import write_site
+    from chronique.loading import release_path
+
+    release = Path(args.release) if args.release else release_path()
+    busy = not args.quiet and errors.is_terminal
+    with errors.status(f"writing the browser of {release}", spinner="dots") if busy else nullcontext():
+        result = write_site(release, Path(args.out))
+    for item in result.findings:
+        errors.print(str(item), markup=False, highlight=False, soft_wrap=True)
+    if not args.quiet:
+        console.print(f"wrote {len(result.files)} files for {result.documents} document(s) of release {result.version} "
+                      f"({result.annotators}) to {result.out}\nopen {result.index.resolve().as_uri()}",
+                      markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="chronique",
@@ -547,6 +564,19 @@ def make_parser() -> argparse.ArgumentParser:
     ver.add_argument("release", metavar="RELEASE", help="release folder, e.g. releases/0.1.0")
     ver.add_argument("--quiet", action="store_true", help="print findings only")
     ver.set_defaults(handler=verify_cli)
+
+    browse = commands.add_parser(
+        "browse",
+        help="write a static HTML site to read a release's documents, annotations and statistics",
+        description="Write a self-contained static site for a release: an index of every document (sortable, "
+        "filterable), one page per document with its mentions highlighted by type and its stances, and a statistics "
+        "page with figures and inter-annotator agreement. It opens from the file system (no server, no network). "
+        "DIR is replaced whole if it holds a site written before; any other non-empty folder is refused.",
+    )
+    browse.add_argument("--release", help="release folder (default: the current release)")
+    browse.add_argument("--out", default="site", metavar="DIR", help="folder to write the site into (default: site)")
+    browse.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    browse.set_defaults(handler=browse_cli)
 
     pre = commands.add_parser(
         "preannotate",

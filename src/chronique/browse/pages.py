@@ -1,0 +1,257 @@
+"""The HTML pages of the browser: index, one page per document, statistics.
+
+Every function returns a complete page as a string. Text from the release is escaped with
+:func:`chronique.browse.markup.escape`; the only markup built from data is the annotated text
+(:func:`chronique.browse.markup.render_text`). Pages link to each other with relative URLs and
+load only ``assets/`` files, so that the site opens from the file system.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Mapping, Sequence
+
+from chronique.browse.markup import escape, qid_link, render_text, tag, type_class
+from chronique.schema import FINE_TYPES, POLARITIES
+
+TYPE_NAMES = {
+    "PER": "person", "ORG": "organisation", "GPE": "geopolitical entity", "LOC": "location", "FAC": "facility",
+    "NORP": "nationality, religious or political group", "EVENT": "event", "MISC": "miscellaneous", "DATE": "date",
+}
+AUTHOR = "AUTHOR"
+
+
+def layout(*, title: str, body: str, version: str, root: str = "", script: str | None = None, page: str) -> str:
+    """A page with the site header; ``root`` is the relative path back to the site folder."""
+    script_tag = f'\n<script src="{root}assets/{script}"></script>' if script else ""
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="chronique browse">
+<title>{escape(title)} · Chronique {escape(version)}</title>
+<link rel="stylesheet" href="{root}assets/browse.css">
+</head>
+<body class="page-{page}">
+<header class="site">
+<a class="brand" href="{root}index.html">Chronique {escape(version)}</a>
+<nav><a href="{root}index.html">Documents</a> <a href="{root}stats.html">Statistics</a></nav>
+</header>
+<main>
+{body}
+</main>{script_tag}
+</body>
+</html>
+"""
+
+
+def snippet(text: str, length: int = 90) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
+
+
+# --- index -----------------------------------------------------------------------------
+
+INDEX_COLUMNS = (
+    ("doc", "document", "text"), ("title", "title / beginning", "text"), ("date", "date", "text"),
+    ("split", "split", "text"), ("status", "status", "text"), ("mentions", "mentions", "number"),
+    ("entities", "entities", "number"), ("stances", "stances", "number"),
+)
+
+
+def _select(element_id: str, label: str, values: Sequence[str]) -> str:
+    options = '<option value="">all</option>' + "".join(f'<option value="{escape(v)}">{escape(v)}</option>' for v in values)
+    return f'<label>{label} <select id="{element_id}">{options}</select></label>'
+
+
+def _index_row(row: Mapping, href: str) -> str:
+    title = row["title"] or snippet(row["text"])
+    counts = {key: len(row[key] or ()) for key in ("mentions", "entities", "stances")}
+    names = " ".join(e["name"] for e in row["entities"] or ())
+    search = " ".join((row["doc_id"], row["title"] or "", row["date"] or "", names, " ".join(row["text"].split())))
+    cells = [
+        f'<td data-value="{escape(row["doc_id"])}"><a href="{escape(href)}">{escape(row["doc_id"])}</a></td>',
+        f'<td data-value="{escape(title.casefold())}" lang="fr">{escape(title)}</td>',
+        f'<td class="date" data-value="{escape(row["date"] or "")}">{escape(row["date"] or "")}</td>',
+        f'<td data-value="{escape(row["split"])}">{escape(row["split"])}</td>',
+        f'<td data-value="{escape(row["annotation_status"])}"><span class="status s-{escape(row["annotation_status"])}">'
+        f'{escape(row["annotation_status"])}</span></td>',
+        *(f'<td class="num" data-value="{n}">{n}</td>' for n in counts.values()),
+    ]
+    attributes = {"data-split": row["split"], "data-status": row["annotation_status"], "data-search": search.casefold()}
+    return tag("tr", attributes) + "".join(cells) + "</tr>"
+
+
+def index_page(rows: Sequence[Mapping], hrefs: Sequence[str], *, version: str) -> str:
+    """Every document with its date, split, status and counts; sortable and filterable by ``index.js``."""
+    splits = list(dict.fromkeys(row["split"] for row in rows))
+    statuses = sorted({row["annotation_status"] for row in rows})
+    headers = "".join(
+        f'<th scope="col" data-key="{key}" data-type="{kind}" aria-sort="none"{" class=num" if kind == "number" else ""}>'
+        f'<button type="button">{label}</button></th>'
+        for key, label, kind in INDEX_COLUMNS
+    )
+    body_rows = "\n".join(_index_row(row, href) for row, href in zip(rows, hrefs))
+    body = f"""<h1>Documents</h1>
+<form class="filters" role="search" autocomplete="off">
+<label>Filter <input type="search" id="filter" placeholder="id, title, date, entity or words of the text"></label>
+{_select("split-filter", "Split", splits)}
+{_select("status-filter", "Status", statuses)}
+<output id="shown" aria-live="polite">{len(rows)} of {len(rows)} documents</output>
+</form>
+<table id="documents" class="documents">
+<thead><tr>{headers}</tr></thead>
+<tbody>
+{body_rows}
+</tbody>
+</table>
+<p class="hint">Click a column header to sort; click again to reverse.</p>"""
+    return layout(title="Documents", body=body, version=version, script="index.js", page="index")
+
+
+# --- one document ----------------------------------------------------------------------
+
+
+def _legend(row: Mapping) -> str:
+    counts = Counter(m["type"] for m in row["mentions"] or ())
+    items = "".join(
+        f'<li><span class="swatch {type_class(t)}"></span><b>{t}</b> {escape(TYPE_NAMES[t])} '
+        f'<span class="count">{counts[t]}</span></li>'
+        for t in FINE_TYPES
+    )
+    return f"""<section class="legend" aria-labelledby="legend-title">
+<h2 id="legend-title">Mention types</h2>
+<ul class="types">{items}</ul>
+<ul class="marks">
+<li><span class="mention t-GPE sample"><span class="mention t-NORP nested sample">nested</span> in parent</span></li>
+<li><span class="mention t-ORG metonymic sample">metonymic</span> dashed, marked ↺</li>
+<li><span class="evidence hl-evidence sample">evidence</span> of the selected stance</li>
+<li><span class="hl-holder sample">holder</span> and <span class="hl-target sample">target</span> mentions of the selected stance</li>
+</ul>
+</section>"""
+
+
+def _party(value: str, names: Mapping[str, str], *, is_entity: bool = True) -> str:
+    if value == AUTHOR:
+        return '<span class="author">the author</span>'
+    if is_entity:
+        return escape(names.get(value, value))
+    return f"<q>{escape(value)}</q>"
+
+
+def _stance_item(stance: Mapping, names: Mapping[str, str]) -> str:
+    target_is_entity = stance["target_kind"] == "entity"
+    polarity = stance["polarity"] if stance["polarity"] in POLARITIES else "other"
+    attributes = {"type": "button", "class": "stance", "aria-pressed": "false", "data-stance": stance["id"],
+                  "data-holder": stance["holder"], "data-target": stance["target"] if target_is_entity else None}
+    evidence = " ".join(f"{q['start']}-{q['end']}" for q in stance["evidence"])
+    return (f"<li>{tag('button', attributes)}"
+            f'<span class="parties">{_party(stance["holder"], names)} → '
+            f'{_party(stance["target"], names, is_entity=target_is_entity)}</span> '
+            f'<span class="facts"><span class="polarity p-{polarity}">{escape(stance["polarity"])}</span> '
+            f'<span class="scope">{escape(stance["scope"])}</span> '
+            f'<span class="reported">{"reported" if stance["reported"] else "direct"}</span> '
+            f'<span class="evidence-count" data-quotes="{escape(evidence)}">{len(stance["evidence"])} evidence</span></span>'
+            f"</button></li>")
+
+
+def _stances(row: Mapping, names: Mapping[str, str]) -> str:
+    stances = row["stances"] or ()
+    items = "\n".join(_stance_item(s, names) for s in stances) or '<li class="none">No stance annotated.</li>'
+    return f"""<section class="stances" aria-labelledby="stances-title">
+<h2 id="stances-title">Stances <span class="count">{len(stances)}</span></h2>
+<p class="hint">Select a stance to highlight its holder, its target and its evidence in the text.</p>
+<ol id="stance-list">
+{items}
+</ol>
+</section>"""
+
+
+def _entities(row: Mapping) -> str:
+    per_entity = Counter(m["entity_id"] for m in row["mentions"] or () if m["entity_id"])
+    lines = "\n".join(
+        f'<tr><td>{escape(e["id"])}</td><td lang="fr">{escape(e["name"])}</td>'
+        f'<td><span class="swatch {type_class(e["type"])}"></span>{escape(e["type"])}</td>'
+        f'<td>{qid_link(e["qid"])}</td><td class="num">{per_entity[e["id"]]}</td></tr>'
+        for e in row["entities"] or ()
+    )
+    if not lines:
+        return ""
+    return f"""<section class="entities">
+<h2>Entities</h2>
+<table><thead><tr><th>id</th><th>name</th><th>type</th><th>Wikidata</th><th class="num">mentions</th></tr></thead>
+<tbody>
+{lines}
+</tbody></table>
+</section>"""
+
+
+def _meta(row: Mapping) -> str:
+    items = [("document", row["doc_id"]), ("date", row["date"]), ("split", row["split"]),
+             ("status", row["annotation_status"]), ("annotators", ", ".join(row["annotators"] or ()) or None),
+             ("source", row["source"]), ("licence", row["license"]), ("url", row["url"])]
+    return '<dl class="meta">' + "".join(
+        f"<div><dt>{name}</dt><dd>{escape(value)}</dd></div>" for name, value in items if value) + "</dl>"
+
+
+def _pager(previous: str | None, following: str | None) -> str:
+    left = f'<a rel="prev" href="{escape(previous)}">← previous</a>' if previous else "<span></span>"
+    right = f'<a rel="next" href="{escape(following)}">next →</a>' if following else "<span></span>"
+    return f'<nav class="pager">{left}<a href="../index.html">all documents</a>{right}</nav>'
+
+
+def document_page(row: Mapping, *, version: str, previous: str | None = None, following: str | None = None) -> str:
+    """The annotated text, legend, hover details and stance list of one ``documents`` row."""
+    names = {e["id"]: e["name"] for e in row["entities"] or ()}
+    heading = row["title"] or f"Document {row['doc_id']}"
+    unannotated = ('<p class="notice">This document is not annotated: its text is shown without mentions.</p>'
+                   if row["annotation_status"] == "unannotated" else "")
+    body = f"""{_pager(previous, following)}
+<h1 lang="fr">{escape(heading)}</h1>
+{_meta(row)}
+{unannotated}
+<div class="reading">
+<article id="text" class="text" lang="fr">
+{render_text(row)}
+</article>
+<aside class="side">
+{_legend(row)}
+<section id="mention-info" class="mention-info" aria-live="polite">
+<h2>Mention</h2>
+<p class="hint">Hover over or focus a mention to see its type, entity and Wikidata id.</p>
+</section>
+{_stances(row, names)}
+</aside>
+</div>
+{_entities(row)}"""
+    return layout(title=heading, body=body, version=version, root="../", script="document.js", page="document")
+
+
+# --- statistics ------------------------------------------------------------------------
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, caption: str | None = None) -> str:
+    head = "".join(f'<th scope="col">{escape(h)}</th>' for h in headers)
+    body = "\n".join(
+        "<tr>" + "".join(f'<td{" class=num" if isinstance(v, (int, float)) else ""}>{escape(v)}</td>' for v in r)
+        + "</tr>" for r in rows)
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f'<table class="figures">{cap}<thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>'
+
+
+def figure(src: str, alt: str, caption: str, data: str) -> str:
+    return (f'<figure><img src="{escape(src)}" alt="{escape(alt)}"><figcaption>{escape(caption)}</figcaption>'
+            f"<details><summary>the numbers</summary>{data}</details></figure>")
+
+
+def stats_page(*, version: str, summary: str, figures: Sequence[str], agreement: str) -> str:
+    body = f"""<h1>Statistics</h1>
+<section><h2>Size</h2>{summary}</section>
+<section class="plots"><h2>Distributions</h2>
+{"".join(figures)}
+</section>
+<section id="agreement"><h2>Inter-annotator agreement</h2>
+{agreement}
+</section>"""
+    return layout(title="Statistics", body=body, version=version, page="stats")

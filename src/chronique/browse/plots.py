@@ -1,0 +1,117 @@
+"""Figures of the statistics page, drawn with matplotlib on an Agg canvas and saved as SVG.
+
+Each ``*_svg`` function takes plain counts and returns the bytes of one SVG file. Output is
+deterministic: text is drawn as paths, ``svg.hashsalt`` fixes the ids, and the metadata block
+(date, creator) is left out, so the same counts always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Callable, Mapping, Sequence
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from chronique.schema import FINE_TYPES, POLARITIES, SCOPES
+
+SPLIT_COLOURS = {"train": "#4c72b0", "validation": "#dd8452", "test": "#55a868"}
+POLARITY_COLOURS = {"FAVOR": "#3a9d5d", "AGAINST": "#c8553d", "NEUTRAL": "#8d99ae"}
+_STYLE = {
+    "svg.hashsalt": "chronique",
+    "svg.fonttype": "path",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def render_svg(draw: Callable[[Figure], None], *, size: tuple[float, float] = (6.4, 3.4)) -> bytes:
+    """Call ``draw`` on a fresh figure and return the figure as SVG bytes."""
+    with matplotlib.rc_context(_STYLE):
+        figure = Figure(figsize=size, layout="constrained")
+        FigureCanvasAgg(figure)
+        draw(figure)
+        buffer = io.BytesIO()
+        # no metadata block at all: no date, no creator, nothing that changes between runs
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    return buffer.getvalue()
+
+
+def _grouped_bars(axes, categories: Sequence[str], series: Mapping[str, Sequence[int]], colours: Mapping[str, str]) -> None:
+    width = 0.8 / max(1, len(series))
+    for index, (name, values) in enumerate(series.items()):
+        positions = [c + (index - (len(series) - 1) / 2) * width for c in range(len(categories))]
+        bars = axes.bar(positions, values, width, label=name, color=colours.get(name, "#999999"))
+        axes.bar_label(bars, labels=[str(v) if v else "" for v in values], fontsize=7, padding=1)
+    axes.set_xticks(range(len(categories)), categories)
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    if series:
+        axes.legend(frameon=False)
+
+
+def mentions_per_type_svg(counts: Mapping[str, Mapping[str, int]]) -> bytes:
+    """Grouped bars: ``counts[split][fine type]`` mentions, nested ones included."""
+    def draw(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        series = {split: [by_type.get(t, 0) for t in FINE_TYPES] for split, by_type in counts.items()}
+        _grouped_bars(axes, FINE_TYPES, series, SPLIT_COLOURS)
+        axes.set_ylabel("mentions")
+        axes.set_title("Mentions per fine type and split")
+    return render_svg(draw)
+
+
+def polarity_per_scope_svg(counts: Mapping[str, Mapping[str, int]]) -> bytes:
+    """Grouped bars: ``counts[polarity][scope]`` stance records, every split together."""
+    def draw(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        series = {polarity: [counts.get(polarity, {}).get(s, 0) for s in SCOPES] for polarity in POLARITIES}
+        _grouped_bars(axes, SCOPES, series, POLARITY_COLOURS)
+        axes.set_ylabel("stances")
+        axes.set_title("Stance polarity per scope")
+    return render_svg(draw)
+
+
+def length_histogram_svg(lengths: Mapping[str, Sequence[int]], *, title: str, unit: str) -> bytes:
+    """A histogram of lengths, stacked by split (``lengths[split]``)."""
+    def draw(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        present = {split: values for split, values in lengths.items() if values}
+        if not present:
+            axes.text(0.5, 0.5, "no data", ha="center", va="center", transform=axes.transAxes)
+        else:
+            # integer bins from 0, at most 30 of them: a lone length stays a narrow bar at its place
+            longest = max(v for values in present.values() for v in values)
+            width = max(1, math.ceil((longest + 1) / 30))
+            bins = list(range(0, longest + width + 1, width))
+            axes.hist(list(present.values()), bins=bins, stacked=True, label=list(present),
+                      color=[SPLIT_COLOURS.get(s, "#999999") for s in present], edgecolor="white", linewidth=0.5)
+            axes.legend(frameon=False)
+            axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.set_xlabel(unit)
+        axes.set_ylabel("count")
+        axes.set_title(title)
+    return render_svg(draw)
+
+
+def agreement_svg(pairs: Sequence[tuple[str, float | None, float | None, float | None]]) -> bytes:
+    """Bars per annotator pair: strict entity F1, overlap entity F1 and token kappa (missing scores left out)."""
+    def draw(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        names = [p[0] for p in pairs]
+        series = {label: [p[i] or 0.0 for p in pairs] for i, label in enumerate(("strict F1", "overlap F1", "token κ"), 1)}
+        colours = {"strict F1": "#4c72b0", "overlap F1": "#8fb0de", "token κ": "#55a868"}
+        width = 0.8 / len(series)
+        for index, (label, values) in enumerate(series.items()):
+            positions = [c + (index - 1) * width for c in range(len(names))]
+            bars = axes.bar(positions, values, width, label=label, color=colours[label])
+            axes.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7, padding=1)
+        axes.set_xticks(range(len(names)), names)
+        low = min(0.0, *(v for values in series.values() for v in values))
+        axes.set_ylim(low, 1.3)  # room for the legend above the bars
+        axes.set_yticks([tick / 5 for tick in range(math.floor(low * 5), 6)])
+        axes.legend(frameon=False, ncols=3, loc="upper center")
+        axes.set_title("Agreement per annotator pair")
+    return render_svg(draw)

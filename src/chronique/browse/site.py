@@ -1,0 +1,245 @@
+"""``write_site``: a release's ``documents`` config as a static site that opens from the file system.
+
+The site is a dict of relative path -> bytes, made by :func:`site_files` and written by
+:func:`publish` into a staging folder that replaces ``out`` only once complete. Layout::
+
+    index.html               every document: date, split, status, counts; sortable, filterable
+    documents/<doc_id>.html  the annotated text, legend, stances
+    stats.html               counts, figures/*.svg, agreement
+    assets/                  browse.css, index.js, document.js
+    .chronique-browse        marks the folder as a site this module may replace
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from chronique.browse import pages, plots
+from chronique.browse.markup import escape
+from chronique.documents import is_safe_id
+from chronique.errors import Finding, FindingLog, UsageError
+from chronique.schema import FINE_TYPES, POLARITIES, SCOPES
+from chronique.splits import SPLITS
+from chronique.tokenize import tokenize
+
+MARKER = ".chronique-browse"
+ASSETS = ("browse.css", "index.js", "document.js")
+SINGLE_ANNOTATOR = "single annotator"
+
+
+@dataclass(frozen=True)
+class SiteResult:
+    """What :func:`write_site` wrote: the folder, its files and any agreement findings."""
+
+    out: Path
+    version: str
+    documents: int
+    files: tuple[str, ...]
+    annotators: str
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def index(self) -> Path:
+        return self.out / "index.html"
+
+
+def write_site(release: Path, out: Path, *, repo: Path | None = None, cache_dir: str | None = None) -> SiteResult:
+    """Write the browser of ``release`` into ``out`` and return what was written.
+
+    ``repo`` is where ``annotations/versions/`` is looked for to report agreement; by default the
+    repository the release folder lies in (``<repo>/releases/<version>``). ``out`` must be absent,
+    empty, or a site written before; it is replaced whole.
+
+    >>> write_site(Path("releases/0.1.0"), Path("site")).index   # doctest: +SKIP
+    PosixPath('site/index.html')
+    """
+    release = release.resolve()
+    rows = load_rows(release, cache_dir=cache_dir)
+    version = release_version(release)
+    log = FindingLog()
+    agreement = load_agreement(repo if repo is not None else release.parent.parent, log=log)
+    files = site_files(rows, version=version, agreement=agreement)
+    publish(files, out)
+    annotators = SINGLE_ANNOTATOR if agreement is None else f"{len(agreement.annotators)} annotators"
+    return SiteResult(out, version, len(rows), tuple(sorted(files)), annotators, tuple(log))
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+def load_rows(release: Path, *, cache_dir: str | None = None) -> list[dict]:
+    """The ``documents`` rows of every split, each with its ``split``, in split then file order."""
+    if not (release / "README.md").is_file():
+        raise UsageError(f"{release} is not a release folder (it has no README.md); pass --release releases/<version>")
+    from datasets import load_dataset
+
+    data = load_dataset(str(release), "documents", cache_dir=cache_dir)
+    order = [s for s in SPLITS if s in data] + sorted(s for s in data if s not in SPLITS)
+    return [{**row, "split": split} for split in order for row in data[split].to_list()]
+
+
+def release_version(release: Path) -> str:
+    from chronique.release import MANIFEST_NAME, read_manifest
+
+    if (release / MANIFEST_NAME).is_file():
+        return str(read_manifest(release).get("version") or release.name)
+    return release.name
+
+
+def load_agreement(repo: Path, *, log: FindingLog):
+    """The agreement report of ``repo``'s ``annotations/versions``, or None with fewer than two annotators."""
+    from chronique.agreement import repository_agreement, versions_folder
+
+    if not versions_folder(repo).is_dir():
+        return None
+    report = repository_agreement(repo, log=log)
+    return report if len(report.annotators) >= 2 else None
+
+
+# --- the site ------------------------------------------------------------------------------
+
+
+def document_href(doc_id: str) -> str:
+    """The page of a document, relative to the site folder; unsafe ids get a hashed name."""
+    name = doc_id if is_safe_id(doc_id) else "doc-" + hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:16]
+    return f"documents/{name}.html"
+
+
+def site_files(rows: Sequence[Mapping], *, version: str, agreement=None) -> dict[str, bytes]:
+    """Every file of the site by relative path; the same rows always give the same bytes."""
+    ordered = sorted(rows, key=lambda r: (r["date"] or "", r["doc_id"]))
+    hrefs = [document_href(r["doc_id"]) for r in ordered]
+    files = {"index.html": pages.index_page(ordered, hrefs, version=version)}
+    for position, (row, href) in enumerate(zip(ordered, hrefs)):
+        previous = "../" + hrefs[position - 1] if position else None
+        following = "../" + hrefs[position + 1] if position + 1 < len(hrefs) else None
+        files[href] = pages.document_page(row, version=version, previous=previous, following=following)
+    figures, stats_html = statistics(ordered, version=version, agreement=agreement)
+    files["stats.html"] = stats_html
+    encoded = {path: text.encode("utf-8") for path, text in files.items()}
+    encoded.update(figures)
+    for name in ASSETS:
+        encoded[f"assets/{name}"] = resources.files("chronique.browse").joinpath("assets", name).read_bytes()
+    encoded[MARKER] = f"chronique browse site of release {version}\n".encode("utf-8")
+    return encoded
+
+
+def publish(files: Mapping[str, bytes], out: Path) -> None:
+    """Write ``files`` to a staging folder beside ``out``, then put it in the place of ``out``."""
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
+        raise UsageError(f"{out} exists and is not a site written by chronique browse; choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a site is meant to be read
+    try:
+        for relative, data in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+
+
+# --- statistics ----------------------------------------------------------------------------
+
+
+def corpus_counts(rows: Sequence[Mapping]) -> dict:
+    """Counts behind the statistics page, from the ``documents`` rows."""
+    splits = list(dict.fromkeys(r["split"] for r in rows))
+    mentions = {s: Counter() for s in splits}
+    polarity = defaultdict(Counter)
+    size = {s: Counter() for s in splits}
+    doc_lengths, sentence_lengths = defaultdict(list), defaultdict(list)
+    for row in rows:
+        split, text = row["split"], row["text"]
+        mentions[split].update(m["type"] for m in row["mentions"] or ())
+        for stance in row["stances"] or ():
+            polarity[stance["polarity"]][stance["scope"]] += 1
+        sentences = [len(tokenize(text, s["start"], s["end"])) for s in row["sentences"] or ()]
+        sentence_lengths[split].extend(sentences)
+        doc_lengths[split].append(len(tokenize(text)))
+        size[split].update({"documents": 1, "sentences": len(sentences), "tokens": doc_lengths[split][-1],
+                            "mentions": len(row["mentions"] or ()), "entities": len(row["entities"] or ()),
+                            "stances": len(row["stances"] or ()), f"status {row['annotation_status']}": 1})
+    return {"splits": splits, "mentions": mentions, "polarity": polarity, "size": size,
+            "doc_lengths": doc_lengths, "sentence_lengths": sentence_lengths}
+
+
+def _summary_table(counts: dict) -> str:
+    splits, size = counts["splits"], counts["size"]
+    labels = ["documents", "sentences", "tokens", "mentions", "entities", "stances"]
+    labels += sorted({k for s in splits for k in size[s] if k.startswith("status ")})
+    rows = [[label] + [size[s][label] for s in splits] + [sum(size[s][label] for s in splits)] for label in labels]
+    return pages.table([""] + splits + ["all"], rows)
+
+
+def _length_summary(lengths: Mapping[str, Sequence[int]]) -> list[list[object]]:
+    rows = []
+    for split, values in lengths.items():
+        if values:
+            ordered = sorted(values)
+            rows.append([split, len(values), ordered[0], ordered[len(ordered) // 2], ordered[-1],
+                         round(sum(values) / len(values), 1)])
+    return rows
+
+
+def statistics(rows: Sequence[Mapping], *, version: str, agreement=None) -> tuple[dict[str, bytes], str]:
+    """The SVG figures by path and the statistics page."""
+    counts = corpus_counts(rows)
+    splits = counts["splits"]
+    length_headers = ["split", "n", "min", "median", "max", "mean"]
+    figures = {
+        "figures/mentions-per-type.svg": plots.mentions_per_type_svg(counts["mentions"]),
+        "figures/polarity-per-scope.svg": plots.polarity_per_scope_svg(counts["polarity"]),
+        "figures/document-length.svg": plots.length_histogram_svg(
+            counts["doc_lengths"], title="Document length", unit="tokens per document"),
+        "figures/sentence-length.svg": plots.length_histogram_svg(
+            counts["sentence_lengths"], title="Sentence length", unit="tokens per sentence"),
+    }
+    blocks = [
+        pages.figure("figures/mentions-per-type.svg", "bar chart of mentions per fine type and split",
+                     "Mentions per fine type and split (nested mentions included).",
+                     pages.table(["type"] + splits, [[t] + [counts["mentions"][s][t] for s in splits] for t in FINE_TYPES])),
+        pages.figure("figures/polarity-per-scope.svg", "bar chart of stance polarity per scope",
+                     "Stance records per polarity and scope, all splits.",
+                     pages.table(["polarity"] + list(SCOPES),
+                                 [[p] + [counts["polarity"][p][s] for s in SCOPES] for p in POLARITIES])),
+        pages.figure("figures/document-length.svg", "histogram of document lengths in tokens",
+                     "Document length in tokens (chronique's tokeniser).",
+                     pages.table(length_headers, _length_summary(counts["doc_lengths"]))),
+        pages.figure("figures/sentence-length.svg", "histogram of sentence lengths in tokens",
+                     "Sentence length in tokens.", pages.table(length_headers, _length_summary(counts["sentence_lengths"]))),
+    ]
+    agreement_html = _agreement_section(agreement, figures)
+    return figures, pages.stats_page(version=version, summary=_summary_table(counts), figures=blocks,
+                                     agreement=agreement_html)
+
+
+def _agreement_section(report, figures: dict[str, bytes]) -> str:
+    if report is None:
+        return (f'<p class="single-annotator">{SINGLE_ANNOTATOR.capitalize()}: each document has one annotation, '
+                f"so there is no agreement to report (no annotations/versions/ with two or more annotators).</p>")
+    from chronique.agreement import TABLE_COLUMNS, table_rows
+
+    pairs = [(f"{p.first} × {p.second}", p.entities.overall.strict.f1, p.entities.overall.overlap.f1, p.kappa.kappa)
+             for p in report.pairs]
+    parts = [f"<p>{len(report.annotators)} annotators ({escape(', '.join(report.annotators))}) over "
+             f"{len(report.documents)} document(s) in annotations/versions/.</p>"]
+    if pairs:
+        figures["figures/agreement.svg"] = plots.agreement_svg(pairs)
+        parts.append('<div class="plots"><figure><img src="figures/agreement.svg" alt="bar chart of agreement per '
+                     "annotator pair\"><figcaption>Entity F1 (strict and overlap) and Cohen's kappa on tokens, per pair."
+                     "</figcaption></figure></div>")
+    parts.append(pages.table(TABLE_COLUMNS, table_rows(report)))
+    return "\n".join(parts)

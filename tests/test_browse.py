@@ -1,0 +1,440 @@
+"""``chronique browse``: the static site of a release, checked in its HTML and in a real headless Chromium.
+
+The browser tests need Chromium, its driver and selenium; without them they skip and say so
+(CI installs them in ``.ci/run``). The README screenshot is made by the same code as the
+screenshot test::
+
+    .venv/bin/python tests/test_browse.py docs/seed-page.png
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import PROJECT, SEED_ID, make_repo, snapshot
+
+from chronique.browse import render_text, write_site
+from chronique.browse.site import MARKER
+from chronique.errors import UsageError
+from chronique.pipeline import build
+from chronique.schema import FINE_TYPES
+
+HOSTILE_ID = "hostile01"
+HOSTILE_TEXT = "Un texte <script>alert(1)</script> & <img src=x onerror=alert(2)> suit.\n\nDeuxième paragraphe « fin »."
+HOSTILE_TITLE = "<b>Titre</b> <script>alert('titre')</script>"
+PLAIN_ID = "0123456789abcdef"
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--window-size=1400,1000")
+
+
+# --- fixtures: the seed release, a release with a hostile article, their sites ---------------------
+
+
+def load_documents(release: Path, cache: Path) -> list[dict]:
+    from datasets import load_dataset
+
+    data = load_dataset(str(release), "documents", cache_dir=str(cache))
+    return [{**row, "split": split} for split in data for row in data[split]]
+
+
+@pytest.fixture(scope="module")
+def seed_site(tmp_path_factory) -> tuple[Path, dict]:
+    """The site of the seed release built from this checkout, and the seed's ``documents`` row."""
+    root = tmp_path_factory.mktemp("seed")
+    release = build(PROJECT, releases=root / "releases", update_registry=False).path
+    result = write_site(release, root / "site", cache_dir=str(root / "hf-cache"))
+    (row,) = [r for r in load_documents(release, root / "hf-cache") if r["doc_id"] == SEED_ID]
+    return result.out, row
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory) -> tuple[Path, list[dict]]:
+    """A release of the seed, an unannotated article and an unannotated one full of HTML, and its site."""
+    root = tmp_path_factory.mktemp("hostile")
+    record = {"id": HOSTILE_ID, "date": "2021-03-04", "title": HOSTILE_TITLE, "text": HOSTILE_TEXT,
+              "license": "CC-BY-4.0", "source": "test fixture"}
+    repo = make_repo(root / "repo", {f"001_{PLAIN_ID}.txt": "date 2021-01 Un autre texte sur Paris.",
+                                     "hostile.jsonl": json.dumps(record) + "\n"})
+    release = build(repo, releases=root / "releases", statuses=("gold", "unannotated"), update_registry=False).path
+    result = write_site(release, root / "site", cache_dir=str(root / "hf-cache"))
+    return result.out, load_documents(release, root / "hf-cache")
+
+
+def chromium_paths() -> tuple[str, str]:
+    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    driver = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    missing = [path for path in (chromium, driver) if not Path(path).exists()]
+    if missing:
+        reason = (f"{' and '.join(missing)} not installed, so the browser tests cannot run here; "
+                  "CI runs them: .ci/run installs them with apt-get install chromium chromium-driver")
+        if os.environ.get("CI_REQUIRES_BROWSER"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return chromium, driver
+
+
+def start_chromium(chromium: str, driver: str, profile: str):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    # an explicit driver path: selenium never tries to download one
+    return webdriver.Chrome(service=Service(executable_path=driver), options=options)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    pytest.importorskip("selenium", reason="selenium is not installed (pip install -e .[test]); CI installs it")
+    chromium, driver = chromium_paths()
+    session = start_chromium(chromium, driver, str(tmp_path_factory.mktemp("chromium-profile")))
+    session.set_page_load_timeout(30)
+    yield session
+    session.quit()
+
+
+def open_page(browser, path: Path):
+    browser.get(path.resolve().as_uri())
+    return browser
+
+
+def mention_spans(browser) -> list[dict]:
+    return browser.execute_script("""
+        return Array.from(document.querySelectorAll('#text .mention')).map(function (m) {
+          var parent = m.parentElement.closest('#text .mention');
+          return {id: m.dataset.id, type: m.dataset.type, text: m.textContent, title: m.title,
+                  parent: parent ? parent.dataset.id : null, metonymic: m.classList.contains('metonymic')};
+        });""")
+
+
+def highlighted(browser, name: str) -> list[dict]:
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('#text .' + arguments[0])).map(function (e) {"
+        "  return {quote: e.dataset.quote, id: e.dataset.id, text: e.textContent}; });", name)
+
+
+# --- the annotated text, without a browser -------------------------------------------------------
+
+
+class SpanTree(HTMLParser):
+    """Reads rendered text back: every ``<span>`` with its attributes and its ``[start, end)`` in the text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text, self.stack, self.spans = "", [], []
+
+    def handle_starttag(self, name, attrs):
+        self.stack.append((name, dict(attrs), len(self.text)))
+
+    def handle_endtag(self, name):
+        opened, attrs, start = self.stack.pop()
+        assert opened == name, f"</{name}> closes <{opened}>"
+        if name == "span":
+            enclosing = [a.get("data-id") for n, a, _ in self.stack if "mention" in a.get("class", "")]
+            self.spans.append({**attrs, "start": start, "end": len(self.text), "in": enclosing[-1] if enclosing else None})
+
+    def handle_data(self, data):
+        self.text += data
+
+
+def read_back(html: str) -> SpanTree:
+    tree = SpanTree()
+    tree.feed(html.replace("\n", ""))
+    tree.close()
+    assert tree.stack == []
+    return tree
+
+
+def one_paragraph(text, mentions, evidence) -> dict:
+    return {"text": text, "paragraphs": [{"start": 0, "end": len(text), "kind": "body"}], "entities": [],
+            "mentions": [{"id": f"m{i}", "start": s, "end": e, "type": t, "entity_id": None, "parent_id": p,
+                          "metonymic": False} for i, (s, e, t, p) in enumerate(mentions)],
+            "stances": [{"id": f"s{i}", "evidence": [{"start": s, "end": e, "text": text[s:e]}]}
+                        for i, (s, e) in enumerate(evidence)]}
+
+
+def test_evidence_crossing_a_mention_is_split_and_mentions_nest_in_their_parent():
+    text = "Le président Emmanuel Macron a parlé à Paris."
+    row = one_paragraph(text, [(13, 28, "PER", None), (22, 28, "PER", "m0"), (39, 44, "GPE", None)],
+                        [(3, 21), (29, 41)])
+    tree = read_back(render_text(row))
+    assert tree.text == text
+    mentions = {s["data-id"]: s for s in tree.spans if s.get("data-id")}
+    assert {k: (m["start"], m["end"], m["in"]) for k, m in mentions.items()} == {
+        "m0": (13, 28, None), "m1": (22, 28, "m0"), "m2": (39, 44, None)}
+    pieces = [(s["data-quote"], s["start"], s["end"]) for s in tree.spans if s.get("data-quote")]
+    assert sorted(pieces) == [("29-41", 29, 39), ("29-41", 39, 41), ("3-21", 3, 13), ("3-21", 13, 21)]
+
+
+@st.composite
+def annotated_texts(draw):
+    text = draw(st.text(alphabet="ab <&>\"'é", min_size=1, max_size=30))
+    spans = st.tuples(st.integers(0, len(text) - 1), st.integers(1, len(text))).map(sorted).filter(lambda s: s[0] < s[1])
+    laminar = []
+    for start, end in draw(st.lists(spans, max_size=8, unique_by=tuple)):
+        if all(end <= s or start >= e or (s <= start and end <= e) or (start <= s and e <= end) for s, e in laminar):
+            laminar.append((start, end))
+    # outer spans first, so that a mention's parent is the innermost one that contains it
+    laminar.sort(key=lambda span: (span[0], -span[1]))
+    mentions = []
+    for start, end in laminar:
+        parents = [i for i, (s, e) in enumerate(laminar) if s <= start and end <= e and (s, e) != (start, end)]
+        mentions.append((start, end, draw(st.sampled_from(FINE_TYPES)), f"m{parents[-1]}" if parents else None))
+    evidence = draw(st.lists(spans, max_size=5))
+    return text, mentions, evidence
+
+
+@given(annotated_texts())
+@settings(max_examples=200, deadline=None)
+def test_rendering_keeps_the_text_every_mention_whole_and_every_evidence_span(case):
+    text, mentions, evidence = case
+    tree = read_back(render_text(one_paragraph(text, mentions, evidence)))
+    assert tree.text == text
+    rendered = [(s["start"], s["end"], s["data-type"], s["in"]) for s in tree.spans if s.get("data-id")]
+    assert sorted(rendered, key=str) == sorted(mentions, key=str)
+    for start, end in set(map(tuple, evidence)):
+        pieces = sorted((s["start"], s["end"]) for s in tree.spans if s.get("data-quote") == f"{start}-{end}")
+        assert pieces[0][0] == start and pieces[-1][1] == end
+        assert all(a[1] == b[0] for a, b in zip(pieces, pieces[1:])), "pieces are contiguous"
+
+
+# --- the site's files ----------------------------------------------------------------------------
+
+
+SCRIPTS = {"index.html": ['<script src="assets/index.js">'], "stats.html": [],
+           "documents": ['<script src="../assets/document.js">']}
+
+
+def test_every_page_loads_only_local_files_and_links_only_to_wikidata(seed_site, hostile_site):
+    for site in (seed_site[0], hostile_site[0]):
+        for page in site.rglob("*.html"):
+            html = page.read_text(encoding="utf-8")
+            for attribute, target in re.findall(r'\b(src|href)="([^"]*)"', html):
+                if target.startswith("https://www.wikidata.org/wiki/Q"):
+                    assert attribute == "href"
+                    continue
+                assert "://" not in target and not target.startswith("//"), f"{page}: {target}"
+                assert (page.parent / target).resolve().is_file(), f"{page}: {target} is missing"
+            assert re.findall(r"<script\b[^>]*>", html) == SCRIPTS[page.relative_to(site).parts[0]]
+
+
+def test_hostile_text_and_title_are_escaped_in_the_html(hostile_site):
+    site, _ = hostile_site
+    page = (site / "documents" / f"{HOSTILE_ID}.html").read_text(encoding="utf-8")
+    assert "Un texte &lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(2)&gt; suit." in page
+    assert "&lt;b&gt;Titre&lt;/b&gt; &lt;script&gt;alert(&#x27;titre&#x27;)&lt;/script&gt;" in page
+    for html in (page, (site / "index.html").read_text(encoding="utf-8")):
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b>Titre" not in html
+
+
+def test_the_statistics_page_has_its_figures_and_says_single_annotator(seed_site):
+    site, _ = seed_site
+    stats = (site / "stats.html").read_text(encoding="utf-8")
+    for name in ("mentions-per-type", "polarity-per-scope", "document-length", "sentence-length"):
+        svg = (site / "figures" / f"{name}.svg").read_text(encoding="utf-8")
+        assert f'src="figures/{name}.svg"' in stats and svg.rstrip().endswith("</svg>")
+        assert "<metadata>" not in svg and "<dc:date>" not in svg
+    assert "Single annotator" in stats and not (site / "figures" / "agreement.svg").exists()
+
+
+def test_agreement_is_reported_when_the_repository_has_versions(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    gold = json.loads((repo / "annotations" / f"{SEED_ID}.json").read_text(encoding="utf-8"))
+    folder = repo / "annotations" / "versions" / SEED_ID
+    folder.mkdir(parents=True)
+    for annotator in ("a1", "a2"):
+        version = json.loads(json.dumps(gold))
+        version["provenance"].update(status="silver", annotators=[annotator])
+        if annotator == "a2":
+            version["mentions"][0]["type"] = "GPE"  # one disagreement on the type of 'français'
+        (folder / f"{annotator}.json").write_text(json.dumps(version, ensure_ascii=False), encoding="utf-8")
+    release = build(repo, update_registry=False).path
+    result = write_site(release, tmp_path / "site", cache_dir=str(tmp_path / "hf-cache"))
+    stats = (result.out / "stats.html").read_text(encoding="utf-8")
+    assert result.annotators == "2 annotators" and not [f for f in result.findings if f.severity == "error"]
+    assert "a1 × a2" in stats and (result.out / "figures" / "agreement.svg").is_file()
+    assert "Single annotator" not in stats
+
+
+def test_the_site_is_deterministic_and_replaces_only_its_own_folder(seed_site, tmp_path):
+    site, _ = seed_site
+    release = next(site.parent.glob("releases/*"))
+    again = write_site(release, tmp_path / "again", cache_dir=str(tmp_path / "hf-cache")).out
+    assert snapshot(again) == snapshot(site)
+    (again / "stale.html").write_text("old", encoding="utf-8")
+    write_site(release, again, cache_dir=str(tmp_path / "hf-cache"))
+    assert not (again / "stale.html").exists() and (again / MARKER).is_file()
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(UsageError, match="not a site written by chronique browse"):
+        write_site(release, foreign, cache_dir=str(tmp_path / "hf-cache"))
+    assert snapshot(foreign) == {"notes.txt": b"mine"}
+
+
+# --- in Chromium --------------------------------------------------------------------------------
+
+
+def test_the_seed_page_shows_every_gold_mention_with_its_type(browser, seed_site):
+    site, row = seed_site
+    open_page(browser, site / "documents" / f"{SEED_ID}.html")
+    shown = {m["id"]: m for m in mention_spans(browser)}
+    assert len(mention_spans(browser)) == len(row["mentions"]) == len(shown)
+    entities = {e["id"]: e for e in row["entities"]}
+    for mention in row["mentions"]:
+        span = shown[mention["id"]]
+        assert (span["type"], span["text"], span["parent"], span["metonymic"]) == (
+            mention["type"], mention["text"], mention["parent_id"], mention["metonymic"])
+        entity = entities[mention["entity_id"]]
+        assert mention["type"] in span["title"] and entity["name"] in span["title"]
+        assert entity["qid"] is None or entity["qid"] in span["title"]
+    assert any(m["parent_id"] for m in row["mentions"]) and any(m["metonymic"] for m in row["mentions"])
+
+
+def test_hovering_a_mention_shows_its_entity_and_wikidata_id(browser, seed_site):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    site, row = seed_site
+    open_page(browser, site / "documents" / f"{SEED_ID}.html")
+    entity = next(e for e in row["entities"] if e["qid"])
+    mention = next(m for m in row["mentions"] if m["entity_id"] == entity["id"])
+    ActionChains(browser).move_to_element(browser.find_element(By.CSS_SELECTOR, f'#text [data-id="{mention["id"]}"]')).perform()
+    panel = browser.find_element(By.ID, "mention-info")
+    assert entity["name"] in panel.text and mention["type"] in panel.text
+    link = panel.find_element(By.CSS_SELECTOR, "a.qid")
+    assert link.text == entity["qid"] and link.get_attribute("href").endswith(f"/wiki/{entity['qid']}")
+
+
+def test_selecting_a_stance_highlights_its_holder_target_and_evidence(browser, seed_site):
+    from selenium.webdriver.common.by import By
+
+    site, row = seed_site
+    open_page(browser, site / "documents" / f"{SEED_ID}.html")
+    buttons = browser.find_elements(By.CSS_SELECTOR, "button.stance")
+    assert [b.get_attribute("data-stance") for b in buttons] == [s["id"] for s in row["stances"]]
+    mentions_of = lambda entity: sorted(m["id"] for m in row["mentions"] if m["entity_id"] == entity)  # noqa: E731
+    for button, stance in zip(buttons, row["stances"]):
+        press(browser, button)
+        assert button.get_attribute("aria-pressed") == "true"
+        pieces = highlighted(browser, "hl-evidence")
+        quotes = {f"{q['start']}-{q['end']}": q["text"] for q in stance["evidence"]}
+        assert {p["quote"] for p in pieces} == set(quotes)
+        for quote, text in quotes.items():
+            assert "".join(p["text"] for p in pieces if p["quote"] == quote) == text
+        assert sorted(m["id"] for m in highlighted(browser, "hl-holder")) == mentions_of(stance["holder"])
+        target = stance["target"] if stance["target_kind"] == "entity" else None
+        assert sorted(m["id"] for m in highlighted(browser, "hl-target")) == mentions_of(target)
+    press(browser, buttons[-1])  # a second click clears the selection
+    assert highlighted(browser, "hl-evidence") == [] and buttons[-1].get_attribute("aria-pressed") == "false"
+
+
+def press(browser, element) -> None:
+    """A real mouse click, after scrolling the element to the middle of the window and moving onto it,
+    so that no hover panel left open by an earlier test covers it."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    ActionChains(browser).move_to_element(element).click().perform()
+
+
+def screenshot_seed_page(browser, page: Path, png: Path, *, stance: int = 2, hover: str = "m4") -> Path:
+    """The README screenshot: the seed's page, one stance selected and one mention hovered, text and side bar whole."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    open_page(browser, page)
+    browser.set_window_size(1400, 1000)
+    for _ in range(3):  # the window's outer height is not its viewport's: measure, resize, measure again
+        needed = browser.execute_script("return Math.ceil(document.querySelector('.reading')"
+                                        ".getBoundingClientRect().bottom + window.scrollY) + 24")
+        missing = needed - browser.execute_script("return window.innerHeight")
+        if missing == 0:
+            break
+        browser.set_window_size(1400, browser.get_window_size()["height"] + missing)
+    browser.find_elements(By.CSS_SELECTOR, "button.stance")[stance].click()
+    ActionChains(browser).move_to_element(browser.find_element(By.CSS_SELECTOR, f'#text [data-id="{hover}"]')).perform()
+    browser.execute_script("document.querySelector('aside.side').scrollTop = 0; window.scrollTo(0, 0);")
+    png.parent.mkdir(parents=True, exist_ok=True)
+    assert browser.save_screenshot(str(png))
+    return png
+
+
+def test_a_screenshot_of_the_seed_page_is_written(browser, seed_site, tmp_path):
+    site, _ = seed_site
+    png = screenshot_seed_page(browser, site / "documents" / f"{SEED_ID}.html", tmp_path / "seed-page.png")
+    data = png.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 50_000
+    browser.set_window_size(1400, 1000)
+
+
+def test_the_index_sorts_and_filters(browser, hostile_site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    site, rows = hostile_site
+    open_page(browser, site / "index.html")
+    visible = lambda column: browser.execute_script(  # noqa: E731
+        "var column = arguments[0]; return Array.from(document.querySelectorAll('#documents tbody tr:not([hidden])'))"
+        ".map(function (r) { return r.cells[column].dataset.value; });", column)
+    assert sorted(visible(0)) == sorted(r["doc_id"] for r in rows)
+    header = browser.find_element(By.CSS_SELECTOR, 'th[data-key="mentions"] button')
+    header.click()
+    counts = [int(v) for v in visible(5)]
+    assert counts == sorted(counts) and counts[-1] == max(len(r["mentions"]) for r in rows)
+    header.click()
+    assert [int(v) for v in visible(5)] == sorted(counts, reverse=True)
+    Select(browser.find_element(By.ID, "status-filter")).select_by_value("unannotated")
+    assert sorted(visible(0)) == sorted(r["doc_id"] for r in rows if r["annotation_status"] == "unannotated")
+    Select(browser.find_element(By.ID, "status-filter")).select_by_value("")
+    seed_split = next(r["split"] for r in rows if r["doc_id"] == SEED_ID)
+    Select(browser.find_element(By.ID, "split-filter")).select_by_value(seed_split)
+    assert sorted(visible(0)) == sorted(r["doc_id"] for r in rows if r["split"] == seed_split)
+    Select(browser.find_element(By.ID, "split-filter")).select_by_value("")
+    browser.find_element(By.ID, "filter").send_keys("Paris")
+    assert sorted(visible(0)) == sorted([PLAIN_ID, SEED_ID])  # words of the text, anywhere in it
+    assert browser.find_element(By.ID, "shown").text == f"2 of {len(rows)} documents"
+
+
+def test_html_in_an_article_is_shown_as_text_and_never_runs(browser, hostile_site):
+    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.webdriver.common.by import By
+
+    site, _ = hostile_site
+    open_page(browser, site / "documents" / f"{HOSTILE_ID}.html")
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text
+    scripts = browser.execute_script("return Array.from(document.querySelectorAll('script')).map(s => s.src)")
+    assert scripts == [(site / "assets" / "document.js").resolve().as_uri()]
+    text = browser.find_element(By.ID, "text")
+    assert "<script>alert(1)</script> & <img src=x onerror=alert(2)> suit." in text.text
+    assert text.find_elements(By.CSS_SELECTOR, "img, b, script") == []
+    assert browser.find_element(By.TAG_NAME, "h1").text == HOSTILE_TITLE
+
+
+if __name__ == "__main__":
+    # Regenerate the README screenshot: .venv/bin/python tests/test_browse.py docs/seed-page.png
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else PROJECT / "docs" / "seed-page.png").resolve()
+    with tempfile.TemporaryDirectory() as scratch:
+        built = build(PROJECT, releases=Path(scratch) / "releases", update_registry=False).path
+        site_folder = write_site(built, Path(scratch) / "site", cache_dir=str(Path(scratch) / "hf-cache")).out
+        session = start_chromium(*chromium_paths(), str(Path(scratch) / "profile"))
+        try:
+            print(screenshot_seed_page(session, site_folder / "documents" / f"{SEED_ID}.html", target))
+        finally:
+            session.quit()
