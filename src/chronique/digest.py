@@ -27,12 +27,17 @@ def _nulls(array: pa.Array) -> bytes:
     return np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=np.uint8).tobytes()
 
 
-def _strings(array: pa.Array) -> tuple[bytes, bytes]:
-    """Lengths (int64, little-endian) and concatenated UTF-8 bytes of a string array, nulls as empty."""
-    array = array.cast(pa.large_string()).fill_null("")
-    offsets = np.frombuffer(array.buffers()[1], dtype="<i8")[array.offset : array.offset + len(array) + 1]
+def _strings(array: pa.Array) -> tuple[bytes, memoryview | bytes]:
+    """Lengths (int64, little-endian) and concatenated UTF-8 bytes of a string array, nulls as empty.
+
+    The bytes are a view on the array's data buffer: nothing is copied.
+    """
+    if array.null_count:
+        array = array.fill_null("")
+    width = "<i8" if pa.types.is_large_string(array.type) else "<i4"
+    offsets = np.frombuffer(array.buffers()[1], dtype=width)[array.offset : array.offset + len(array) + 1]
     data = array.buffers()[2]
-    values = data.to_pybytes()[offsets[0] : offsets[-1]] if data is not None and len(array) else b""
+    values = memoryview(data)[int(offsets[0]) : int(offsets[-1])] if data is not None and len(array) else b""
     return np.diff(offsets).astype("<i8").tobytes(), values
 
 
