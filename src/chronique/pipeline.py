@@ -41,6 +41,7 @@ from chronique.splits import SPLITS, updated_registry
 from chronique.stats import CorpusStats
 from chronique.version import __version__
 
+
 @dataclass
 class BuildResult:
     version: str
