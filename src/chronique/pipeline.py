@@ -56,16 +56,20 @@ class BuildResult:
 
 @dataclass
 class ValidationReport:
-    findings: list[Finding]
+    log: FindingLog
     stats: dict[str, dict]
 
     @property
+    def findings(self) -> list[Finding]:
+        return self.log.findings
+
+    @property
     def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
+        return self.log.errors
 
     @property
     def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
+        return self.log.warnings
 
     def to_dict(self) -> dict:
         return {"valid": not self.errors, "errors": len(self.errors), "warnings": len(self.warnings),
@@ -140,7 +144,7 @@ def validate(repo: Path, *, version: str = __version__, releases: Path | None = 
         stats.merge(result.stats)
     corpus.finish()
     check_release_card(corpus.repo, corpus.log)
-    return ValidationReport(corpus.log.findings, stats.to_dict(SPLITS))
+    return ValidationReport(corpus.log, stats.to_dict(SPLITS))
 
 
 def check_release_card(repo: Repository, log: FindingLog) -> None:
