@@ -76,3 +76,22 @@ def cache_dir(tmp_path: Path) -> str:
 def error_ids(error) -> list[str]:
     """The sorted check ids of the errors (not warnings) an exception carries."""
     return sorted(f.check_id for f in error.findings if f.severity == "error")
+
+
+@pytest.fixture(scope="session")
+def seed_release(tmp_path_factory) -> tuple[Path, str]:
+    """The seed's release, built once for the whole run from the project's raw/ and annotations/,
+    and a datasets cache folder for it. Tests read it and never write into it."""
+    from chronique.pipeline import build
+
+    root = tmp_path_factory.mktemp("seed-release")
+    return build(PROJECT, releases=root / "releases", update_registry=False).path, str(root / "hf-cache")
+
+
+@pytest.fixture(scope="session")
+def seed_rows(seed_release) -> dict:
+    """The seed's ``documents`` and ``ner`` rows, through the real ``load_dataset``."""
+    from datasets import load_dataset
+
+    path, cache = seed_release
+    return {config: list(load_dataset(str(path), config, split="train", cache_dir=cache)) for config in ("documents", "ner")}

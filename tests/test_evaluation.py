@@ -12,9 +12,8 @@ from seqeval.scheme import IOB2
 from chronique.errors import InputError
 from chronique.evaluation import evaluate_ner, evaluate_stance
 from chronique.evaluation.metrics import decode_tags, score_documents, score_stance
-from chronique.pipeline import build
 
-from conftest import PROJECT, external
+from conftest import external
 
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
 sentences = st.lists(st.lists(st.sampled_from(TAGS), min_size=1, max_size=12), min_size=1, max_size=6)
@@ -126,10 +125,8 @@ def test_a_run_with_a_token_missing_is_refused(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    root = tmp_path_factory.mktemp("release")
-    result = build(PROJECT, releases=root / "releases", update_registry=False)
-    return result.path, str(root / "cache")
+def release(seed_release):
+    return seed_release
 
 
 def gold_conll(release_path, cache, tmp_path, labels="coarse"):

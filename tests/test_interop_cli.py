@@ -10,7 +10,6 @@ from chronique.cli import main
 from chronique.errors import FindingLog, InputError
 from chronique.interop.base import LabelMapping
 from chronique.interop.runner import export_release, import_files
-from chronique.pipeline import build
 
 from conftest import PROJECT, SEED_ID, make_repo
 
@@ -18,9 +17,8 @@ GOLD = json.loads((PROJECT / "annotations" / f"{SEED_ID}.json").read_text("utf-8
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    root = tmp_path_factory.mktemp("release")
-    return build(PROJECT, releases=root / "releases", update_registry=False).path
+def release(seed_release):
+    return seed_release[0]
 
 
 @pytest.fixture

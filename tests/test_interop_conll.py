@@ -8,7 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from datasets import load_dataset
 from hypothesis import given, strategies as st
 
 from chronique.errors import FindingLog, UsageError
@@ -17,10 +16,9 @@ from chronique.interop.conll import export_conll, read_conll
 from chronique.interop.hipe import export_hipe, read_hipe
 from chronique.interop.registry import importer
 from chronique.interop.tokens import TokenAlignmentError, align_tokens, realign
-from chronique.pipeline import build
 from chronique.schema import COARSE_OF_FINE, COARSE_NER_LABELS, FINE_NER_LABELS
 from chronique.tags import TagSpan, parse_tag, spans_from_tags, tags_from_spans
-from conftest import PROJECT, external
+from conftest import external
 
 HIPE_GOLD = "hipe2022_newseye_fr/gold"
 ENP = "enp_fr_bnf/enp_FR.bnf.bio"
@@ -302,13 +300,8 @@ def test_align_tokens_walks_the_text_and_names_the_divergence():
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory) -> dict:
-    """The seed's ``documents`` and ``ner`` rows, through a real build and ``load_dataset``."""
-    root = tmp_path_factory.mktemp("seed")
-    result = build(PROJECT, releases=root / "releases", update_registry=False)
-    cache = str(root / "hf-cache")
-    return {config: list(load_dataset(str(result.path), config, split="train", cache_dir=cache))
-            for config in ("documents", "ner")}
+def seed(seed_rows) -> dict:
+    return seed_rows
 
 
 def _outermost(row: dict, coarse: bool = False) -> list[tuple]:

@@ -7,10 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from datasets import load_dataset
 
 from chronique.interop.registry import exporter
-from chronique.pipeline import build
 from chronique.schema import COARSE_OF_FINE
 from conftest import PROJECT
 
@@ -21,13 +19,8 @@ from chronique.interop.spacy_docbin import export_docbin  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def seed(tmp_path_factory) -> dict:
-    """The seed's ``documents`` and ``ner`` rows, through a real build and ``load_dataset``."""
-    root = tmp_path_factory.mktemp("seed")
-    result = build(PROJECT, releases=root / "releases", update_registry=False)
-    cache = str(root / "hf-cache")
-    return {config: list(load_dataset(str(result.path), config, split="train", cache_dir=cache))
-            for config in ("documents", "ner")}
+def seed(seed_rows) -> dict:
+    return seed_rows
 
 
 def _read(path):
