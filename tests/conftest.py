@@ -37,7 +37,9 @@ def make_repo(root: Path, articles: dict[str, str | bytes] | None = None, *, see
     if seed:
         shutil.copyfile(PROJECT / "raw" / SEED_NAME, root / "raw" / SEED_NAME)
         shutil.copyfile(PROJECT / "annotations" / f"{SEED_ID}.json", root / "annotations" / f"{SEED_ID}.json")
-        shutil.copyfile(PROJECT / "annotations" / "sources.tsv", sources)
+        seed_lines = [line for line in (PROJECT / "annotations" / "sources.tsv").read_text("utf-8").splitlines(keepends=True)
+                      if line.startswith("#") or line.startswith(SEED_ID)]
+        sources.write_text("".join(seed_lines), encoding="utf-8")
     for name in articles or {}:
         numbered = re.match(r"^\d+_([0-9a-f]{8,64})\.txt$", name)
         if licensed and numbered:
@@ -60,6 +62,12 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     if not folder.exists():
         return {}
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def seed_only_repo(folder: Path) -> Path:
+    """A repository below ``folder`` holding only the seed, its annotation and its source line,
+    so that tests of the seed's figures do not change as the project's corpus grows."""
+    return make_repo(folder / "seed-repo")
 
 
 @pytest.fixture
@@ -85,7 +93,8 @@ def seed_release(tmp_path_factory) -> tuple[Path, str]:
     from chronique.pipeline import build
 
     root = tmp_path_factory.mktemp("seed-release")
-    return build(PROJECT, releases=root / "releases", update_registry=False).path, str(root / "hf-cache")
+    repo = make_repo(root / "repo")
+    return build(repo, releases=root / "releases", update_registry=False).path, str(root / "hf-cache")
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,13 @@ from chronique.pipeline import build
 from chronique.records import Mention, Sentence, Span
 from chronique.rows import iob2_tags, outermost
 
-from conftest import PROJECT, SEED_ID
+from conftest import PROJECT, SEED_ID, seed_only_repo
 
 
 @pytest.fixture(scope="module")
 def seed_release(tmp_path_factory):
     root = tmp_path_factory.mktemp("seed")
-    result = build(PROJECT, releases=root / "releases", update_registry=False)
+    result = build(seed_only_repo(root), releases=root / "releases", update_registry=False)
     cache = str(root / "cache")
     return {config: load_dataset(str(result.path), config, split="train", cache_dir=cache) for config in ("documents", "ner", "stance")}
 

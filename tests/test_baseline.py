@@ -9,13 +9,13 @@ from chronique.card import refresh_card
 from chronique.pipeline import build
 from chronique.release import file_sha256, read_manifest, shard_digests_from_files
 
-from conftest import PROJECT
+from conftest import PROJECT, seed_only_repo
 
 
 @pytest.fixture(scope="module")
 def baselined(tmp_path_factory):
     root = tmp_path_factory.mktemp("baseline")
-    release = build(PROJECT, releases=root / "releases", update_registry=False).path
+    release = build(seed_only_repo(root), releases=root / "releases", update_registry=False).path
     before = read_manifest(release)
     results = run_baselines(release, cache_dir=str(root / "cache"))
     write_baselines(release, results)

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import PROJECT, SEED_ID, make_repo, snapshot
+from conftest import PROJECT, SEED_ID, make_repo, snapshot, seed_only_repo
 
 from chronique.browse import render_text, write_site
 from chronique.browse.site import MARKER
@@ -53,7 +53,7 @@ def load_documents(release: Path, cache: Path) -> list[dict]:
 def seed_site(tmp_path_factory) -> tuple[Path, dict]:
     """The site of the seed release built from this checkout, and the seed's ``documents`` row."""
     root = tmp_path_factory.mktemp("seed")
-    release = build(PROJECT, releases=root / "releases", update_registry=False).path
+    release = build(seed_only_repo(root), releases=root / "releases", update_registry=False).path
     result = write_site(release, root / "site", cache_dir=str(root / "hf-cache"))
     (row,) = [r for r in load_documents(release, root / "hf-cache") if r["doc_id"] == SEED_ID]
     return result.out, row
@@ -431,7 +431,7 @@ if __name__ == "__main__":
     # Regenerate the README screenshot: .venv/bin/python tests/test_browse.py docs/seed-page.png
     target = Path(sys.argv[1] if len(sys.argv) > 1 else PROJECT / "docs" / "seed-page.png").resolve()
     with tempfile.TemporaryDirectory() as scratch:
-        built = build(PROJECT, releases=Path(scratch) / "releases", update_registry=False).path
+        built = build(seed_only_repo(Path(scratch)), releases=Path(scratch) / "releases", update_registry=False).path
         site_folder = write_site(built, Path(scratch) / "site", cache_dir=str(Path(scratch) / "hf-cache")).out
         session = start_chromium(*chromium_paths(), str(Path(scratch) / "profile"))
         try:

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT
+from conftest import PROJECT, seed_only_repo
 
 mlc = pytest.importorskip("mlcroissant")
 from datasets import load_dataset  # noqa: E402
@@ -30,7 +30,8 @@ OMITTED = {"documents": {"stances": "evidence"}}
 @pytest.fixture(scope="module")
 def release(tmp_path_factory) -> Path:
     """The seed release, built once for this module, with its croissant.json."""
-    folder = build(PROJECT, releases=tmp_path_factory.mktemp("build") / "releases", update_registry=False).path
+    scratch = tmp_path_factory.mktemp("build")
+    folder = build(seed_only_repo(scratch), releases=scratch / "releases", update_registry=False).path
     write_croissant(folder)
     return folder
 

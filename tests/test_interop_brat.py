@@ -20,7 +20,7 @@ from chronique.interop.brat_export import STANCE_NOTE, annotation_conf, export_b
 from chronique.pipeline import build
 from chronique.schema import FINE_TYPES, POLARITIES
 
-from conftest import PROJECT, SEED_ID, external
+from conftest import PROJECT, SEED_ID, external, seed_only_repo
 
 DATA = Path(__file__).parent / "data"
 
@@ -237,7 +237,7 @@ def test_quaero_mapping_covers_every_type():
 def seed_row(tmp_path_factory) -> dict:
     """The seed's ``documents`` row, built and loaded through the real datasets library."""
     folder = tmp_path_factory.mktemp("seed")
-    result = build(PROJECT, releases=folder / "releases", update_registry=False)
+    result = build(seed_only_repo(folder), releases=folder / "releases", update_registry=False)
     data = load_dataset(str(result.path), "documents", cache_dir=str(folder / "hf-cache"))
     [row] = [row for row in concatenate_datasets(list(data.values())) if row["doc_id"] == SEED_ID]
     return row

@@ -20,7 +20,7 @@ from chronique.publish import PublishError, describe, pinned_local_path, plan_pu
 from chronique.release import MANIFEST_NAME, file_sha256
 from chronique.version import __version__
 
-from conftest import PROJECT
+from conftest import PROJECT, seed_only_repo
 
 REPO_ID = "chronique-org/chronique"
 TAG = f"v{__version__}"
@@ -62,8 +62,8 @@ class FakeHub:
 
 @pytest.fixture(scope="module")
 def built_release(tmp_path_factory) -> Path:
-    releases = tmp_path_factory.mktemp("publish") / "releases"
-    return build(PROJECT, releases=releases, update_registry=False).path
+    scratch = tmp_path_factory.mktemp("publish")
+    return build(seed_only_repo(scratch), releases=scratch / "releases", update_registry=False).path
 
 
 @pytest.fixture

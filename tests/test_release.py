@@ -12,7 +12,7 @@ from chronique.release import ShardWriter, file_sha256, read_manifest, shard_dig
 from chronique.schema import COARSE_NER_LABELS, FINE_NER_LABELS
 from chronique.version import __version__
 
-from conftest import PROJECT, SEED_ID, error_ids, make_repo, snapshot
+from conftest import PROJECT, SEED_ID, error_ids, make_repo, snapshot, seed_only_repo
 
 
 def extra_articles(count: int, start: int = 1) -> dict[str, str]:
@@ -64,7 +64,7 @@ def test_manifest_checksums_rows_and_logical_fingerprint(repo):
 
 def test_committed_release_is_reproduced_from_raw_and_annotations(tmp_path):
     committed = read_manifest(PROJECT / "releases" / __version__)
-    result = build(PROJECT, releases=tmp_path / "releases", update_registry=False)
+    result = build(seed_only_repo(tmp_path), releases=tmp_path / "releases", update_registry=False)
     assert result.fingerprint == committed["fingerprint"]
     assert result.rows == committed["rows"]
 

@@ -1,0 +1,144 @@
+"""Annotate by quotation: show a document's numbered paragraphs, or anchor a quote draft.
+
+Usage (from the repository root, with the package installed):
+
+    python scripts/quotes.py show DOC_ID
+    python scripts/quotes.py convert DRAFT.json [--as-version] [--pass single-annotator]
+
+``show`` prints the normalised text, one numbered paragraph at a time, as a draft's ``p``
+numbers refer to it. ``convert`` anchors the draft (see ``chronique.interop.quotes``),
+runs the schema and every document check on the result, and writes
+``annotations/<doc_id>.json`` (or, with ``--as-version``,
+``annotations/versions/<doc_id>/<annotator>.json``) only when all of them pass. Each
+problem is printed as ``path:line: [check-id] message``; the exit code is 1 when there
+is any. A file written by another annotator is never replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from chronique.annotations import dumps_annotation, read_annotation, schema_errors
+from chronique.checks import check_document
+from chronique.documents import is_safe_id, make_document, sha256_text
+from chronique.errors import Finding, FindingLog
+from chronique.interop.quotes import draft_to_record, numbered_paragraphs
+from chronique.normalize import normalize_text
+from chronique.readers import read_raw, walk_raw
+
+ROOT = Path(__file__).resolve().parents[1]
+ANNOTATOR = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+GUIDELINES_VERSION = "1.1"
+
+
+def raw_article(doc_id: str):
+    log = FindingLog()
+    for article in read_raw(walk_raw(ROOT / "raw", root=ROOT, log=log), root=ROOT, log=log):
+        if article.doc_id == doc_id:
+            return article
+    raise SystemExit(f"no raw article has the id {doc_id!r}")
+
+
+def show(doc_id: str) -> int:
+    text = normalize_text(raw_article(doc_id).body)
+    for number, start, end in numbered_paragraphs(text):
+        print(f"[p{number}] {text[start:end]}\n")
+    return 0
+
+
+def target_path(doc_id: str, annotator: str, as_version: bool) -> Path:
+    """Where the file goes, built from checked parts and checked to stay inside its folder."""
+    folder = (ROOT / "annotations" / "versions" / doc_id) if as_version else (ROOT / "annotations")
+    path = (folder / (f"{annotator}.json" if as_version else f"{doc_id}.json")).resolve()
+    if path.parent != folder.resolve():
+        raise SystemExit(f"refusing to write outside {folder}: {path}")
+    return path
+
+
+def may_replace(path: Path, annotator: str, log: FindingLog) -> bool:
+    if not path.exists():
+        return True
+    existing = read_annotation(path, root=ROOT, log=FindingLog())
+    if existing is not None and list(existing.provenance.annotators) == [annotator]:
+        return True
+    log.add(Finding("quotes.overwrite", f"{path.relative_to(ROOT)} is another annotator's file; it is never replaced",
+                    str(path.relative_to(ROOT)), 1))
+    return False
+
+
+def convert(draft_path: Path, as_version: bool, pass_name: str, status: str) -> int:
+    log = FindingLog()
+    raw = draft_path.read_text(encoding="utf-8")
+    draft = json.loads(raw)
+    doc_id, annotator = draft.get("doc_id"), draft.get("annotator")
+    if not (isinstance(doc_id, str) and is_safe_id(doc_id)) or not (isinstance(annotator, str) and ANNOTATOR.match(annotator)):
+        print(f"{draft_path}:1: [quotes.format] 'doc_id' must be a document id and 'annotator' match {ANNOTATOR.pattern}")
+        return 1
+    article = raw_article(doc_id)
+    text = normalize_text(article.body)
+    provenance = {"status": status, "annotators": [annotator], "guidelines_version": GUIDELINES_VERSION,
+                  "tool": "manual", "date": dt.date.today().isoformat(), "pass": pass_name}
+    record = draft_to_record(draft, text=text, text_sha256=sha256_text(text), path=str(draft_path), raw=raw,
+                             log=log, provenance=provenance)
+    path = target_path(doc_id, annotator, as_version)
+    if record is not None and may_replace(path, annotator, log):
+        write_checked(record, article, path, log)
+    for finding in log.findings:
+        print(finding)
+    if log.errors:
+        return 1
+    print(f"wrote {path.relative_to(ROOT)}: {len(record['mentions'])} mentions, {len(record['entities'])} entities, "
+          f"{len(record['stances'])} stances")
+    return 0
+
+
+def write_checked(record: dict, article, path: Path, log: FindingLog) -> None:
+    """Write to a temporary file beside ``path``, check it there, and move it into place only if clean."""
+    for error in schema_errors(record):
+        log.add(Finding("quotes.schema", f"{'/'.join(map(str, error.absolute_path))}: {error.message}", str(path), None))
+    if log.errors:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".draft-", suffix=".json")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(dumps_annotation(record))
+        annotation = read_annotation(Path(temporary), root=ROOT, log=log)
+        if annotation is not None:
+            document = make_document(article, annotation, "train")
+            for finding in check_document(document, ROOT):
+                if finding.severity == "error":
+                    log.add(finding)
+        if not log.errors:
+            os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    show_cmd = commands.add_parser("show", help="print a document's numbered paragraphs")
+    show_cmd.add_argument("doc_id")
+    conv = commands.add_parser("convert", help="anchor a quote draft and write its annotation file")
+    conv.add_argument("draft", type=Path)
+    conv.add_argument("--as-version", action="store_true", help="write annotations/versions/<doc_id>/<annotator>.json")
+    conv.add_argument("--pass", dest="pass_name", default="single-annotator",
+                      choices=("single-annotator", "double-blind", "adjudicated"))
+    conv.add_argument("--status", default="gold", choices=("gold", "silver"))
+    args = parser.parse_args(argv)
+    if args.command == "show":
+        return show(args.doc_id)
+    return convert(args.draft, args.as_version, args.pass_name, args.status)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
