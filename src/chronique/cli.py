@@ -170,7 +170,8 @@ def import_cli(args: argparse.Namespace, console: Console, errors: Console) -> i
             raise UsageError("--add-raw needs --date, --license and --source for the new raw records")
         new_raw = NewRaw(args.date, args.license, args.source)
     report = import_files(args.format, [Path(p) for p in args.paths], repo=Path(args.repo), mapping=mapping,
-                          status=args.status, as_version=args.as_version, new_raw=new_raw, dry_run=args.dry_run)
+                          status=args.status, as_version=args.as_version, new_raw=new_raw, dry_run=args.dry_run,
+                          annotator=args.annotator)
     for item in report.findings:
         errors.print(str(item), markup=False, highlight=False, soft_wrap=True)
     counts = report.counts
@@ -443,6 +444,8 @@ def make_parser() -> argparse.ArgumentParser:
     imp.add_argument("--status", choices=("silver", "gold"), default="silver", help="status of the written files (default: silver)")
     imp.add_argument("--as-version", action="store_true",
                      help="write annotations/versions/<doc_id>/<annotator>.json, for agreement and adjudication")
+    imp.add_argument("--annotator", metavar="NAME", help="annotator pseudonym to record (default: the user the tool "
+                     "export records, else import-<format>); names the file written by --as-version")
     imp.add_argument("--add-raw", action="store_true", help="record documents missing from raw/ as a new raw JSON Lines file")
     imp.add_argument("--date", help="with --add-raw: date for records whose export gives none (YYYY-MM[-DD])")
     imp.add_argument("--license", help="with --add-raw: licence of the new raw records")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 
-from chronique.records import Annotation, Document, Provenance, RawArticle
 from chronique.normalize import normalize_text, segment_paragraphs
+from chronique.paths import is_safe_name
+from chronique.records import Annotation, Document, Provenance, RawArticle
 from chronique.tokenize import segment_sentences
-
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 def sha256_text(text: str) -> str:
@@ -17,8 +15,8 @@ def sha256_text(text: str) -> str:
 
 
 def is_safe_id(doc_id: str) -> bool:
-    """Ids become file names: letters, digits, ``_``, ``.``, ``-``; no ``/``, no ``..``, no control characters."""
-    return bool(_SAFE_ID.match(doc_id)) and ".." not in doc_id
+    """Ids become file names, so they follow :func:`chronique.paths.is_safe_name` (device names refused too)."""
+    return is_safe_name(doc_id)
 
 
 def annotated_spans(annotation: Annotation | None, text_length: int) -> list[tuple[int, int]]:

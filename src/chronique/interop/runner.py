@@ -13,7 +13,7 @@ import hashlib
 import inspect
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -23,7 +23,8 @@ from chronique.errors import Finding, FindingLog, InputError, UsageError, raise_
 from chronique.interop.base import ImportCounts, LabelMapping, ToolDocument, to_annotation
 from chronique.interop.registry import exporter, importer, realigner
 from chronique.normalize import normalize_text
-from chronique.readers import parse_date, read_raw, walk_raw
+from chronique.paths import SAFE_NAME_RULE, UnsafePathError, contained, is_safe_name
+from chronique.readers import display_path, parse_date, read_raw, walk_raw
 from chronique.records import Annotation, RawArticle
 
 
@@ -48,17 +49,34 @@ def _raw_articles(repo: Path, log: FindingLog) -> dict[str, RawArticle]:
 
 
 def _target(repo: Path, doc_id: str, annotation: Annotation, as_version: bool) -> Path:
+    """The resolved file to write, built from checked names only (:func:`chronique.paths.contained`)."""
     if as_version:
-        return repo / "annotations" / "versions" / doc_id / f"{annotation.provenance.annotators[0]}.json"
-    return repo / "annotations" / f"{doc_id}.json"
+        return contained(repo / "annotations" / "versions", doc_id, f"{annotation.provenance.annotators[0]}.json")
+    return contained(repo / "annotations", f"{doc_id}.json")
+
+
+def _annotator(document: ToolDocument, override: str | None, format_name: str, log: FindingLog) -> str | None:
+    """The annotator name an import records and names version files after: ``--annotator``, else the tool's
+    own user (an e-mail address gives its local part), else ``import-<format>``; refused unless safe."""
+    name = override if override is not None else document.annotator or f"import-{format_name}"
+    if override is None and document.annotator and "@" in name:
+        name = name.split("@", 1)[0]
+    if is_safe_name(name):
+        return name
+    source = "--annotator" if override is not None else f"the annotator recorded in {document.path}"
+    log.add(Finding("import.annotator.unsafe", f"annotator name {name!r} from {source} is not safe as a file name "
+                    f"({SAFE_NAME_RULE})", document.path, document.line,
+                    hint="pass --annotator NAME with a pseudonym such as chronique-a2"))
+    return None
 
 
 def _refuse_gold_overwrite(path: Path, repo: Path, log: FindingLog) -> None:
-    if path.exists():
-        existing = read_annotation(path, root=repo, log=FindingLog())
+    """Refuse to write over a gold (or unreadable) file; runs on the resolved final path."""
+    if path.exists() or path.is_symlink():
+        existing = read_annotation(path, root=repo, log=FindingLog()) if path.is_file() else None
         if existing is None or existing.provenance.status == "gold":
             log.add(Finding("import.gold-exists", "an annotation file that is gold (or unreadable) exists here; import "
-                            "never overwrites it", path.relative_to(repo).as_posix(), 1,
+                            "never overwrites it", display_path(path, repo), 1,
                             hint="import as an annotator version (--as-version) and adjudicate"))
 
 
@@ -92,6 +110,7 @@ def import_files(
     as_version: bool = False,
     new_raw: NewRaw | None = None,
     dry_run: bool = False,
+    annotator: str | None = None,
 ) -> ImportReport:
     """Import tool exports into ``repo``; raises :class:`InputError` (writing nothing) on any error."""
     repo, read, log, report = repo.resolve(), importer(format_name), FindingLog(), ImportReport()
@@ -109,18 +128,39 @@ def import_files(
                 document = _realigned(realign, document, text, log)
                 if document is None:
                     continue
+            name = _annotator(document, annotator, format_name, log)
+            if name is None:
+                continue
+            document = replace(document, annotator=name)
             annotation, counts = to_annotation(document, text=text, text_sha256=sha256_text(text), mapping=mapping,
                                                log=log, tool=f"chronique import {format_name}", date=today, status=status)
             report.counts.add(counts)
             log.extend(_checked(article, annotation, repo))
-            target = _target(repo, document.doc_id, annotation, as_version)
-            _refuse_gold_overwrite(target, repo, log)
-            planned[target] = annotation
+            _plan(planned, repo, document, annotation, as_version, log)
     report.findings = log.findings
     raise_if_errors(log, "import refused; nothing was written")
     if not dry_run:
         report.written = _write(repo, planned, pending_raw, format_name)
     return report
+
+
+def _plan(planned: dict[Path, tuple[Annotation, str]], repo: Path, document: ToolDocument, annotation: Annotation,
+          as_version: bool, log: FindingLog) -> None:
+    """Add the file this document becomes to ``planned``; two documents of one import for one file is an error."""
+    where = f"{document.path}:{document.line}" if document.line else document.path
+    try:
+        target = _target(repo, document.doc_id, annotation, as_version)
+    except UnsafePathError as error:
+        log.add(Finding("import.path.outside", str(error), document.path, document.line))
+        return
+    if target in planned:
+        log.add(Finding("import.doc.duplicate", f"document {document.doc_id!r} (annotator "
+                        f"{annotation.provenance.annotators[0]!r}) is also imported from {planned[target][1]}; one of "
+                        "them would be lost", document.path, document.line,
+                        hint="import each document once, or give the versions different annotators"))
+        return
+    _refuse_gold_overwrite(target, repo, log)
+    planned[target] = (annotation, where)
 
 
 def _realigned(realign, document: ToolDocument, text: str, log: FindingLog) -> ToolDocument | None:
@@ -150,14 +190,17 @@ def _atomic_write(path: Path, content: str) -> None:
     os.replace(staging, path)
 
 
-def _write(repo: Path, planned: dict[Path, Annotation], pending_raw: list[dict], format_name: str) -> list[str]:
+def _write(repo: Path, planned: dict[Path, tuple[Annotation, str]], pending_raw: list[dict], format_name: str) -> list[str]:
     written = []
     if pending_raw:
         body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pending_raw)
         raw_path = repo / "raw" / f"import-{format_name}-{hashlib.sha256(body.encode()).hexdigest()[:12]}.jsonl"
         _atomic_write(raw_path, body)
         written.append(raw_path.relative_to(repo).as_posix())
-    for path, annotation in sorted(planned.items()):
+    for path, (annotation, _) in sorted(planned.items()):
+        log = FindingLog()
+        _refuse_gold_overwrite(path, repo, log)  # again, just before the write: the folder may have changed
+        raise_if_errors(log, "import stopped before overwriting a gold file")
         _atomic_write(path, dumps_annotation(annotation_to_dict(annotation)))
         written.append(path.relative_to(repo).as_posix())
     return written
