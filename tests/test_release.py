@@ -57,7 +57,8 @@ def test_manifest_checksums_rows_and_logical_fingerprint(repo):
     assert manifest["fingerprint"] == result.fingerprint and manifest["version"] == __version__
     for relative, entry in manifest["files"].items():
         assert file_sha256(result.path / relative) == entry["sha256"]
-    assert set(manifest["files"]) == {p.relative_to(result.path).as_posix() for p in result.path.rglob("*") if p.is_file()} - {"manifest.json"}
+    assert set(manifest["files"]) == {p.relative_to(result.path).as_posix() for p in result.path.rglob("*") if p.is_file()} - {"manifest.json", "manifest.sha256"}
+    assert (result.path / "manifest.sha256").read_text() == f"{file_sha256(result.path / 'manifest.json')}  manifest.json\n"
     assert shard_digests_from_files(result.path, manifest["rows"]) == manifest["shard_digests"]
     assert manifest["documents"] == {"train": [SEED_ID]}
 

@@ -28,7 +28,9 @@ def test_a_clean_build_verifies(release):
 
 def test_the_committed_release_verifies():
     manifest = read_manifest(PROJECT / "releases" / "0.1.0")
-    assert verify_release(PROJECT / "releases" / manifest["version"]) == []
+    findings = verify_release(PROJECT / "releases" / manifest["version"])
+    # 0.1.0 was released before manifests had a digest sidecar: that is the one warning it may have
+    assert [(f.check_id, f.severity) for f in findings] == [("verify.manifest-digest", "warning")]
 
 
 def flip_byte(path, position) -> None:
@@ -94,8 +96,9 @@ def test_an_edited_fingerprint_is_reported_on_the_manifest(release):
     manifest = read_manifest(release)
     manifest["fingerprint"] = "0" * 64
     (release / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
-    [finding] = verify_release(release)
-    assert (finding.check_id, finding.path) == ("verify.fingerprint", str(release / MANIFEST_NAME))
+    findings = verify_release(release)
+    assert [(f.check_id, f.path) for f in findings] == [("verify.fingerprint", str(release / MANIFEST_NAME)),
+                                                        ("verify.manifest-digest", str(release / "manifest.sha256"))]
 
 
 def test_a_manifest_that_is_not_json_is_located(release):
@@ -119,3 +122,38 @@ def test_a_missing_manifest_is_a_finding(release):
 def test_a_missing_folder_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="does not exist"):
         verify_release(tmp_path / "nowhere")
+
+
+def _edit(section, key):
+    def edit(manifest):
+        manifest[section][key] = manifest[section][key] + 1 if isinstance(manifest[section][key], int) else "x"
+    return edit
+
+
+MANIFEST_EDITS = {
+    "tokens": lambda m: m["statistics"]["train"].update(tokens=999),
+    "a mention count": lambda m: m["statistics"]["train"]["mentions"].update(PER=60),
+    "a row count": lambda m: m["rows"]["ner"].update(train=11),
+    "version": lambda m: m.update(version="0.9.9"),
+    "released": lambda m: m.update(released="2020-01-01"),
+    "name": lambda m: m.update(name="other"),
+    "the document list": lambda m: m["documents"].update(train=["0000000000000000"]),
+    "arrow_bytes": lambda m: m["arrow_bytes"]["ner"].update(train=1),
+}
+
+
+@pytest.mark.parametrize("what", sorted(MANIFEST_EDITS))
+def test_an_edit_to_any_manifest_figure_is_found_from_the_data_even_with_a_matching_sidecar(release, what):
+    manifest = read_manifest(release)
+    MANIFEST_EDITS[what](manifest)
+    (release / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    import hashlib
+    digest = hashlib.sha256((release / MANIFEST_NAME).read_bytes()).hexdigest()
+    (release / "manifest.sha256").write_text(f"{digest}  manifest.json\n")  # the forger updates the sidecar too
+    assert "verify.manifest-figure" in check_ids(verify_release(release)), what
+
+
+def test_an_edited_manifest_is_found_by_its_sidecar(release):
+    text = (release / MANIFEST_NAME).read_text("utf-8")
+    (release / MANIFEST_NAME).write_text(text.replace('"schema_version"', '"schema_version" ', 1), encoding="utf-8")
+    assert check_ids(verify_release(release)) == ["verify.manifest-digest"]

@@ -241,7 +241,10 @@ def baseline_cli(args: argparse.Namespace, console: Console, errors: Console) ->
     from chronique.card import refresh_card
     from chronique.loading import release_path
 
+    from chronique.pipeline import refuse_damaged_release
+
     release = Path(args.release).resolve() if args.release else release_path(args.version)
+    refuse_damaged_release(release)  # the baseline table re-checksums the card: never over a damaged release
     documents = sum(read_manifest_rows(release).values()) * len(args.models)
     quiet = not errors.is_terminal
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

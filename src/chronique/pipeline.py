@@ -10,19 +10,21 @@ no error once every chunk was read.
 from __future__ import annotations
 
 import shutil
+import tempfile
+from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from chronique.card import refresh_card, render_card
+from chronique.card import render_card
 from chronique.card_checks import check_card
 from chronique.croissant import write_croissant
 from chronique.recording import record_release
 from chronique.checks import finding
 from chronique.chunks import BuildContext, ChunkResult, adopt_cache, chunk_specs, ordered_map, process_chunk
 from chronique.corpus_checks import CorpusChecker, DocumentSummary
-from chronique.errors import Finding, FindingLog, ReleaseExistsError, UsageError, raise_if_errors
+from chronique.errors import Finding, FindingLog, InputError, ReleaseExistsError, UsageError, raise_if_errors
 from chronique.readers import walk_raw
 from chronique.repository import Repository
 from chronique.release import (
@@ -39,6 +41,7 @@ from chronique.release import (
 from chronique.schema import CONFIGS, STATUSES
 from chronique.splits import SPLITS, updated_registry
 from chronique.stats import CorpusStats
+from chronique.verify import verify_release
 from chronique.version import __version__
 
 
@@ -182,11 +185,14 @@ def build(
         raise UsageError("jobs must be 1 or more")
     corpus = open_pass(repo, version=version, releases=releases)
     log, releases = corpus.log, corpus.repo.releases
+    if (releases / version).exists():
+        refuse_damaged_release(releases / version)
     stats, withheld = CorpusStats(), Counter()
     published: dict[str, list[str]] = {split: [] for split in SPLITS}
-    with staging_folder(releases, version) as staging:
-        # new cache entries wait in the staging folder: a failed build leaves the cache as it was
-        context = BuildContext(corpus.repo, statuses, cache, staging / ".cache" if cache else None)
+    with staging_folder(releases, version) as staging, cache_staging_folder(cache) as cache_staging:
+        # new cache entries wait in a folder inside the cache (its own file system, so that adopting
+        # them is a rename); a failed build leaves the cache as it was
+        context = BuildContext(corpus.repo, statuses, cache, cache_staging)
         writer = ReleaseWriter(staging)
         for result in corpus.results(context, jobs, on_progress):
             stats.merge(result.stats)
@@ -202,7 +208,6 @@ def build(
                             "raw", None, hint="annotate a document or pass --status"))
         raise_if_errors(log, "the build found problems and published nothing")
         adopt_cache(context.cache_staging, cache, corpus.keys)
-        shutil.rmtree(staging / ".cache", ignore_errors=True)
         result = _publish(staging, writer, stats, published, version, releases, log, dict(withheld))
 
     if update_registry:
@@ -210,6 +215,30 @@ def build(
         corpus.repo.registry_path.write_text(updated_registry(corpus.repo.registry, released_docs, version), encoding="utf-8")
         record_release(corpus.repo.root, result.path)
     return result
+
+
+@contextmanager
+def cache_staging_folder(cache: Path | None) -> Iterator[Path | None]:
+    """A temporary folder inside ``cache`` for this build's new entries (None without a cache), always removed."""
+    if cache is None:
+        yield None
+        return
+    cache.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".staging-", dir=cache))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def refuse_damaged_release(folder: Path) -> None:
+    """A release folder that fails ``verify`` stops the build: rebuilding over it would launder the damage."""
+    findings = [f for f in verify_release(folder) if f.severity == "error"]
+    if findings:
+        damaged = [Finding("release.damaged", f"{folder.name} fails verify: [{f.check_id}] {f.message}", f.path,
+                           f.line, hint="restore the release folder from git (git checkout -- releases/) and build again")
+                   for f in findings]
+        raise InputError(f"release {folder.name} at {folder} is damaged; nothing was built", damaged)
 
 
 def _table_order(key: tuple[str, str]) -> tuple[int, int]:
@@ -225,15 +254,13 @@ def _publish(staging: Path, writer: ReleaseWriter, stats: CorpusStats, published
     destination = releases / version
     result = BuildResult(version, destination, "published", fingerprint(digests), rows, split_stats, withheld, log.warnings)
     if destination.exists():
-        existing = read_manifest(destination)["fingerprint"] if (destination / MANIFEST_NAME).exists() else None
-        if existing != result.fingerprint:
+        refuse_damaged_release(destination)
+        if read_manifest(destination)["fingerprint"] != result.fingerprint:
             raise ReleaseExistsError(
                 f"release {version} already exists at {destination} with different content; "
                 f"bump the version in src/chronique/version.py and build again"
             )
-        result.outcome = "unchanged"
-        write_croissant(destination)
-        refresh_card(destination)
+        result.outcome = "unchanged"  # nothing under an existing release is ever rewritten
         return result
     released = release_date()
     card = staging / "README.md"

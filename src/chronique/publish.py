@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from chronique.errors import ChroniqueError, Finding, InputError, UsageError
-from chronique.release import MANIFEST_NAME, file_checksums, file_sha256, read_manifest
+from chronique.release import MANIFEST_DIGEST_NAME, MANIFEST_NAME, file_checksums, file_sha256, read_manifest
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -163,7 +163,7 @@ def _read_manifest(release: Path, version: str) -> tuple[dict | None, list[Findi
 
 def verify_release_files(release: Path, listed: dict[str, dict], files: tuple[ReleaseFile, ...]) -> list[Finding]:
     """Every difference between the ``files`` of ``release`` (but the manifest) and the manifest's ``files`` table."""
-    present = {f.path: {"bytes": f.bytes, "sha256": f.sha256} for f in files if f.path != MANIFEST_NAME}
+    present = {f.path: {"bytes": f.bytes, "sha256": f.sha256} for f in files if f.path not in (MANIFEST_NAME, MANIFEST_DIGEST_NAME)}
     problems = []
     for path in sorted(listed.keys() | present.keys()):
         expected, found = listed.get(path), present.get(path)
@@ -182,8 +182,9 @@ def verify_release_files(release: Path, listed: dict[str, dict], files: tuple[Re
 
 def _release_files(release: Path) -> tuple[ReleaseFile, ...]:
     files = {path: (info["bytes"], info["sha256"]) for path, info in file_checksums(release).items()}
-    manifest = release / MANIFEST_NAME
-    files[MANIFEST_NAME] = (manifest.stat().st_size, file_sha256(manifest))
+    for name in (MANIFEST_NAME, MANIFEST_DIGEST_NAME):  # the two files the manifest cannot list
+        if (release / name).is_file():
+            files[name] = ((release / name).stat().st_size, file_sha256(release / name))
     return tuple(ReleaseFile(path, size, digest) for path, (size, digest) in sorted(files.items()))
 
 

@@ -25,6 +25,8 @@ from chronique.schema import CONFIGS, FEATURES, SCHEMA_VERSION
 from chronique.splits import SPLITS
 
 MANIFEST_NAME = "manifest.json"
+MANIFEST_DIGEST_NAME = "manifest.sha256"
+"""``sha256sum`` line of the manifest, beside it, so that editing the manifest is found."""
 
 
 def shard_path(config: str, split: str) -> str:
@@ -122,12 +124,15 @@ def file_checksums(folder: Path) -> dict[str, dict]:
     """SHA-256 and size of every file of a release but the manifest itself."""
     return {
         path.relative_to(folder).as_posix(): {"sha256": file_sha256(path), "bytes": path.stat().st_size}
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST_NAME)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).as_posix() not in
+                           (MANIFEST_NAME, MANIFEST_DIGEST_NAME))
     }
 
 
 def _dump_manifest(folder: Path, manifest: dict) -> None:
+    """The manifest and its digest sidecar (``sha256sum -c manifest.sha256`` checks it by hand)."""
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / MANIFEST_DIGEST_NAME).write_text(f"{file_sha256(folder / MANIFEST_NAME)}  {MANIFEST_NAME}\n", encoding="utf-8")
 
 
 def release_date() -> str:

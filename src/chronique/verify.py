@@ -12,7 +12,11 @@ Check ids:
 * ``verify.unlisted`` — a file is present but not in the manifest;
 * ``verify.checksum`` — a file's SHA-256 differs from the manifest's;
 * ``verify.unreadable`` — a data file cannot be read as Parquet;
-* ``verify.fingerprint`` — the rows read back do not give the manifest's digests.
+* ``verify.fingerprint`` — the rows read back do not give the manifest's digests;
+* ``verify.manifest-figure`` — a figure the manifest states (name, version, date, rows,
+  documents, statistics, Arrow sizes) is not what the data and the card give
+  (:mod:`chronique.verify_figures`);
+* ``verify.manifest-digest`` — ``manifest.sha256`` does not hold the manifest's hash.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from typing import Iterator
 
 from chronique.diff import one_line
 from chronique.errors import Finding, UsageError
-from chronique.release import MANIFEST_NAME, file_sha256, fingerprint, shard_digests_from_files, shard_path
+from chronique.release import MANIFEST_DIGEST_NAME, MANIFEST_NAME, file_sha256, fingerprint, shard_digests_from_files, shard_path
 from chronique.schema import CONFIGS, SCHEMA_VERSION
 from chronique.splits import SPLITS
+from chronique.verify_figures import figure_findings, manifest_digest_findings
 
 _REBUILD = "restore the release from its source (a clean checkout or a rebuild); a release is never edited by hand"
 
@@ -43,6 +48,9 @@ def verify_release(folder: Path) -> list[Finding]:
         return findings
     findings += _check_files(folder, manifest["files"])
     findings += _check_rows(folder, manifest)
+    if not any(f.severity == "error" for f in findings):  # a damaged file explains its figures already
+        findings += figure_findings(folder, manifest)
+    findings += manifest_digest_findings(folder)
     return sorted(findings, key=lambda f: f.path)
 
 
@@ -99,7 +107,7 @@ def _inside(relative: str) -> bool:
 
 def _present_files(folder: Path) -> set[str]:
     """Relative paths of every file of the release but its manifest."""
-    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST_NAME}
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST_NAME, MANIFEST_DIGEST_NAME}
 
 
 def _check_files(folder: Path, listed: dict[str, dict]) -> list[Finding]:

@@ -1,0 +1,63 @@
+"""A rebuild never rewrites an existing release, and a damaged one stops the build (no laundering)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from chronique.release import shard_path
+
+from conftest import make_repo
+
+
+def chronique(*args):
+    return subprocess.run([sys.executable, "-m", "chronique.cli", *args], capture_output=True, text=True)
+
+
+def tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def built(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    done = chronique("build", "--repo", str(repo), "--quiet", "--no-cache")
+    assert done.returncode == 0, done.stderr
+    [release] = [p for p in (repo / "releases").iterdir() if not p.name.startswith(".")]
+    return repo, release
+
+
+def test_a_clean_rebuild_is_unchanged_and_touches_no_byte(built):
+    repo, release = built
+    before = tree(release)
+    done = chronique("build", "--repo", str(repo), "--no-cache")
+    assert done.returncode == 0 and "unchanged" in done.stdout + done.stderr
+    assert tree(release) == before
+
+
+def flip_statistics_byte(path):
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0x01  # inside the footer, where the column statistics live
+    path.write_bytes(bytes(data))
+
+
+DAMAGE = {
+    "a stray payload.html": lambda release: (release / "payload.html").write_text("<script>x</script>"),
+    "an edited card": lambda release: (release / "README.md").write_text(
+        (release / "README.md").read_text("utf-8") + "\nEdited.\n", encoding="utf-8"),
+    "a flipped byte in a Parquet footer": lambda release: flip_statistics_byte(release / shard_path("ner", "train")),
+    "an edited manifest": lambda release: (release / "manifest.json").write_text(
+        (release / "manifest.json").read_text("utf-8").replace('"tokens": 354', '"tokens": 999'), encoding="utf-8"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(DAMAGE))
+def test_a_damaged_release_stops_the_build_and_stays_as_it_was(built, what):
+    repo, release = built
+    DAMAGE[what](release)
+    before = tree(release)
+    done = chronique("build", "--repo", str(repo), "--no-cache")
+    assert done.returncode == 1, what
+    assert "[release.damaged]" in done.stderr and "Traceback" not in done.stderr
+    assert tree(release) == before
+    assert chronique("verify", str(release)).returncode == 1
