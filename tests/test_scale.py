@@ -92,3 +92,47 @@ def test_a_failed_build_leaves_the_cache_as_it_was(corpus, tmp_path):
     with pytest.raises(Exception):
         build(corpus, releases=tmp_path / "bad", statuses=("gold", "unannotated"), update_registry=False, cache=cache)
     assert snapshot(cache) == before
+
+
+@pytest.mark.parametrize("position", [0, 5, 31, 32, 40, -1])
+def test_a_corrupted_cache_entry_is_discarded_recomputed_and_reported(corpus, tmp_path, position):
+    cache = tmp_path / "cache"
+    clean = build(corpus, releases=tmp_path / "clean", statuses=("gold", "unannotated"), update_registry=False, cache=cache)
+    entry = sorted(cache.glob("*/*.pickle"))[0]
+    data = bytearray(entry.read_bytes())
+    data[position] ^= 0x01
+    entry.write_bytes(bytes(data))
+    again = build(corpus, releases=tmp_path / "again", statuses=("gold", "unannotated"), update_registry=False, cache=cache)
+    assert again.fingerprint == clean.fingerprint
+    assert release_files(again.path) == release_files(clean.path)
+    assert [w.check_id for w in again.warnings if w.check_id.startswith("build.cache")] == ["build.cache.corrupt"]
+
+
+def test_a_version_bump_keeps_the_cache(monkeypatch):
+    chunks.code_version.cache_clear()
+    before = chunks.code_version()
+    monkeypatch.setattr(chunks, "CODE_KEY_EXCLUDED", frozenset())
+    chunks.code_version.cache_clear()
+    try:
+        assert chunks.code_version() != before  # version.py is part of the sources, and only the exclusion drops it
+    finally:
+        monkeypatch.undo()
+        chunks.code_version.cache_clear()
+    assert chunks.code_version() == before
+
+
+def test_the_cache_may_live_on_another_file_system_than_the_releases(corpus, tmp_path):
+    import os
+    from pathlib import Path
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no second file system (/dev/shm) beside the test folder on this machine")
+    import tempfile
+    with tempfile.TemporaryDirectory(dir=shm) as cache:
+        first = build(corpus, releases=tmp_path / "a", statuses=("gold", "unannotated"), update_registry=False,
+                      cache=Path(cache))
+        assert list(Path(cache).glob("*/*.pickle"))
+        second = build(corpus, releases=tmp_path / "b", statuses=("gold", "unannotated"), update_registry=False,
+                       cache=Path(cache))
+        assert first.fingerprint == second.fingerprint

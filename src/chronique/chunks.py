@@ -43,17 +43,24 @@ from chronique.stats import CorpusStats
 CHUNK_FILES = 256
 """Raw files per chunk: large enough to amortise the per-chunk cost, small enough to re-do cheaply."""
 
+CODE_KEY_EXCLUDED = frozenset({"version.py"})
+"""Package files that shape no row, and so are not part of the cache key."""
+
 T = TypeVar("T")
 R = TypeVar("R")
 
 
 @lru_cache(maxsize=None)
 def code_version() -> str:
-    """SHA-256 of this package's Python sources and schemas: any change to them invalidates the cache."""
+    """SHA-256 of this package's Python sources and schemas: a change to them invalidates the cache.
+
+    ``version.py`` is left out: bumping the version, the documented step before every release,
+    changes no row, and keying on it would throw the whole cache away at each release.
+    """
     digest = hashlib.sha256()
     package = resources.files("chronique")
     for path in sorted(Path(str(package)).rglob("*")):
-        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts and path.name not in CODE_KEY_EXCLUDED:
             digest.update(path.relative_to(Path(str(package))).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -214,9 +221,13 @@ def process_chunk(spec: ChunkSpec) -> ChunkResult:
     articles = _read_articles(spec, context.repo.root, log)
     key = chunk_key(articles, context, spec)
     cached = load_cached(context.cache_dir, key)
-    if cached is not None:
+    if isinstance(cached, ChunkResult):
         cached.index, cached.from_cache = spec.index, True
         return cached
+    if cached == CORRUPT:
+        log.add(Finding("build.cache.corrupt", f"cache entry {key[:12]}… of chunk {spec.index} failed its digest check; "
+                        "it was discarded and the chunk recomputed", str(_cache_path(context.cache_dir, key)),
+                        severity="warning"))
     result = compute_chunk(spec, articles, log, context, key)
     if not any(f.severity == "error" for f in result.findings):
         store_cached(context.cache_staging, result)
@@ -230,15 +241,32 @@ def _cache_path(cache_dir: Path, key: str) -> Path:
     return cache_dir / key[:2] / f"{key}.pickle"
 
 
-def load_cached(cache_dir: Path | None, key: str) -> ChunkResult | None:
+_DIGEST_BYTES = 32
+CORRUPT = "corrupt"
+"""What :func:`load_cached` returns for an entry whose digest does not match: it was discarded."""
+
+
+def load_cached(cache_dir: Path | None, key: str) -> ChunkResult | str | None:
+    """The cached result, None when there is none, or :data:`CORRUPT` for a damaged entry (then deleted).
+
+    Each entry is the SHA-256 of its pickle followed by the pickle, so a flipped bit is found
+    before anything is unpickled."""
     if cache_dir is None:
         return None
     path = _cache_path(cache_dir, key)
     try:
-        with path.open("rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        return None  # absent or unreadable: compute it again
+        data = path.read_bytes()
+    except OSError:
+        return None  # absent: compute it
+    digest, payload = data[:_DIGEST_BYTES], data[_DIGEST_BYTES:]
+    if hashlib.sha256(payload).digest() != digest:
+        path.unlink(missing_ok=True)
+        return CORRUPT
+    try:
+        return pickle.loads(payload)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+        path.unlink(missing_ok=True)
+        return CORRUPT
 
 
 def store_cached(cache_dir: Path | None, result: ChunkResult) -> None:
@@ -248,8 +276,9 @@ def store_cached(cache_dir: Path | None, result: ChunkResult) -> None:
     path = _cache_path(cache_dir, result.key)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, staging = tempfile.mkstemp(dir=path.parent, suffix=".partial")
+    payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
     with os.fdopen(handle, "wb") as out:
-        pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(hashlib.sha256(payload).digest() + payload)
     os.replace(staging, path)
 
 
