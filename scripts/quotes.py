@@ -83,7 +83,8 @@ def convert(draft_path: Path, as_version: bool, pass_name: str, status: str) -> 
         return 1
     article = raw_article(doc_id)
     text = normalize_text(article.body)
-    provenance = {"status": status, "annotators": [annotator], "guidelines_version": GUIDELINES_VERSION,
+    # an annotator's version stays silver until adjudication or review promotes it (chronique.versions)
+    provenance = {"status": "silver" if as_version else status, "annotators": [annotator], "guidelines_version": GUIDELINES_VERSION,
                   "tool": "manual", "date": dt.date.today().isoformat(), "pass": pass_name}
     record = draft_to_record(draft, text=text, text_sha256=sha256_text(text), path=str(draft_path), raw=raw,
                              log=log, provenance=provenance)
