@@ -8,9 +8,10 @@ import zipfile
 import pytest
 
 import chronique
+import chronique.loading
 from chronique.errors import UsageError
 
-from conftest import PROJECT
+from conftest import PROJECT, seed_only_repo
 
 
 def test_load_from_the_checkout(cache_dir):
@@ -47,3 +48,37 @@ def test_load_from_an_installed_wheel(tmp_path):
     assert done.returncode == 0, done.stderr
     shipped, doc_id = done.stdout.split()
     assert shipped.startswith(str(site)) and doc_id == "ba88b6aa48263bfe"
+
+
+@pytest.fixture
+def own_release(tmp_path, monkeypatch):
+    from chronique.pipeline import build
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    release = build(seed_only_repo(tmp_path), releases=tmp_path / "releases", update_registry=False).path
+    monkeypatch.setattr(chronique.loading, "release_path", lambda version=None: release)
+    return release
+
+
+def test_load_checks_the_files_it_opens_against_the_manifest(own_release, tmp_path):
+    from chronique.loading import TamperedReleaseError
+
+    assert chronique.load("ner", split="train", cache_dir=str(tmp_path / "c1")).num_rows > 0
+    shard = own_release / "data" / "ner" / "train-00000-of-00001.parquet"
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))  # same size, other content, new modification time
+    with pytest.raises(TamperedReleaseError) as error:
+        chronique.load("ner", split="train", cache_dir=str(tmp_path / "c2"))
+    assert [f.check_id for f in error.value.findings] == ["load.tampered"] and str(shard) in error.value.findings[0].path
+    chronique.load("stance", split="train", cache_dir=str(tmp_path / "c3"))  # other files are still fine
+
+
+def test_verify_false_skips_the_check(own_release, tmp_path):
+    from chronique.loading import TamperedReleaseError
+
+    with (own_release / "README.md").open("a", encoding="utf-8") as card:
+        card.write("\nA line added by hand.\n")
+    with pytest.raises(TamperedReleaseError):
+        chronique.load("stance", split="train", cache_dir=str(tmp_path / "c1"))
+    assert chronique.load("stance", split="train", cache_dir=str(tmp_path / "c2"), verify=False).num_rows == 16

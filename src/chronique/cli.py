@@ -247,7 +247,7 @@ def baseline_cli(args: argparse.Namespace, console: Console, errors: Console) ->
     refuse_damaged_release(release)  # the baseline table re-checksums the card: never over a damaged release
     documents = sum(read_manifest_rows(release).values()) * len(args.models)
     quiet = not errors.is_terminal
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                   console=errors, disable=quiet, transient=True) as progress:
         task = progress.add_task("running spaCy baselines", total=documents)
         results = run_baselines(release, models=args.models, on_document=lambda: progress.advance(task))
@@ -601,7 +601,10 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    console, errors = Console(), Console(stderr=True)
+    # Paths and user text are printed literally: with rich's markup and emoji on, a file named
+    # ':x:' or '[bold]' would be shown as something else than it is.
+    console = Console(markup=False, emoji=False, highlight=False)
+    errors = Console(stderr=True, markup=False, emoji=False, highlight=False)
     parser = make_parser()
     args = parser.parse_args(argv)
     try:

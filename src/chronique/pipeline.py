@@ -30,6 +30,7 @@ from chronique.repository import Repository
 from chronique.release import (
     MANIFEST_NAME,
     ReleaseWriter,
+    build_lock,
     fingerprint,
     publish,
     read_manifest,
@@ -189,7 +190,8 @@ def build(
         refuse_damaged_release(releases / version)
     stats, withheld = CorpusStats(), Counter()
     published: dict[str, list[str]] = {split: [] for split in SPLITS}
-    with staging_folder(releases, version) as staging, cache_staging_folder(cache) as cache_staging:
+    with build_lock(releases, cache), staging_folder(releases, version) as staging, \
+            cache_staging_folder(cache) as cache_staging:
         # new cache entries wait in a folder inside the cache (its own file system, so that adopting
         # them is a rename); a failed build leaves the cache as it was
         context = BuildContext(corpus.repo, statuses, cache, cache_staging)

@@ -42,7 +42,7 @@ from __future__ import annotations
 import json
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -62,6 +62,8 @@ _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 # Shapes of Hugging Face tokens and Authorization headers, redacted even when they are not ours.
 _SECRET_SHAPES = re.compile(r"\bhf_[A-Za-z0-9]{8,}|(?i:bearer)\s+\S+")
 _MAX_DETAIL = 400
+# ``scheme://user:password@host``: the credentials of any URL we print (HF_ENDPOINT may carry them)
+_URL_CREDENTIALS = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@")
 
 
 class PublishError(ChroniqueError):
@@ -89,12 +91,13 @@ class PublicationPlan:
     branch: str
     tag: str
     commit_message: str
-    endpoint: str
-    files: tuple[ReleaseFile, ...]
+    endpoint: str = field(repr=False)  # as configured, credentials included: for the API only, never shown
+    files: tuple[ReleaseFile, ...] = ()
 
     @property
     def url(self) -> str:
-        return f"{self.endpoint}/datasets/{self.repo_id}"
+        """The dataset's address as it may be shown: without any user:password part of the endpoint."""
+        return f"{redact_url_credentials(self.endpoint)}/datasets/{self.repo_id}"
 
     @property
     def total_bytes(self) -> int:
@@ -238,8 +241,13 @@ def describe(plan: PublicationPlan) -> str:
 # --- publishing (network) -----------------------------------------------------------
 
 
+def redact_url_credentials(text: str) -> str:
+    """``text`` with the ``user:password@`` part of every URL in it replaced by ``***@``."""
+    return _URL_CREDENTIALS.sub(r"\1***@", text)
+
+
 def _redact(text: str, token: str) -> str:
-    text = _SECRET_SHAPES.sub("***", text)
+    text = redact_url_credentials(_SECRET_SHAPES.sub("***", text))
     # Replacing a very short string would shred the message; such a "token" withholds it instead.
     if len(token) >= 8:
         text = text.replace(token, "***")
@@ -317,7 +325,7 @@ def publish(plan: PublicationPlan, *, api: HfApi | None = None, token: str | Non
                    "chronique publish again to tag it)", plan, token):
         api.create_tag(plan.repo_id, tag=plan.tag, revision=commit.oid, repo_type=plan.repo_type, token=token)
     return PublishResult(repo_id=plan.repo_id, url=plan.url, tag=plan.tag, commit_oid=commit.oid,
-                         commit_url=commit.commit_url, files=len(plan.files))
+                         commit_url=redact_url_credentials(commit.commit_url), files=len(plan.files))
 
 
 # --- reading a published version offline --------------------------------------------

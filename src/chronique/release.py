@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chronique.digest import TableDigest
+from chronique.errors import ChroniqueError
 from chronique.schema import CONFIGS, FEATURES, SCHEMA_VERSION
 from chronique.splits import SPLITS
 
@@ -172,6 +173,66 @@ def refresh_manifest_files(folder: Path) -> dict:
 
 def read_manifest(folder: Path) -> dict:
     return json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+
+
+LOCK_NAME = ".build.lock"
+"""Held by the one build writing into a releases folder; holds that build's pid."""
+
+
+class BuildLockedError(ChroniqueError):
+    """Another live build holds the releases folder's lock."""
+
+
+def _pid_in(path: Path) -> int | None:
+    try:
+        return int(path.read_text("utf-8").split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def _take_lock(path: Path) -> int:
+    """Create the lock file exclusively; a lock whose process is gone is stale and is replaced once."""
+    for _ in range(2):
+        try:
+            return os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            pid = _pid_in(path)
+            if pid is not None and _alive(pid):
+                raise BuildLockedError(f"another build is running (pid {pid}) on {path.parent}; wait for it to "
+                                       f"finish, or remove {path} if that process is not a build") from None
+            path.unlink(missing_ok=True)
+    raise BuildLockedError(f"another build took {path} while this one started; try again")
+
+
+@contextmanager
+def build_lock(releases: Path, *also_clean: Path | None) -> Iterator[None]:
+    """Hold ``releases/.build.lock`` for one build, and remove the staging folders that killed
+    builds left behind (in ``releases`` and in each of ``also_clean``): while the lock is held,
+    no live build owns any of them."""
+    releases.mkdir(parents=True, exist_ok=True)
+    path = releases / LOCK_NAME
+    handle = _take_lock(path)
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(f"{os.getpid()}\n")
+    try:
+        for folder in (releases, *also_clean):
+            if folder is not None and folder.is_dir():
+                for stale in sorted(folder.glob(".staging-*")):
+                    shutil.rmtree(stale, ignore_errors=True)
+        yield
+    finally:
+        if _pid_in(path) == os.getpid():
+            path.unlink(missing_ok=True)
 
 
 @contextmanager
