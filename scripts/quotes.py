@@ -35,7 +35,7 @@ from chronique.readers import read_raw, walk_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 ANNOTATOR = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-GUIDELINES_VERSION = "1.1"
+GUIDELINES_VERSION = "1.2"
 
 
 def raw_article(doc_id: str):
@@ -63,17 +63,18 @@ def target_path(doc_id: str, annotator: str, as_version: bool) -> Path:
 
 
 def may_replace(path: Path, annotator: str, log: FindingLog) -> bool:
+    """Only the annotator's own file (reviewed or not) may be replaced."""
     if not path.exists():
         return True
     existing = read_annotation(path, root=ROOT, log=FindingLog())
-    if existing is not None and list(existing.provenance.annotators) == [annotator]:
+    if existing is not None and list(existing.provenance.annotators)[:1] == [annotator]:
         return True
     log.add(Finding("quotes.overwrite", f"{path.relative_to(ROOT)} is another annotator's file; it is never replaced",
                     str(path.relative_to(ROOT)), 1))
     return False
 
 
-def convert(draft_path: Path, as_version: bool, pass_name: str, status: str) -> int:
+def convert(draft_path: Path, as_version: bool, pass_name: str, status: str, reviewer: str | None = None) -> int:
     log = FindingLog()
     raw = draft_path.read_text(encoding="utf-8")
     draft = json.loads(raw)
@@ -81,11 +82,15 @@ def convert(draft_path: Path, as_version: bool, pass_name: str, status: str) -> 
     if not (isinstance(doc_id, str) and is_safe_id(doc_id)) or not (isinstance(annotator, str) and ANNOTATOR.match(annotator)):
         print(f"{draft_path}:1: [quotes.format] 'doc_id' must be a document id and 'annotator' match {ANNOTATOR.pattern}")
         return 1
+    if reviewer is not None and (not ANNOTATOR.match(reviewer) or reviewer == annotator):
+        print(f"{draft_path}:1: [quotes.format] the reviewer must match {ANNOTATOR.pattern} and differ from the annotator")
+        return 1
     article = raw_article(doc_id)
     text = normalize_text(article.body)
     # an annotator's version stays silver until adjudication or review promotes it (chronique.versions)
-    provenance = {"status": "silver" if as_version else status, "annotators": [annotator], "guidelines_version": GUIDELINES_VERSION,
-                  "tool": "manual", "date": dt.date.today().isoformat(), "pass": pass_name}
+    provenance = {"status": "silver" if as_version else status, "annotators": [annotator, *([reviewer] if reviewer else [])],
+                  "guidelines_version": GUIDELINES_VERSION, "tool": "manual", "date": dt.date.today().isoformat(),
+                  "pass": "reviewed" if reviewer else pass_name}
     record = draft_to_record(draft, text=text, text_sha256=sha256_text(text), path=str(draft_path), raw=raw,
                              log=log, provenance=provenance)
     path = target_path(doc_id, annotator, as_version)
@@ -135,10 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     conv.add_argument("--pass", dest="pass_name", default="single-annotator",
                       choices=("single-annotator", "double-blind", "adjudicated"))
     conv.add_argument("--status", default="gold", choices=("gold", "silver"))
+    conv.add_argument("--reviewer", help="a second person who read every sentence of the annotator's file against the "
+                      "guidelines and corrected it: recorded after the annotator, with pass 'reviewed'")
     args = parser.parse_args(argv)
     if args.command == "show":
         return show(args.doc_id)
-    return convert(args.draft, args.as_version, args.pass_name, args.status)
+    return convert(args.draft, args.as_version, args.pass_name, args.status, args.reviewer)
 
 
 if __name__ == "__main__":
