@@ -22,11 +22,14 @@ UTF-8, LF, tab-separated; a header line, then one line per conflict in text orde
 
 Calling :func:`adjudicate` again recomputes the conflicts from the versions and rewrites the file
 only if it changes; a resolution is kept while its line (kind, span, item and values) is unchanged,
-and a resolution whose line no longer applies is reported (``adjudicate.stale``, a warning).
+and a resolution whose line no longer applies is reported (``adjudicate.stale``, a warning). A line
+copied so that one unit appears twice is an error (``adjudicate.conflicts-duplicate``) naming both
+lines, and no gold file is written until one of them is deleted.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
@@ -142,24 +145,52 @@ def _format_finding(expected: int, found: int, shown_path: str, line: int) -> Fi
 
 def carry_resolutions(conflicts: Sequence[Conflict], previous: Sequence[ConflictLine], annotators: Sequence[str],
                       shown_path: str, log: FindingLog) -> list[Conflict]:
-    """The conflicts with the resolutions of the previous file's identical lines; a lost resolution is a warning."""
-    by_key = {entry.key: entry for entry in previous}
-    carried, used = [], set()
+    """The conflicts with the resolutions of the previous file's identical lines; a lost resolution is a warning.
+
+    A line is matched by what identifies its unit (kind, span, item and values). A unit written on more
+    lines than the versions give it conflicts is a duplicated line: an ``adjudicate.conflicts-duplicate``
+    error naming both lines, since keeping either resolution would silently drop the other.
+    """
+    by_key: dict[tuple, list[ConflictLine]] = {}
+    for entry in previous:
+        by_key.setdefault(entry.key, []).append(entry)
+    carried, used = [], Counter()
     for conflict in conflicts:
         unit = conflict.unit
         key = _line_key(unit.kind, _offset(unit.start), _offset(unit.end), _cell(unit.item), zip(annotators, conflict.shown))
-        entry = by_key.get(key)
+        entries = by_key.get(key, [])
+        entry = entries[used[key]] if used[key] < len(entries) else None
         carried.append(replace(conflict, resolution=entry.resolution) if entry else conflict)
-        used.add(key)
-    for key, entry in by_key.items():
-        if key not in used and entry.short:
-            # One cell short and matching no conflict: a tab was lost inside the line, not after it.
-            log.add(_format_finding(len(annotators) + 7, len(annotators) + 6, shown_path, entry.line))
-        elif key not in used and entry.resolution:
-            log.add(Finding("adjudicate.stale", f"the {key[0]} conflict on {key[3]!r} ({key[1]}–{key[2]}) formerly on line "
-                            f"{entry.line} no longer matches the versions; its resolution {entry.resolution!r} was "
-                            "dropped", shown_path, severity="warning", hint="resolve the new lines of the file"))
+        used[key] += 1
+    for key, entries in by_key.items():
+        if used[key]:
+            _report_duplicates(entries[:used[key]], entries[used[key]:], shown_path, log)
+            continue
+        for entry in entries:
+            _report_unmatched(key, entry, annotators, shown_path, log)
     return carried
+
+
+def _report_duplicates(matched: Sequence[ConflictLine], extra: Sequence[ConflictLine], shown_path: str,
+                       log: FindingLog) -> None:
+    """An error per line that repeats a unit already written on an earlier line."""
+    for entry in extra:
+        first = matched[0]
+        log.add(Finding("adjudicate.conflicts-duplicate", f"line {entry.line} repeats the {first.key[0]} conflict on "
+                        f"{first.key[3]!r} ({first.key[1]}–{first.key[2]}) of line {first.line}: resolution "
+                        f"{entry.resolution!r} here, {first.resolution!r} there; one of them would be lost", shown_path,
+                        entry.line, 1, hint=f"keep one of lines {first.line} and {entry.line} and delete the other"))
+
+
+def _report_unmatched(key: tuple, entry: ConflictLine, annotators: Sequence[str], shown_path: str,
+                      log: FindingLog) -> None:
+    if entry.short:
+        # One cell short and matching no conflict: a tab was lost inside the line, not after it.
+        log.add(_format_finding(len(annotators) + 7, len(annotators) + 6, shown_path, entry.line))
+    elif entry.resolution:
+        log.add(Finding("adjudicate.stale", f"the {key[0]} conflict on {key[3]!r} ({key[1]}–{key[2]}) formerly on line "
+                        f"{entry.line} no longer matches the versions; its resolution {entry.resolution!r} was "
+                        "dropped", shown_path, severity="warning", hint="resolve the new lines of the file"))
 
 
 # --- resolutions --------------------------------------------------------------------------------

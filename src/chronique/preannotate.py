@@ -329,7 +329,9 @@ def provenance_note(mentions: int, dropped: Counter) -> str:
 def verify_silver(article: RawArticle, annotation: Annotation) -> None:
     """Raise :class:`InputError` unless ``annotation`` passes the JSON Schema and every document check.
 
-    Run before writing, so that a file the build would refuse is never written.
+    Run before writing, so that a file the build would refuse is never written. That file does not
+    exist yet: every finding is located at the raw article the predictions were made on and names
+    the would-be annotation file in its message only.
     """
     log = FindingLog()
     for error in schema_errors(annotation_to_dict(annotation)):
@@ -338,4 +340,6 @@ def verify_silver(article: RawArticle, annotation: Annotation) -> None:
     document = make_document(article, annotation, "train")
     for check in DOCUMENT_CHECKS.values():
         log.extend(check(document, lambda key, index: None))
+    log.findings[:] = [replace(f, message=f"{f.message} (in the pre-annotation {annotation.path}, not written)",
+                               path=article.path, line=article.line, col=None) for f in log.findings]
     raise_if_errors(log, f"the pre-annotation of {article.doc_id} would not pass the checks; nothing was written")

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chronique.errors import InputError, UsageError
+from chronique.errors import Finding, InputError, UsageError
 from chronique.evaluation.inputs import (
     TokenDocument,
     TokenSentence,
     _mismatch,
     align_hipe,
     align_sentences,
+    json_lines,
     read_conll_tokens,
     read_hipe_tokens,
     read_span_predictions,
@@ -112,20 +113,17 @@ def evaluate_ner(gold: Path, pred: Path, *, split: str | None = None, labels: st
 
 def evaluate_stance(release: Path, pred: Path, *, split: str = "test", cache_dir: str | None = None) -> StanceScores:
     """Score stance labels: ``pred`` is JSON Lines of ``{"id": stance row id, "label": "FAVOR"|...}``, one per gold row."""
-    import json
-
     from datasets import load_dataset
 
     data = load_dataset(str(release.resolve()), "stance", split=split, cache_dir=cache_dir)
     names = data.features["label"].names
     gold = {row["id"]: names[row["label"]] for row in data}
     predicted = {}
-    for number, line in enumerate(pred.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            row = json.loads(line)
-            if row.get("label") not in POLARITIES:
-                raise InputError(f"{pred}:{number}: label must be one of {', '.join(POLARITIES)}")
-            predicted[row["id"]] = row["label"]
+    for number, row in json_lines(pred):
+        if not isinstance(row, dict) or not isinstance(row.get("id"), (str, int)) or row.get("label") not in POLARITIES:
+            message = f'expected {{"id": stance row id, "label": one of {", ".join(POLARITIES)}}}'
+            raise InputError(f"{pred}:{number}: {message}", [Finding("evaluate.format", message, str(pred), number)])
+        predicted[row["id"]] = row["label"]
     missing = [key for key in gold if key not in predicted]
     if missing:
         raise _mismatch(f"stance {missing[0]} has no prediction ({len(missing)} missing)", str(pred))

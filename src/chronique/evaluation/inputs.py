@@ -8,11 +8,12 @@ never scored with a shift.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from chronique.errors import Finding, InputError, UsageError
+from chronique.jsonfiles import decode_json_bytes, parse_json
 
 MISMATCH = "evaluate.mismatch"
 
@@ -164,6 +165,25 @@ class SpanPrediction:
     line: int | None
 
 
+def json_lines(path: Path) -> Iterator[tuple[int, object]]:
+    """``(line number, value)`` for each non-blank line of a JSON Lines file, read with the guarded loader.
+
+    Raises :class:`~chronique.jsonfiles.JsonFileError` (an :class:`InputError`), ``evaluate.format``
+    at the line, for a line that is not UTF-8 or not JSON, and ``L1.json.depth`` for one nested too deeply.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read the predictions: {error.strerror or error}") from None
+    shown = str(path)
+    # Only "\n" ends a line: a JSON string may hold U+2028, which str.splitlines would cut at.
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if raw.strip():
+            text = decode_json_bytes(raw, shown, check="evaluate.format", line=number)
+            yield number, parse_json(text, shown, check="evaluate.format", line=number,
+                                     hint="write one JSON object a line")
+
+
 def read_span_predictions(path: Path) -> list[SpanPrediction]:
     """Span predictions from JSON Lines or Parquet rows with ``doc_id`` or ``id``, ``start``, ``end``, ``type``."""
     if path.suffix == ".parquet":
@@ -171,19 +191,12 @@ def read_span_predictions(path: Path) -> list[SpanPrediction]:
 
         rows = [(number, row) for number, row in enumerate(pq.read_table(path).to_pylist(), start=1)]
     else:
-        rows = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    rows.append((number, json.loads(line)))
-                except ValueError as error:
-                    raise InputError(f"{path}:{number}: invalid JSON",
-                                     [Finding("evaluate.format", f"invalid JSON: {error}", str(path), number)]) from None
+        rows = list(json_lines(path))
     predictions = []
     for number, row in rows:
-        key = row.get("doc_id") or row.get("id")
-        if not isinstance(row, dict) or key is None or not all(isinstance(row.get(k), int) for k in ("start", "end")) \
-                or not isinstance(row.get("type"), str):
+        key = (row.get("doc_id") or row.get("id")) if isinstance(row, dict) else None  # a line may be any JSON value
+        if not isinstance(key, (str, int)) or isinstance(key, bool) \
+                or not all(isinstance(row.get(k), int) for k in ("start", "end")) or not isinstance(row.get("type"), str):
             raise InputError(f"{path}:{number}: expected doc_id or id, start, end, type",
                              [Finding("evaluate.format", "expected doc_id or id, integer start and end, and type",
                                       str(path), number)])

@@ -20,7 +20,6 @@ document is imported. An unknown label is an *error*: the mapping must be comple
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +27,15 @@ from typing import Callable, Iterable, Iterator, Mapping
 
 from chronique.annotations import quote
 from chronique.errors import Finding, FindingLog, UsageError
+from chronique.jsonfiles import JsonFileError, expect_type, line_of_key, parse_json, read_json_text, string_map
 from chronique.records import Annotation, AnnotationProvenance, Entity, Mention, Quote, Stance
 from chronique.reanchor import place
 from chronique.schema import FINE_TYPES, POLARITIES
 
 IGNORE = "IGNORE"
 """Mapping target for tool labels that deliberately have no counterpart in our scheme."""
+
+_MAPPING_HINT = 'write {"labels": {"TOOL LABEL": "FINE TYPE or IGNORE"}, "polarities": {"TOOL LABEL": "FAVOR"}}'
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,17 +121,30 @@ class LabelMapping:
 
     @classmethod
     def load(cls, path: Path) -> LabelMapping:
+        """Read a mapping file; :class:`UsageError` (exit 2) with a located finding when it is unusable.
+
+        The file must be an object whose ``labels`` and ``polarities`` (both optional) are objects of
+        string → string; anything else is ``import.mapping.shape``, invalid JSON ``import.mapping.json``
+        and too deep a nesting :data:`chronique.jsonfiles.DEPTH_CHECK`. A mapping file is an argument
+        of the command, so each is a usage error. Targets must be our fine types (polarities) or ``IGNORE``.
+        """
+        shown, shape = str(path), "import.mapping.shape"
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise UsageError(f"{path}: cannot read the label mapping: {error}") from None
-        labels, polarities = data.get("labels", {}), data.get("polarities", {})
-        bad = [f"{k} → {v}" for k, v in labels.items() if v not in FINE_TYPES and v != IGNORE]
-        bad += [f"{k} → {v}" for k, v in polarities.items() if v not in POLARITIES and v != IGNORE]
+            text = read_json_text(path, shown, check="import.mapping.json", hint=_MAPPING_HINT)
+            data = expect_type(parse_json(text, shown, check="import.mapping.json", hint=_MAPPING_HINT), dict,
+                               'an object {"labels": {...}, "polarities": {...}}', shown, check=shape, hint=_MAPPING_HINT)
+            labels = string_map(data.get("labels", {}), "labels", text, shown, check=shape, hint=_MAPPING_HINT)
+            polarities = string_map(data.get("polarities", {}), "polarities", text, shown, check=shape, hint=_MAPPING_HINT)
+        except JsonFileError as error:
+            raise UsageError(f"cannot use the label mapping {path}", error.findings) from None
+        bad = [Finding("import.mapping.target", f"{name}[{key!r}] → {value!r}: expected one of {', '.join(allowed)}, "
+                       f"{IGNORE}", shown, line_of_key(text, key, line_of_key(text, name)[1])[0], hint=_MAPPING_HINT)
+               for name, entries, allowed in (("labels", labels, FINE_TYPES), ("polarities", polarities, POLARITIES))
+               for key, value in entries.items() if value not in allowed and value != IGNORE]
         if bad:
             raise UsageError(f"{path}: mapping targets must be one of {', '.join(FINE_TYPES)}, {IGNORE} "
-                             f"(polarities: {', '.join(POLARITIES)}, {IGNORE}); found {'; '.join(bad)}")
-        return cls(labels, polarities, str(path))
+                             f"(polarities: {', '.join(POLARITIES)}, {IGNORE}); {len(bad)} target(s) are not", bad)
+        return cls(labels, polarities, shown)
 
     def type_of(self, span: ToolSpan, document: ToolDocument, log: FindingLog) -> str | None:
         """Our fine type for a span, None for an ignored label; an unknown label is an error naming label and file."""
@@ -138,6 +153,18 @@ class LabelMapping:
             log.add(Finding("import.label.unknown", f"label {span.label!r} is not in the mapping {self.path}",
                             document.path, span.line or document.line, hint=f"add \"{span.label}\" to {self.path}"))
         return None if target in (None, IGNORE) else target
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an item of a converted annotation comes from: the tool's id for it and its line in the tool file."""
+
+    tool_id: str
+    line: int | None
+
+
+Origins = dict[tuple[str, int], Origin]
+"""``("mentions" | "stances", index in the annotation) -> Origin``, filled by :func:`to_annotation` on request."""
 
 
 @dataclass
@@ -189,8 +216,14 @@ def to_annotation(
     date: str,
     status: str = "gold",
     guidelines_version: str = "1.0",
+    origins: Origins | None = None,
 ) -> tuple[Annotation, ImportCounts]:
-    """Convert one tool document against our normalised ``text``; every span is counted in one outcome."""
+    """Convert one tool document against our normalised ``text``; every span is counted in one outcome.
+
+    ``origins``, when given, is filled with the tool span or stance each mention and stance comes
+    from, so that a check of the annotation can be reported in the tool file (the annotation file
+    does not exist yet).
+    """
     placed = _Placed()
     placed.counts.documents = 1
     mentions: list[tuple[ToolSpan, Quote, str]] = []
@@ -213,8 +246,8 @@ def to_annotation(
         anchor = _place_span(span, document, text, log, evidence_counts)
         if anchor is not None:
             placed.quotes[span.id] = _trimmed(text, anchor)
-    annotation_mentions, entities = _mentions_and_entities(mentions, placed)
-    stances = _stances(document, placed, mapping, log)
+    annotation_mentions, entities = _mentions_and_entities(mentions, placed, origins)
+    stances = _stances(document, placed, mapping, log, origins)
     annotators = (document.annotator,) if document.annotator else (tool,)
     provenance = AnnotationProvenance(status, annotators, guidelines_version, tool, date, f"imported from {document.path}")
     annotation = Annotation(document.doc_id, text_sha256, provenance, tuple(annotation_mentions), tuple(entities),
@@ -222,7 +255,8 @@ def to_annotation(
     return annotation, placed.counts
 
 
-def _mentions_and_entities(mentions: list[tuple[ToolSpan, Quote, str]], placed: _Placed) -> tuple[list[Mention], list[Entity]]:
+def _mentions_and_entities(mentions: list[tuple[ToolSpan, Quote, str]], placed: _Placed,
+                           origins: Origins | None = None) -> tuple[list[Mention], list[Entity]]:
     """Mentions ``m1…`` in text order; one entity per tool cluster (or QID, or mention), named as the tool names it."""
     mentions = sorted(mentions, key=lambda item: (item[1].start, -item[1].end))
     ids = {span.id: f"m{number}" for number, (span, _, _) in enumerate(mentions, start=1)}
@@ -236,6 +270,8 @@ def _mentions_and_entities(mentions: list[tuple[ToolSpan, Quote, str]], placed: 
         parent = ids.get(span.parent) if span.parent else None
         mention = Mention(ids[span.id], anchor, fine_type, entity_ids[key], parent, span.metonymic)
         placed.mention_of[span.id] = mention
+        if origins is not None:
+            origins[("mentions", len(result))] = Origin(span.id, span.line)  # None: the runner falls back on the document
         result.append(mention)
     return result, entities
 
@@ -252,7 +288,8 @@ def _stance_problem(polarity, holder, target, evidence_ids, evidence) -> str | N
     return None
 
 
-def _stances(document: ToolDocument, placed: _Placed, mapping: LabelMapping, log: FindingLog) -> list[Stance]:
+def _stances(document: ToolDocument, placed: _Placed, mapping: LabelMapping, log: FindingLog,
+             origins: Origins | None = None) -> list[Stance]:
     """Stances whose holder, target, polarity and every evidence span resolve; the others counted and reported."""
     entity_of = {span_id: mention.entity_id for span_id, mention in placed.mention_of.items()}
     stances = []
@@ -273,6 +310,8 @@ def _stances(document: ToolDocument, placed: _Placed, mapping: LabelMapping, log
                             hint="check the relation's spans, and map the relation label in 'polarities' (or to IGNORE)"))
             continue
         placed.counts.stances += 1
+        if origins is not None:
+            origins[("stances", len(stances))] = Origin(stance.id, stance.line or document.line)
         stances.append(Stance(f"s{len(stances) + 1}", holder, target, "topic" if stance.target_is_topic else "entity",
                               polarity, evidence, stance.scope, stance.reported))
     return stances

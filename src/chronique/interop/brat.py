@@ -2,7 +2,9 @@
 
 Reading. :func:`read_brat` takes a ``.ann`` file (its ``.txt`` beside it), a folder (every
 ``.ann`` below it, in sorted order) or a ``.tar.gz`` of them (members read in memory, never
-extracted). Each annotation line is handled by its id's first character:
+extracted). A symbolic link in a folder that points out of it is never read: it is an
+``import.file.outside`` error (:mod:`chronique.interop.folders`). Each annotation line is
+handled by its id's first character:
 
 =====  =====================================================================================
 ``T``  text-bound span → :class:`ToolSpan`. brat offsets are code points into the ``.txt``,
@@ -39,6 +41,7 @@ from typing import Callable, Iterator
 
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
+from chronique.interop.folders import folder_files, inside_folder
 from chronique.interop.nesting import with_parents
 from chronique.schema import POLARITIES
 
@@ -100,23 +103,30 @@ def _is_archive(path: Path) -> bool:
     return path.name.endswith((".tar.gz", ".tgz", ".tar"))
 
 
-def _file_pair(ann: Path) -> _Pair:
+def _file_pair(ann: Path, folder: Path, log: FindingLog) -> _Pair | None:
+    """The pair of ``ann``; None (after an error) when its ``.txt`` is a link out of ``folder``, which is never read."""
     txt = ann.with_suffix(".txt")
+    if not inside_folder(txt, folder, log):
+        return None
     return _Pair(ann.stem, ann.as_posix(), ann.read_bytes(), txt.read_bytes() if txt.is_file() else None)
 
 
 def _pairs(path: Path, log: FindingLog) -> Iterator[_Pair]:
-    """The .ann/.txt pairs below ``path``, in sorted order."""
+    """The .ann/.txt pairs below ``path``, in sorted order; nothing is read through a link out of the folder.
+
+    Such a link (``passwd.ann -> /etc/passwd``, or a ``.txt`` or a subfolder pointing outside) is refused
+    with an ``import.file.outside`` error (:mod:`chronique.interop.folders`), so the import writes nothing.
+    """
     if path.is_dir():
-        for ann in sorted(path.rglob("*.ann"), key=lambda p: p.relative_to(path).as_posix()):
-            if ann.is_file():
-                yield _file_pair(ann)
+        anns = folder_files(path, lambda name: name.endswith(".ann"), log, recursive=True)
+        pairs = (_file_pair(ann, path, log) for ann in anns)
     elif path.is_file() and _is_archive(path):
-        yield from _archive_pairs(path, log)
+        pairs = _archive_pairs(path, log)
     elif path.is_file() and path.suffix == ".ann":
-        yield _file_pair(path)
+        pairs = iter([_file_pair(path, path.parent, log)])  # the .ann was named by the user; its .txt was not
     else:
         raise UsageError(f"{path}: expected a .ann file, a folder of them or a .tar.gz of them")
+    yield from (pair for pair in pairs if pair is not None)
 
 
 def _archive_members(path: Path, log: FindingLog) -> dict[str, bytes]:

@@ -17,14 +17,14 @@ or under ``meta``), doccano's own ``id``, else ``<file stem>-L<line number>``.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
+from chronique.jsonfiles import JsonFileError, parse_json
 from chronique.schema import POLARITIES
 
 _HINT = "see doccano's JSONL export: {\"text\": ..., \"label\": [[start, end, \"TYPE\"], ...]} or entities/relations"
@@ -128,13 +128,15 @@ def _doc_id(record: dict, path: Path, number: int) -> str:
 def _record(raw: bytes, where: _Line) -> dict | None:
     """The JSON object of a line with a string ``text``, or None after a located finding."""
     try:
-        record = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         where.problem("import.doccano.encoding", f"not UTF-8: {error.reason} at byte {error.start} of the line",
                       hint="save the file as UTF-8")
         return None
-    except (ValueError, RecursionError) as error:  # a hostile line can nest deeper than the parser recurses
-        where.problem("import.doccano.json", f"not valid JSON: {error}")
+    try:
+        record = parse_json(text, where.path, check="import.doccano.json", line=where.number, hint=_HINT)
+    except JsonFileError as error:  # invalid, or nested deeper than any doccano record
+        where.log.extend(replace(f, col=None) for f in error.findings)  # located by line, as every finding here
         return None
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         where.problem("import.doccano.text", f"expected an object with a string 'text', found "

@@ -39,6 +39,7 @@ from typing import Sequence
 
 from chronique.errors import Finding, FindingLog
 from chronique.interop.base import LabelMapping, ToolSpan
+from chronique.interop.folders import folder_files
 from chronique.interop.nesting import with_parents
 from chronique.schema import POLARITIES
 
@@ -119,9 +120,13 @@ def report_ignored_relations(relations: dict[str, Counter], shown: str, log: Fin
 
 
 def import_files(path: Path, suffix: str, log: FindingLog) -> list[Path]:
-    """``path`` itself, or the ``*<suffix>`` files of a folder in sorted order."""
+    """``path`` itself, or the ``*<suffix>`` files of a folder in sorted order.
+
+    A file of the folder that is a symbolic link out of it is refused with an ``import.file.outside``
+    error and never read (:mod:`chronique.interop.folders`).
+    """
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == suffix)
+        return folder_files(path, lambda name: Path(name).suffix.lower() == suffix, log, recursive=False)
     if not path.is_file():
         log.add(Finding("import.file.missing", "no such file or folder", path.as_posix()))
         return []

@@ -29,13 +29,13 @@ evidence span is placed; otherwise it is counted and reported there.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 from chronique.errors import Finding, FindingLog
+from chronique.jsonfiles import JsonFileError, read_json_file, type_name
 from chronique.interop.base import ToolDocument, ToolSpan, ToolStance
 from chronique.interop.labelstudio_config import (
     AUTHOR,
@@ -80,19 +80,25 @@ def read_labelstudio(path: Path, *, log: FindingLog) -> Iterator[ToolDocument]:
 
 
 def _load_tasks(path: Path, shown: str, log: FindingLog) -> list:
+    """The tasks of the export (a list, or one task object), read with the guarded JSON loader."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        log.add(Finding("import.labelstudio.json", f"cannot read the export: {error}", shown, 1,
-                        hint="export the project from Label Studio as JSON"))
+        data = read_json_file(path, check="import.labelstudio.json", shown=shown, expect=(list, dict),
+                              what="a list of tasks", hint="export the project from Label Studio as JSON")
+    except JsonFileError as error:
+        log.extend(error.findings)
         return []
     if isinstance(data, dict) and "data" in data:
         return [data]  # a single task, as the task API returns it
     if not isinstance(data, list):
-        log.add(Finding("import.labelstudio.json", f"expected a list of tasks, found a JSON {type(data).__name__}",
+        log.add(Finding("import.labelstudio.json", f"expected a list of tasks, found {type_name(data)}",
                         shown, 1, hint="export the project from Label Studio as JSON (not JSON-MIN or CSV)"))
         return []
     return data
+
+
+def _listed(value: object) -> list:
+    """``value`` when the export has a list there, else no items: a hand-edited export may hold anything."""
+    return value if isinstance(value, list) else []
 
 
 def _task_name(task: dict, index: int) -> str:
@@ -107,6 +113,11 @@ def _task_document(task: object, index: int, path: str, log: FindingLog) -> Tool
         return None
     annotation = _chosen_annotation(task, index, path, log)
     if annotation is None:
+        return None
+    if annotation.get("result") is not None and not isinstance(annotation["result"], list):
+        log.add(Finding("import.labelstudio.task", f"{_task_name(task, index)}: the annotation's 'result' is "
+                        f"{type_name(annotation['result'])}, not a list of results; task not imported", path, index,
+                        hint="export the project from Label Studio again"))
         return None
     results = [r for r in annotation.get("result") or [] if isinstance(r, dict)]
     key = _text_key(task["data"], results)
@@ -130,6 +141,10 @@ def _task_document(task: object, index: int, path: str, log: FindingLog) -> Tool
 def _chosen_annotation(task: dict, index: int, path: str, log: FindingLog) -> dict | None:
     """The ground-truth completed annotation, else the first completed one; what is left out is reported."""
     name = _task_name(task, index)
+    if task.get("annotations") is not None and not isinstance(task["annotations"], list):
+        log.add(Finding("import.labelstudio.task", f"{name}: 'annotations' is {type_name(task['annotations'])}, not a "
+                        "list; task not imported", path, index, hint="export the project from Label Studio again"))
+        return None
     annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
     cancelled = [a for a in annotations if a.get("was_cancelled")]
     completed = [a for a in annotations if not a.get("was_cancelled")]
@@ -139,10 +154,10 @@ def _chosen_annotation(task: dict, index: int, path: str, log: FindingLog) -> di
 
     if cancelled:
         warn("cancelled", f"{len(cancelled)} skipped (cancelled) annotation(s) not imported", "a skip has no labels")
-    if task.get("drafts"):
+    if _listed(task.get("drafts")):
         warn("draft", f"{len(task['drafts'])} draft(s) not imported", "submit the draft in Label Studio to import it")
     if not completed:
-        predictions = len(task.get("predictions") or [])
+        predictions = len(_listed(task.get("predictions")))
         warn("unannotated", "no completed annotation; task not imported" + (f" (it has {predictions} prediction(s), "
              "which are model suggestions)" if predictions else ""), "annotate or submit the task in Label Studio")
         return None
@@ -164,7 +179,7 @@ def _text_key(data: dict, results: list[dict]) -> str | None:
     if not candidates:
         return None
     values = [r.get("value") for r in results if r.get("type") == "labels" and isinstance(r.get("value"), dict)]
-    named = {r.get("to_name") for r in results}
+    named = {r.get("to_name") for r in results if isinstance(r.get("to_name"), str)}
 
     def score(key: str) -> tuple[int, bool, bool, int]:
         text = data[key]
@@ -268,7 +283,7 @@ def _region_spans(results: _Results, task: dict, index: int, path: str,
                             hint="label a Text object tag; HTML regions use XPath offsets"))
             continue
         stored = value.get("text") if isinstance(value.get("text"), str) else None
-        labels = [str(label) for label in value.get("labels") or []]
+        labels = [str(label) for label in _listed(value.get("labels"))]
         if result.get("from_name") == STANCE_CONTROL and labels and set(labels) <= {STANCE, EVIDENCE}:
             evidence.append(ToolSpan(rid, *offsets, labels[0], stored, index))
             continue

@@ -20,7 +20,7 @@ from typing import Iterable
 from chronique.annotations import annotation_to_dict, dumps_annotation, read_annotation
 from chronique.documents import is_safe_id, make_document, sha256_text
 from chronique.errors import Finding, FindingLog, InputError, UsageError, raise_if_errors
-from chronique.interop.base import ImportCounts, LabelMapping, ToolDocument, to_annotation
+from chronique.interop.base import ImportCounts, LabelMapping, Origins, ToolDocument, to_annotation
 from chronique.interop.registry import exporter, importer, realigner
 from chronique.normalize import normalize_text
 from chronique.paths import SAFE_NAME_RULE, UnsafePathError, contained, is_safe_name
@@ -132,10 +132,12 @@ def import_files(
             if name is None:
                 continue
             document = replace(document, annotator=name)
+            origins: Origins = {}
             annotation, counts = to_annotation(document, text=text, text_sha256=sha256_text(text), mapping=mapping,
-                                               log=log, tool=f"chronique import {format_name}", date=today, status=status)
+                                               log=log, tool=f"chronique import {format_name}", date=today, status=status,
+                                               origins=origins)
             report.counts.add(counts)
-            log.extend(_checked(article, annotation, repo))
+            log.extend(_checked(article, annotation, document, origins))
             _plan(planned, repo, document, annotation, as_version, log)
     report.findings = log.findings
     raise_if_errors(log, "import refused; nothing was written")
@@ -172,15 +174,51 @@ def _realigned(realign, document: ToolDocument, text: str, log: FindingLog) -> T
         return None
 
 
-def _checked(article: RawArticle, annotation: Annotation, repo: Path) -> list[Finding]:
-    """The document checks of the would-be annotation, located in the tool file rather than a file not yet written."""
-    document = make_document(article, annotation, "train")
+def _checked(article: RawArticle, annotation: Annotation, document: ToolDocument, origins: Origins) -> list[Finding]:
+    """The document checks of the would-be annotation, located in the tool file.
+
+    The annotation file does not exist yet, so a finding names ``document.path`` at the line of the
+    tool span or stance it is about (else the document's line) and says which tool item its
+    mention or stance id stands for; the would-be annotation path is only mentioned in the message.
+    """
     from chronique.checks import DOCUMENT_CHECKS
 
+    checked = make_document(article, annotation, "train")
+    locate = _ToolLocator(document, annotation, origins)
     findings = []
     for check in DOCUMENT_CHECKS.values():
-        findings.extend(check(document, lambda key, index: None))
+        findings.extend(locate.relocated(finding) for finding in check(checked, locate))
     return findings
+
+
+@dataclass
+class _ToolLocator:
+    """A check's ``locate(key, index)`` answered with lines of the tool file, remembering what was located last.
+
+    A check calls ``locate`` while it builds the finding it yields next, so the last call names
+    the mention or stance of that finding.
+    """
+
+    document: ToolDocument
+    annotation: Annotation
+    origins: Origins
+    last: tuple[str, int] | None = None
+
+    def __call__(self, key: str, index: int | None) -> int | None:
+        self.last = (key, index) if index is not None else None
+        origin = self.origins.get(self.last) if self.last else None
+        return origin.line if origin is not None and origin.line is not None else self.document.line
+
+    def relocated(self, finding: Finding) -> Finding:
+        """The finding in the tool file, naming the tool item behind the located mention or stance id."""
+        origin, item = self.origins.get(self.last) if self.last else None, ""
+        if origin is not None:
+            key, index = self.last
+            record = (self.annotation.mentions if key == "mentions" else self.annotation.stances)[index]
+            item = f"; {record.id} is {'span' if key == 'mentions' else 'stance'} {origin.tool_id!r} of this file"
+        self.last = None
+        message = f"{finding.message} (in {self.annotation.path} as this import would write it{item})"
+        return replace(finding, message=message, path=self.document.path, col=None)
 
 
 def _atomic_write(path: Path, content: str) -> None:

@@ -138,6 +138,8 @@ class _TsvState:
     at_unit: dict[str, list[tuple]] = field(default_factory=dict)  # unit id → span keys by stacking index
     relations: list[_PendingRelation] = field(default_factory=list)
     unused: Counter = field(default_factory=Counter)
+    token: tuple[int, int] | None = None  # UTF-16 offsets of the last token row (not sub-token)
+    broken_offsets: bool = False  # a row's offsets are inverted or go backwards: the file is not imported
 
 
 def read_webanno_tsv3(
@@ -155,6 +157,8 @@ def read_webanno_tsv3(
     Multi-token spans are joined by their ``[n]`` ids, stacked values (``a|b``) are separate spans,
     sub-token rows (``1-2.1``) carry their own offsets, and escaped characters are restored. The
     document id is the file stem. ``layer``/``feature``/``mapping`` as for :func:`read_inception_xmi`.
+    A token row whose offsets are inverted or go back into the token before it (or a sub-token
+    outside its token) is an ``import.tsv.offsets`` error, and that file yields no document.
     """
     stance_labels = relation_stance_labels(mapping)
     for file in import_files(path, ".tsv", log):
@@ -237,6 +241,8 @@ def _read_tsv_file(file: Path, layer: str | None, feature: str | None, stance_la
             _tsv_row(line.split("\t"), number, width, layers, chosen, state, shown, log)
     if state.pending_text:  # a last sentence without token rows still belongs to the text
         state.builder.add_sentence("\n".join(state.pending_text), state.builder.units)
+    if state.broken_offsets:
+        return None  # spans joined over such rows would silently lose or gain tokens
     text = state.builder.text()
     spans = _tsv_spans(state, utf16_to_codepoints(text), shown, log)
     stances = _tsv_stances(state, chosen, stance_labels, shown, log)
@@ -254,6 +260,12 @@ def _tsv_row(fields: list[str], number: int, width: int, layers: list[_TsvLayer]
                         hint="the file was edited by hand or truncated; export it again"))
         return
     unit, begin, end = fields[0], int(offsets[1]), int(offsets[2])
+    problem = _offsets_problem(unit, begin, end, state)
+    if problem:
+        state.broken_offsets = True
+        log.add(Finding("import.tsv.offsets", f"token {unit} at {begin}-{end}: {problem}; nothing of this file is "
+                        "imported", shown, number, hint="the file was edited by hand or damaged; export it again"))
+        return
     if state.pending_text:
         if not state.builder.add_sentence("\n".join(state.pending_text), begin):
             log.add(Finding("import.tsv.offsets", f"sentence starts at offset {begin}, inside the text before it",
@@ -269,6 +281,27 @@ def _tsv_row(fields: list[str], number: int, width: int, layers: list[_TsvLayer]
             _add_relations(fields, unit, number, current, state)
         else:
             state.unused[current.name] += 1
+
+
+def _offsets_problem(unit: str, begin: int, end: int, state: _TsvState) -> str | None:
+    """Why a row's offsets cannot be right, or None; the last token row's offsets are updated.
+
+    Token rows run forward through the text (each starts at or after the end of the one before);
+    a sub-token row (``1-2.1``) lies inside its token. A multi-token span is joined from the rows
+    of its ``[n]`` id by their first begin and last end, so one inverted or backward row would
+    shrink or stretch it without a trace.
+    """
+    if end < begin:
+        return "the end offset is before the begin offset"
+    if "." in unit:
+        if state.token is None or not state.token[0] <= begin <= end <= state.token[1]:
+            return f"a sub-token must lie inside its token {state.token[0]}-{state.token[1]}" if state.token else \
+                "a sub-token row comes before any token row"
+        return None
+    if state.token is not None and begin < state.token[1]:
+        return f"it starts before the end of the token before it ({state.token[0]}-{state.token[1]})"
+    state.token = (begin, end)
+    return None
 
 
 def _split_stack(value: str) -> list[str]:

@@ -25,6 +25,7 @@ from lxml import etree
 
 from chronique.errors import Finding, FindingLog, InputError
 from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
+from chronique.interop.folders import folder_files
 from chronique.interop.inception import (
     NAMED_ENTITY,
     converted_span,
@@ -125,7 +126,7 @@ def read_inception_xmi(
     else its ``documentTitle``, else the file stem.
     """
     files = import_files(path, ".xmi", log)
-    types = _typesystem_for(typesystem or _sibling_typesystem(files[0].parent), log) if files else None
+    types = _typesystem_for(typesystem or _sibling_typesystem(files[0].parent, log), log) if files else None
     if types is None:
         return
     stance_labels = relation_stance_labels(mapping)
@@ -135,9 +136,10 @@ def read_inception_xmi(
             yield document
 
 
-def _sibling_typesystem(folder: Path) -> Path | None:
-    """INCEpTION exports ``TypeSystem.xml`` next to the XMI files."""
-    return next((p for p in sorted(folder.iterdir()) if p.name.lower() == "typesystem.xml"), None)
+def _sibling_typesystem(folder: Path, log: FindingLog) -> Path | None:
+    """INCEpTION exports ``TypeSystem.xml`` next to the XMI files; one that links out of the folder is refused."""
+    found = folder_files(folder, lambda name: name.lower() == "typesystem.xml", log, recursive=False)
+    return found[0] if found else None
 
 
 def _typesystem_for(path: Path | None, log: FindingLog) -> TypeSystem | None:
