@@ -3,7 +3,8 @@
 Usage (from the repository root, with the package installed):
 
     python scripts/quotes.py show DOC_ID
-    python scripts/quotes.py convert DRAFT.json [--as-version] [--pass single-annotator]
+    python scripts/quotes.py draft DOC_ID > DRAFT.json          # an existing annotation, as a draft to edit
+    python scripts/quotes.py convert DRAFT.json [--as-version] [--pass single-annotator] [--reviewer NAME]
 
 ``show`` prints the normalised text, one numbered paragraph at a time, as a draft's ``p``
 numbers refer to it. ``convert`` anchors the draft (see ``chronique.interop.quotes``),
@@ -25,17 +26,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from chronique.annotations import dumps_annotation, read_annotation, schema_errors
+from chronique.annotations import GUIDELINES_VERSION, dumps_annotation, read_annotation, schema_errors
 from chronique.checks import check_document
 from chronique.documents import is_safe_id, make_document, sha256_text
 from chronique.errors import Finding, FindingLog
-from chronique.interop.quotes import draft_to_record, numbered_paragraphs
+from chronique.interop.quotes import draft_to_record, numbered_paragraphs, record_to_draft
 from chronique.normalize import normalize_text
 from chronique.readers import read_raw, walk_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 ANNOTATOR = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-GUIDELINES_VERSION = "1.2"
 
 
 def raw_article(doc_id: str):
@@ -53,6 +53,15 @@ def show(doc_id: str) -> int:
     return 0
 
 
+def draft(doc_id: str) -> int:
+    """Print the quote draft of ``annotations/<doc_id>.json``, for correcting it by quotation."""
+    path = target_path(doc_id, "x", False)
+    text = normalize_text(raw_article(doc_id).body)
+    record = json.loads(path.read_text(encoding="utf-8"))
+    print(json.dumps(record_to_draft(record, text), ensure_ascii=False, indent=1))
+    return 0
+
+
 def target_path(doc_id: str, annotator: str, as_version: bool) -> Path:
     """Where the file goes, built from checked parts and checked to stay inside its folder."""
     folder = (ROOT / "annotations" / "versions" / doc_id) if as_version else (ROOT / "annotations")
@@ -62,12 +71,14 @@ def target_path(doc_id: str, annotator: str, as_version: bool) -> Path:
     return path
 
 
-def may_replace(path: Path, annotator: str, log: FindingLog) -> bool:
-    """Only the annotator's own file (reviewed or not) may be replaced."""
+def may_replace(path: Path, annotator: str, log: FindingLog, people: list[str] | None = None) -> bool:
+    """Only the annotator's own file (reviewed or not), or the file a draft was exported from, may be replaced."""
     if not path.exists():
         return True
     existing = read_annotation(path, root=ROOT, log=FindingLog())
-    if existing is not None and list(existing.provenance.annotators)[:1] == [annotator]:
+    if existing is not None and list(existing.provenance.annotators)[:1] == [annotator] and people is None:
+        return True
+    if existing is not None and people is not None and list(existing.provenance.annotators) == people:
         return True
     log.add(Finding("quotes.overwrite", f"{path.relative_to(ROOT)} is another annotator's file; it is never replaced",
                     str(path.relative_to(ROOT)), 1))
@@ -91,10 +102,15 @@ def convert(draft_path: Path, as_version: bool, pass_name: str, status: str, rev
     provenance = {"status": "silver" if as_version else status, "annotators": [annotator, *([reviewer] if reviewer else [])],
                   "guidelines_version": GUIDELINES_VERSION, "tool": "manual", "date": dt.date.today().isoformat(),
                   "pass": "reviewed" if reviewer else pass_name}
+    exported = draft.get("provenance") if isinstance(draft.get("provenance"), dict) else None
+    people = list(exported["annotators"]) if exported else None
+    if exported:  # a correction of an existing file: its people stay, the corrector is added, an adjudication stays one
+        provenance["annotators"] = people + ([reviewer] if reviewer and reviewer not in people else [])
+        provenance["pass"] = "adjudicated" if exported.get("pass") == "adjudicated" else provenance["pass"]
     record = draft_to_record(draft, text=text, text_sha256=sha256_text(text), path=str(draft_path), raw=raw,
                              log=log, provenance=provenance)
     path = target_path(doc_id, annotator, as_version)
-    if record is not None and may_replace(path, annotator, log):
+    if record is not None and may_replace(path, annotator, log, people):
         write_checked(record, article, path, log)
     for finding in log.findings:
         print(finding)
@@ -134,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     show_cmd = commands.add_parser("show", help="print a document's numbered paragraphs")
     show_cmd.add_argument("doc_id")
+    draft_cmd = commands.add_parser("draft", help="print an existing annotation file as a quote draft to edit")
+    draft_cmd.add_argument("doc_id")
     conv = commands.add_parser("convert", help="anchor a quote draft and write its annotation file")
     conv.add_argument("draft", type=Path)
     conv.add_argument("--as-version", action="store_true", help="write annotations/versions/<doc_id>/<annotator>.json")
@@ -145,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "show":
         return show(args.doc_id)
+    if args.command == "draft":
+        return draft(args.doc_id)
     return convert(args.draft, args.as_version, args.pass_name, args.status, args.reviewer)
 
 

@@ -33,6 +33,8 @@ def make_repo(root: Path, articles: dict[str, str | bytes] | None = None, *, see
     """
     (root / "raw").mkdir(parents=True, exist_ok=True)
     (root / "annotations").mkdir(exist_ok=True)
+    if not (root / "CITATION.cff").exists():
+        shutil.copyfile(PROJECT / "CITATION.cff", root / "CITATION.cff")  # the one source of a release's citation
     sources = root / "annotations" / "sources.tsv"
     if seed:
         shutil.copyfile(PROJECT / "raw" / SEED_NAME, root / "raw" / SEED_NAME)
@@ -44,7 +46,7 @@ def make_repo(root: Path, articles: dict[str, str | bytes] | None = None, *, see
         numbered = re.match(r"^\d+_([0-9a-f]{8,64})\.txt$", name)
         if licensed and numbered:
             with sources.open("a", encoding="utf-8") as handle:
-                handle.write(f"{numbered.group(1)}\tCC-BY-4.0\ttest fixture\t\n")
+                handle.write(f"{numbered.group(1)}\tCC-BY-4.0\tcomposed\ttest fixture\t\t\t\t\n")
     for name, content in (articles or {}).items():
         path = root / "raw" / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import make_repo
 
+from chronique.annotations import GUIDELINES_VERSION
 from chronique.adjudicate import CONFLICTS_NAME, adjudicate
 from chronique.agreement import versions_folder
 from chronique.annotations import quote, read_annotation, write_annotation
@@ -135,7 +136,8 @@ def test_resolved_conflicts_give_a_gold_file_that_passes_every_check(repo):
     assert [f for check in DOCUMENT_CHECKS.values() for f in check(document, lambda key, index: None)] == []
     assert validate(repo).errors == []  # the build accepts it, and ignores annotations/versions/
 
-    assert gold.provenance == AnnotationProvenance("gold", ("a1", "a2"), "1.0", "chronique adjudicate", TODAY, "adjudicated")
+    assert gold.provenance == AnnotationProvenance("gold", ("a1", "a2"), GUIDELINES_VERSION, "chronique adjudicate", TODAY,
+                                             "adjudicated")
     assert [(m.id, m.anchor.exact, m.type, m.metonymic, m.parent_id) for m in gold.mentions] == [
         ("m1", "Emmanuel Macron", "PER", False, None), ("m2", "Angela Merkel", "PER", False, None),
         ("m3", "Berlin", "GPE", False, None), ("m4", "Kremlin", "FAC", True, None),
@@ -278,3 +280,11 @@ def test_adjudication_needs_two_versions(repo):
     (versions_folder(repo, DOC_ID) / "a2.json").unlink()
     with pytest.raises(UsageError, match="needs two or more"):
         adjudicate(repo, DOC_ID, log=FindingLog())
+
+
+def test_the_curator_is_recorded_after_the_annotators(repo):
+    adjudicate(repo, DOC_ID, log=FindingLog(), today=TODAY)
+    resolve(repo, ALL_RESOLVED)
+    assert adjudicate(repo, DOC_ID, log=FindingLog(), today=TODAY, curator="c1").outcome == "adjudicated"
+    gold = read_annotation(repo / GOLD, root=repo, log=FindingLog())
+    assert gold.provenance.annotators == ("a1", "a2", "c1") and gold.provenance.guidelines_version == GUIDELINES_VERSION

@@ -64,7 +64,7 @@ def hostile_site(tmp_path_factory) -> tuple[Path, list[dict]]:
     """A release of the seed, an unannotated article and an unannotated one full of HTML, and its site."""
     root = tmp_path_factory.mktemp("hostile")
     record = {"id": HOSTILE_ID, "date": "2021-03-04", "title": HOSTILE_TITLE, "text": HOSTILE_TEXT,
-              "license": "CC-BY-4.0", "source": "test fixture"}
+              "license": "CC-BY-4.0", "source": "test fixture", "origin": "composed"}
     repo = make_repo(root / "repo", {f"001_{PLAIN_ID}.txt": "date 2021-01 Un autre texte sur Paris.",
                                      "hostile.jsonl": json.dumps(record) + "\n"})
     release = build(repo, releases=root / "releases", statuses=("gold", "unannotated"), update_registry=False).path

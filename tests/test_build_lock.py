@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+from chronique.version import __version__
 from chronique.cli import main
 
 from conftest import make_repo
@@ -21,7 +22,7 @@ def test_a_stale_lock_and_stale_staging_folders_are_cleared_by_the_next_build(tm
     (releases / ".staging-0.1.0-killed" / "big.parquet").write_bytes(b"x" * 1000)
     (releases / ".build.lock").write_text(f"{dead_pid()}\n")
     assert main(["build", "--repo", str(repo), "--quiet"]) == 0, capsys.readouterr().err
-    assert sorted(p.name for p in releases.iterdir()) == ["0.1.0"]
+    assert sorted(p.name for p in releases.iterdir()) == [__version__]
 
 
 def test_a_live_build_holds_the_lock_and_the_other_is_told_who(tmp_path, capsys):

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from chronique.version import __version__
 from chronique.cli import make_parser
 
 from conftest import make_repo, snapshot
@@ -38,7 +39,7 @@ def test_build_prints_a_summary_table(repo):
     done = chronique("build", "--repo", str(repo))
     assert done.returncode == 0, done.stderr
     assert "documents" in done.stdout and "tokens" in done.stdout and "fingerprint" in done.stdout
-    assert (repo / "releases" / "0.1.0" / "manifest.json").exists()
+    assert (repo / "releases" / __version__ / "manifest.json").exists()
 
 
 def test_bad_input_gives_located_errors_exit_1_and_no_output(tmp_path):

@@ -38,7 +38,7 @@ def test_card_parses_without_warnings_and_declares_the_metadata(repo):
         card = DatasetCard.load(result.path / "README.md")
     data = card.data.to_dict()
     assert isinstance(card.data, DatasetCardData)
-    assert data["language"] == ["fr"] and data["license"] == "cc-by-4.0" and data["pretty_name"] == "Chronique"
+    assert data["language"] == ["fr"] and data["license"] == "other" and data["pretty_name"] == "Chronique"
     assert data["task_categories"] == ["token-classification", "text-classification"]
     assert data["task_ids"] == ["named-entity-recognition", "multi-class-classification"]
     assert data["size_categories"] == ["n<1K"]
@@ -61,7 +61,7 @@ def test_card_sections_come_from_the_data(repo):
     for config in ("documents", "ner", "stance"):
         assert f'load_dataset(release, "{config}")' in card
     released = read_manifest(result.path)["released"]
-    assert f"version      = {{{__version__}}}" in card and f"Release {__version__}, {released}" in card
+    assert f"version = {{{__version__}}}" in card and f"Release {__version__}, {released}" in card
 
 
 def test_build_records_the_release_in_citation_and_datasheet(documented_repo, monkeypatch):

@@ -30,7 +30,7 @@ def test_publish_dry_run_never_prints_the_credentials_of_hf_endpoint(tmp_path):
     release = build(seed_only_repo(tmp_path), releases=tmp_path / "releases", update_registry=False).path
     env = {**os.environ, "HF_ENDPOINT": "http://alice:s3cret@127.0.0.1:9", "HF_HUB_OFFLINE": "1"}
     done = subprocess.run([sys.executable, "-m", "chronique.cli", "publish", "--repo-id", "org/name", "--release",
-                           str(release), "--version", release.name, "--dry-run"], capture_output=True, text=True, env=env)
+                           str(release), "--version", release.name, "--dry-run", "--include-restricted"], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "s3cret" not in done.stdout + done.stderr and "alice" not in done.stdout + done.stderr
     assert "http://***@127.0.0.1:9/datasets/org/name" in done.stdout

@@ -89,7 +89,7 @@ def all_files(folder: Path) -> dict[str, str]:
 
 def test_dry_run_lists_every_file_with_its_checksum_and_the_tag_and_no_token(release, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", TOKEN)
-    plan = plan_publication(release, repo_id=REPO_ID, version=__version__)
+    plan = plan_publication(release, repo_id=REPO_ID, version=__version__, include_restricted=True)
     text = describe(plan)
     on_disk = all_files(release)
     assert MANIFEST_NAME in on_disk and any(path.endswith(".parquet") for path in on_disk)
@@ -136,12 +136,12 @@ def flip_a_byte(path: Path) -> None:
 def test_a_release_that_differs_from_its_manifest_is_refused(release, damage, check_id):
     damage(release)
     with pytest.raises(InputError) as caught:
-        plan_publication(release, repo_id=REPO_ID, version=__version__)
+        plan_publication(release, repo_id=REPO_ID, version=__version__, include_restricted=True)
     assert [f.check_id for f in caught.value.findings] == [check_id]
 
 
 def test_a_file_corrupted_after_planning_is_refused_before_any_call(release):
-    plan = plan_publication(release, repo_id=REPO_ID, version=__version__)
+    plan = plan_publication(release, repo_id=REPO_ID, version=__version__, include_restricted=True)
     flip_a_byte(release / "data" / "ner" / "train-00000-of-00001.parquet")
     hub = FakeHub()
     with pytest.raises(InputError, match="changed since it was planned"):
@@ -150,7 +150,7 @@ def test_a_file_corrupted_after_planning_is_refused_before_any_call(release):
 
 
 def test_without_a_token_publishing_says_how_to_log_in(release, no_token):
-    plan = plan_publication(release, repo_id=REPO_ID, version=__version__)
+    plan = plan_publication(release, repo_id=REPO_ID, version=__version__, include_restricted=True)
     hub = FakeHub()
     with pytest.raises(UsageError, match="hf auth login"):
         publish(plan, api=hub)
@@ -161,7 +161,7 @@ def test_without_a_token_publishing_says_how_to_log_in(release, no_token):
 
 
 def test_publish_creates_checks_uploads_then_tags_the_uploaded_commit(release):
-    plan = plan_publication(release, repo_id=REPO_ID, version=__version__)
+    plan = plan_publication(release, repo_id=REPO_ID, version=__version__, include_restricted=True)
     hub = FakeHub(tags=["v0.0.1"])
     result = publish(plan, api=hub, token=TOKEN)
     assert hub.calls == [
@@ -179,14 +179,14 @@ def test_publish_creates_checks_uploads_then_tags_the_uploaded_commit(release):
 def test_the_token_comes_from_the_environment_when_not_given(release, no_token, monkeypatch):
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     hub = FakeHub()
-    publish(plan_publication(release, repo_id=REPO_ID, version=__version__), api=hub)
+    publish(plan_publication(release, repo_id=REPO_ID, version=__version__, include_restricted=True), api=hub)
     assert {kwargs["token"] for _, _, kwargs in hub.calls} == {TOKEN}
 
 
 def test_an_existing_tag_is_refused_before_uploading(release):
     hub = FakeHub(tags=[TAG])
     with pytest.raises(InputError, match=f"tag {TAG} already exists"):
-        publish(plan_publication(release, repo_id=REPO_ID, version=__version__), api=hub, token=TOKEN)
+        publish(plan_publication(release, repo_id=REPO_ID, version=__version__, include_restricted=True), api=hub, token=TOKEN)
     assert hub.names() == ["create_repo", "list_repo_refs"]
 
 
@@ -203,7 +203,7 @@ def http_error(status: int, text: str) -> HfHubHTTPError:
 def test_hub_errors_become_typed_errors_without_the_token(release, method, error):
     hub = FakeHub(fail={method: error})
     with pytest.raises(PublishError) as caught:
-        publish(plan_publication(release, repo_id=REPO_ID, version=__version__), api=hub, token=TOKEN)
+        publish(plan_publication(release, repo_id=REPO_ID, version=__version__, include_restricted=True), api=hub, token=TOKEN)
     message = str(caught.value)
     assert TOKEN not in message and TOKEN not in repr(caught.value.args)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__

@@ -73,3 +73,24 @@ def test_repeated_words_take_the_next_occurrence_and_n_skips():
     text = "Paris et Paris et Paris"
     assert find_quote(text, "Paris", 0, len(text), skip=[(0, 5)]) == (9, 14)
     assert find_quote(text, "Paris", 0, len(text), nth=3) == (18, 23)
+
+
+def test_an_annotation_exported_as_a_draft_anchors_back_to_itself(text):
+    from chronique.interop.quotes import record_to_draft
+
+    draft = record_to_draft(GOLD, text)
+    assert draft["provenance"] == GOLD["provenance"] and "n" not in draft["mentions"][0]
+    log = FindingLog()
+    record = convert(draft, text, log)
+    assert not log.errors and record["mentions"] == GOLD["mentions"] and record["entities"] == GOLD["entities"]
+
+
+def test_a_later_occurrence_is_exported_with_its_rank():
+    from chronique.interop.quotes import record_to_draft
+
+    text = "Paris et Lyon, puis Paris."
+    mention = {"id": "m1", "start": 20, "end": 25, "exact": "Paris", "prefix": "", "suffix": "", "type": "GPE",
+               "entity_id": "e1", "parent_id": None, "metonymic": False}
+    record = {"doc_id": "d", "provenance": {"annotators": ["a"]}, "mentions": [mention],
+              "entities": [{"id": "e1", "name": "Paris", "type": "GPE", "qid": None}], "stances": []}
+    assert record_to_draft(record, text)["mentions"] == [{"p": 1, "exact": "Paris", "entity": "e1", "n": 2}]

@@ -12,6 +12,7 @@ from typing import Callable
 
 import pytest
 
+from chronique.version import __version__
 from chronique.annotations import dumps_annotation
 from chronique.checks import CATALOGUE
 from chronique.errors import InputError
@@ -48,7 +49,7 @@ def add_raw(repo: Path, name: str, content: str | bytes) -> None:
 
 
 def jsonl(*records: dict) -> str:
-    return "".join(json.dumps({"date": "2020-11", "text": "Un texte.", "license": "CC0-1.0", **r}) + "\n" for r in records)
+    return "".join(json.dumps({"date": "2020-11", "text": "Un texte.", "license": "CC0-1.0", "origin": "composed", **r}) + "\n" for r in records)
 
 
 def find(data: dict, key: str, **match) -> dict:
@@ -73,6 +74,16 @@ def _second_gold_document_in_test(repo: Path) -> None:
     (repo / "annotations" / f"{OTHER_ID}.json").write_text(dumps_annotation(data), encoding="utf-8")
 
 
+def _evidence_with_full_stop(data: dict) -> None:
+    evidence = data["stances"][0]["evidence"][0]
+    evidence.update(end=evidence["end"] + 1, exact=evidence["exact"] + evidence["suffix"][0])
+
+
+def _karabagh_cut_out(data: dict) -> None:
+    mention = find(data, "mentions", exact="Haut-Karabagh")
+    mention.update(start=mention["start"] + 5, exact="Karabagh", prefix=(mention["prefix"] + "Haut-")[-32:])
+
+
 def _deeper_nesting(data: dict) -> None:
     groupe = find(data, "mentions", exact="Groupe de Minsk de l'OSCE")
     outer_id = "m99"
@@ -91,7 +102,7 @@ def _crossing(repo: Path) -> None:
 def _edit_card(repo: Path, change) -> None:
     """Build the current version, then edit its card by hand."""
     build(repo)
-    card = repo / "releases" / "0.1.0" / "README.md"
+    card = repo / "releases" / __version__ / "README.md"
     card.write_text(change(card.read_text("utf-8")), encoding="utf-8")
 
 
@@ -117,10 +128,15 @@ CASES: dict[str, Callable[[Path], None]] = {
     "L0.version.semver": lambda r: None,  # validated with version "1.0" below
     "L0.version.order": lambda r: build(r, version="9.0.0"),
     "L0.sources.format": lambda r: (r / "annotations" / "sources.tsv").write_text(f"{SEED_ID}\tCC0-1.0\n"),
-    "L0.sources.unknown-doc": lambda r: (r / "annotations" / "sources.tsv").open("a").write(f"{OTHER_ID}\tCC0-1.0\tx\t\n"),
+    "L0.sources.unknown-doc": lambda r: (r / "annotations" / "sources.tsv").open("a").write(
+        f"{OTHER_ID}\tCC0-1.0\tcomposed\tx\t\t\t\t\n"),
     "L0.license.missing": lambda r: (r / "annotations" / "sources.tsv").write_text(""),
     "L0.license.unknown": lambda r: None,  # the seed's licence is recorded as unknown
+    "L0.license.invalid": lambda r: add_raw(r, "bulk.jsonl", jsonl({"id": "lic", "license": "CC BY 4.0 (see site)"})),
+    "L0.origin.missing": lambda r: add_raw(r, "bulk.jsonl", jsonl({"id": "orig", "origin": None})),
+    "L0.origin.invalid": lambda r: add_raw(r, "bulk.jsonl", jsonl({"id": "orig", "origin": "wire"})),
     "L0.release.empty": lambda r: None,  # built with --status silver below
+    "L0.citation.missing": lambda r: (r / "CITATION.cff").unlink(),
     # L1 raw
     "L1.raw.size": lambda r: add_raw(r, "big.txt", b"date 2020-11 " + b"x" * (5 * 1024 * 1024)),
     "L1.raw.empty": lambda r: add_raw(r, "empty.txt", b""),
@@ -148,6 +164,8 @@ CASES: dict[str, Callable[[Path], None]] = {
     "L2.anchor.text-mismatch": lambda r: edit_seed(r, lambda d: d["mentions"][0].update(exact="françois")),
     "L2.anchor.token-boundary": lambda r: edit_seed(r, _cut_word),
     "L2.evidence.range": lambda r: edit_seed(r, lambda d: d["stances"][0]["evidence"][0].update(start=9000, end=9010)),
+    "L2.evidence.edges": lambda r: edit_seed(r, _evidence_with_full_stop),
+    "L2.anchor.hyphen-cut": lambda r: edit_seed(r, _karabagh_cut_out),
     # L3
     "L3.type.unknown": lambda r: edit_seed(r, lambda d: d["mentions"][0].update(type="NATIONALITY")),
     "L3.stance.polarity": lambda r: edit_seed(r, lambda d: d["stances"][0].update(polarity="PRO")),
@@ -158,6 +176,9 @@ CASES: dict[str, Callable[[Path], None]] = {
     "L3.nesting.depth": lambda r: edit_seed(r, _deeper_nesting),
     "L3.nesting.crossing": _crossing,
     "L3.mention.duplicate": lambda r: edit_seed(r, lambda d: d["mentions"].append({**d["mentions"][0], "id": "m99"})),
+    "L3.entity.unmentioned": lambda r: edit_seed(r, lambda d: d["entities"].append(
+        {"id": "e99", "name": "Personne", "type": "PER", "qid": None})),
+    "L3.entity.date-value": lambda r: edit_seed(r, lambda d: find(d, "entities", type="DATE").update(name="16 novembre")),
     "L3.ref.entity": lambda r: edit_seed(r, lambda d: d["mentions"][0].update(entity_id="e99")),
     "L3.ref.parent": lambda r: edit_seed(r, lambda d: find(d, "mentions", exact="OSCE").update(parent_id="m99")),
     "L3.ref.stance": lambda r: edit_seed(r, lambda d: d["stances"][0].update(holder="e99")),
@@ -170,7 +191,8 @@ CASES: dict[str, Callable[[Path], None]] = {
         (r / "annotations" / "splits.tsv").write_text(f"{OTHER_ID}\ttest\toverride\n")),
     "L4.split.missing-type": _second_gold_document_in_test,
     "L4.card.parse": lambda r: _edit_card(r, lambda t: t.replace("---\n", "---\n- not a mapping\n", 1)),
-    "L4.card.license": lambda r: _edit_card(r, lambda t: t.replace("license: cc-by-4.0", "license: cc-by-4")),
+    "L4.card.license": lambda r: _edit_card(r, lambda t: t.replace("license: other", "license: cc-by-4")),
+    "L4.card.citation": lambda r: _edit_card(r, lambda t: t.replace("  title = {Chronique", "  title = {Chronicle")),
     "L4.card.task": lambda r: _edit_card(r, lambda t: t.replace("- named-entity-recognition", "- stance-detection")),
     "L4.card.size": lambda r: _edit_card(r, lambda t: t.replace("- n<1K", "- 1K<n<10K")),
 }
@@ -194,7 +216,7 @@ def test_check_fires_on_its_fixture(repo, check_id):
             build(repo, statuses=("silver",))
         findings = error.value.findings
     else:
-        findings = validate(repo, version="1.0" if check_id == "L0.version.semver" else "0.1.0").findings
+        findings = validate(repo, version="1.0" if check_id == "L0.version.semver" else __version__).findings
     fired = [f for f in findings if f.check_id == check_id]
     assert fired, f"{check_id} did not fire; got {[f.check_id for f in findings]}"
     assert all(f.severity == CATALOGUE[check_id].severity for f in fired)

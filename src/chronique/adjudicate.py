@@ -158,11 +158,12 @@ def sync_conflicts(session: _Session, conflicts: list[Conflict], log: FindingLog
 
 
 def adjudicate(repo: Path, doc_id: str, *, log: FindingLog, overwrite_gold: bool = False,
-               today: str | None = None) -> AdjudicationResult:
+               today: str | None = None, curator: str | None = None) -> AdjudicationResult:
     """Compare the versions of ``doc_id``, write conflicts.tsv, and the gold file once every conflict is resolved.
 
     Problems go to ``log`` as located findings (``path:line: [adjudicate.unresolved] …`` per unresolved
-    line); ``today`` (ISO date) defaults to the current date. See the module docstring for the rules.
+    line); ``today`` (ISO date) defaults to the current date; ``curator``, the person who resolved the
+    conflicts, is recorded after the annotators. See the module docstring for the rules.
     """
     repo = repo.resolve()
     session = open_session(repo, doc_id, log)
@@ -182,7 +183,8 @@ def adjudicate(repo: Path, doc_id: str, *, log: FindingLog, overwrite_gold: bool
         return replace(result, outcome="pending")
     if len(log.errors) > errors:
         return result
-    gold = gold_annotation(doc_id, session.text, units, decisions, session.versions, today or dt.date.today().isoformat())
+    gold = gold_annotation(doc_id, session.text, units, decisions, session.versions, today or dt.date.today().isoformat(),
+                           curator)
     problems = verification_findings(session.article, gold)
     if problems:
         log.extend(Finding(f.check_id, f"adjudicated result: {f.message}", shown, None, hint="change the resolutions")

@@ -16,7 +16,7 @@ import jsonschema
 
 from chronique.adjudicate_units import Unit, entities_by_ref
 from chronique.agreement import Ref, entity_class
-from chronique.annotations import annotation_schema, annotation_to_dict, quote
+from chronique.annotations import GUIDELINES_VERSION, annotation_schema, annotation_to_dict, quote
 from chronique.checks import DOCUMENT_CHECKS
 from chronique.documents import make_document, sha256_text
 from chronique.errors import Finding
@@ -124,13 +124,8 @@ def number_stances(stances: Sequence[tuple], entities: Mapping[Ref, Entity], tex
     return tuple(numbered)
 
 
-def _guidelines_version(versions: Mapping[str, Annotation]) -> str:
-    found = {annotation.provenance.guidelines_version for annotation in versions.values()}
-    return max(found, key=lambda v: tuple(int(part) for part in v.split(".")))
-
-
 def gold_annotation(doc_id: str, text: str, units: Sequence[Unit], decisions: Mapping,
-                    versions: Mapping[str, Annotation], today: str) -> Annotation:
+                    versions: Mapping[str, Annotation], today: str, curator: str | None = None) -> Annotation:
     """The adjudicated annotation of one document from every unit's decided value."""
     kept = kept_mentions(units, decisions)
     stances = kept_stances(units, decisions)
@@ -140,8 +135,9 @@ def gold_annotation(doc_id: str, text: str, units: Sequence[Unit], decisions: Ma
         if mention.ref is not None:
             first_at.setdefault(mention.ref, mention.start)
     stances = order_stances(stances, entities, first_at)
-    provenance = AnnotationProvenance("gold", tuple(sorted(versions)), _guidelines_version(versions), TOOL, today,
-                                      "adjudicated")
+    # the curator decided under today's guidelines, whatever the versions were made under
+    people = (*sorted(versions), *([curator] if curator and curator not in versions else []))
+    provenance = AnnotationProvenance("gold", people, GUIDELINES_VERSION, TOOL, today, "adjudicated")
     return Annotation(doc_id, sha256_text(text), provenance, number_mentions(kept, entities, text),
                       tuple(entities.values()), number_stances(stances, entities, text), f"annotations/{doc_id}.json")
 

@@ -20,6 +20,8 @@ from chronique.readers import check_bytes, display_path, load_json
 from chronique.records import Annotation, AnnotationProvenance, Entity, Mention, Quote, Stance
 
 ANNOTATION_SCHEMA_VERSION = "1.0"
+GUIDELINES_VERSION = "1.2"
+"""The version of ANNOTATION_GUIDELINES.md that files made today follow (its header states the same)."""
 QUOTE_CONTEXT = 32
 _TOP_KEYS = ("schema_version", "doc_id", "text_sha256", "provenance", "mentions", "entities", "stances")
 

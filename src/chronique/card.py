@@ -7,6 +7,7 @@ same :data:`chronique.schema.FEATURES` that the Parquet files carry.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from datasets import DatasetInfo, SplitDict, SplitInfo
@@ -15,18 +16,29 @@ from huggingface_hub import DatasetCardData
 
 from chronique.baseline import baseline_markdown, read_baselines
 from chronique.card_checks import size_category
+from chronique.citation import Citation, bibtex
+from chronique.licensing import dataset_licence, licence_section
 from chronique.release import read_manifest, refresh_manifest_files, shard_path
 from chronique.schema import COARSE_TYPES, CONFIGS, FEATURES, FINE_TYPES, POLARITIES, SCOPES
 from chronique.splits import SPLITS
 
-LICENSE = "cc-by-4.0"
-REPOSITORY_URL = "https://huggingface.co/datasets/chronique/chronique"
+def merged(stats: dict[str, dict], key: str) -> Counter:
+    """A per-split count (``licenses``, ``beats``…) summed over the splits; absent in older manifests."""
+    total: Counter = Counter()
+    for split in stats.values():
+        total.update(split.get(key, {}))
+    return total
 
 
-def card_data(rows: dict[str, dict[str, int]], documents: int, arrow_bytes: dict | None = None) -> DatasetCardData:
+def restricted_texts(stats: dict[str, dict]) -> list[dict]:
+    return sorted((r for split in stats.values() for r in split.get("restricted", [])), key=lambda r: r["doc_id"])
+
+
+def card_data(rows: dict[str, dict[str, int]], documents: int, arrow_bytes: dict | None = None,
+              licence: str = "other") -> DatasetCardData:
     data = DatasetCardData(
         pretty_name="Chronique",
-        license=LICENSE,
+        license=licence,
         language=["fr"],
         task_categories=["token-classification", "text-classification"],
         task_ids=["named-entity-recognition", "multi-class-classification"],
@@ -84,17 +96,15 @@ def statistics_markdown(stats: dict[str, dict]) -> str:
     ])
 
 
-def bibtex(version: str, released: str) -> str:
-    year, month = released[:4], int(released[5:7])
-    return (f"@misc{{chronique_{version.replace('.', '_')},\n"
-            f"  title        = {{Chronique: a French news corpus with gold entity and stance annotations}},\n"
-            f"  author       = {{{{Chronique maintainers}}}},\n"
-            f"  year         = {{{year}}},\n"
-            f"  month        = {{{month}}},\n"
-            f"  version      = {{{version}}},\n"
-            f"  howpublished = {{\\url{{{REPOSITORY_URL}}}}},\n"
-            f"  note         = {{Release {version}, {released}}}\n"
-            f"}}")
+def _origin_counts(stats: dict[str, dict]) -> str:
+    """Documents per beat and per genre, by split."""
+    splits = list(stats)
+    parts = []
+    for key, title in (("beats", "beat"), ("genres", "genre")):
+        names = sorted({name for s in splits for name in stats[s].get(key, {})})
+        if names:
+            parts += [f"#### Documents per {title}", _counts(stats, key, names)]
+    return "\n\n".join(parts)
 
 
 _LOADING = """```python
@@ -121,14 +131,31 @@ from huggingface_hub import snapshot_download
 path = snapshot_download("<org>/<name>", repo_type="dataset", revision="v{version}")
 # later, offline: snapshot_download(..., revision="v{version}", local_files_only=True)
 ner = load_dataset(path, "ner")
-```"""
+```
+
+For a token-classification model with `transformers`, the label maps come from the features:
+
+```python
+labels = ner["train"].features["ner_tags"].feature.names
+id2label = dict(enumerate(labels))
+label2id = {{label: i for i, label in id2label.items()}}
+# AutoModelForTokenClassification.from_pretrained(name, num_labels=len(labels), id2label=id2label, label2id=label2id)
+```
+
+Coordinates: every offset is a Unicode code point into the document's normalised `text`, half-open.
+A `ner` row's `token_offsets` count from the start of the document; its `start` is where its sentence
+`text` begins, so `text[o.start - start : o.end - start]` is a token. A `stance` row's `text` is the
+document slice from the first to the last sentence holding evidence, beginning at `text_start`, so
+`text[ev.start - text_start : ev.end - text_start]` is each evidence span."""
 
 
-def render_card(*, version: str, rows: dict, stats: dict[str, dict], baselines: list[dict] | None = None,
-                released: str = "1970-01-01", arrow_bytes: dict | None = None) -> str:
+def render_card(*, version: str, rows: dict, stats: dict[str, dict], citation: Citation,
+                baselines: list[dict] | None = None, released: str = "1970-01-01", arrow_bytes: dict | None = None,
+                agreement: str | None = None) -> str:
     """The full card: YAML front matter, then sections generated from the data."""
     documents = sum(s["documents"] for s in stats.values())
-    data = card_data(rows, documents, arrow_bytes)
+    licences = merged(stats, "licenses")
+    data = card_data(rows, documents, arrow_bytes, dataset_licence(licences))
     configs = ", ".join(f"`{c}`" for c in CONFIGS if c in rows)
     statuses = sorted({k for s in stats.values() for k in s["annotation_status"]})
     body = f"""
@@ -157,15 +184,19 @@ From a checkout or an installed `chronique` package, `chronique.load("ner")` doe
 
 {statistics_markdown(stats)}
 
+{_origin_counts(stats)}
+
+## Inter-annotator agreement
+
+{agreement or "No document of this release was annotated twice."}
+
 ## Baselines
 
 {baseline_markdown(baselines)}
 
 ## Licence
 
-Annotations are released under CC BY 4.0. Each article keeps the licence given in its
-`license` field; where that field says `unknown`, the article's terms have not been
-established yet and the text should not be redistributed beyond research use.
+{licence_section(licences, merged(stats, "origins"), restricted_texts(stats))}
 
 ## Known limitations
 
@@ -184,7 +215,7 @@ split.
 ## Citation
 
 ```bibtex
-{bibtex(version, released)}
+{bibtex(citation, version, released)}
 ```
 """
     return f"---\n{data.to_yaml()}\n---\n{body}"
@@ -194,7 +225,8 @@ def refresh_card(folder: Path) -> None:
     """Regenerate a release's card from its manifest and baselines, then its checksums; the data is untouched."""
     manifest = read_manifest(folder)
     card = render_card(version=manifest["version"], rows=manifest["rows"], stats=manifest["statistics"],
-                       baselines=read_baselines(folder), released=manifest.get("released", "1970-01-01"),
-                       arrow_bytes=manifest.get("arrow_bytes"))
+                       citation=Citation.from_dict(manifest["citation"]), baselines=read_baselines(folder),
+                       released=manifest.get("released", "1970-01-01"), arrow_bytes=manifest.get("arrow_bytes"),
+                       agreement=manifest.get("agreement"))
     (folder / "README.md").write_text(card, encoding="utf-8")
     refresh_manifest_files(folder)

@@ -73,3 +73,60 @@ def check_card(path: Path, *, documents: int, shown: str | None = None) -> list[
         problems.append(finding("L4.card.size", f"size_categories is {data.get('size_categories')!r}; {documents} "
                                 f"documents make it {expected!r}", shown, 1))
     return problems
+
+
+def _card_bibtex(card_text: str) -> str | None:
+    start = card_text.find("```bibtex\n")
+    end = card_text.find("\n```", start + 1)
+    return card_text[start + len("```bibtex\n"):end] if start != -1 and end != -1 else None
+
+
+def citation_fields_of_release(folder: Path) -> dict[str, dict]:
+    """Title, authors, version, year and URL as the card's BibTeX and croissant.json's citeAs state them."""
+    import json
+
+    from chronique.citation import parse_bibtex_fields
+
+    found = {}
+    card = _card_bibtex((folder / "README.md").read_text("utf-8")) if (folder / "README.md").is_file() else None
+    if card:
+        found["README.md (BibTeX)"] = parse_bibtex_fields(card)
+    if (folder / "croissant.json").is_file():
+        croissant = json.loads((folder / "croissant.json").read_text("utf-8"))
+        found["croissant.json (citeAs)"] = parse_bibtex_fields(croissant.get("citeAs", ""))
+        found["croissant.json"] = {"version": croissant.get("version"), "url": croissant.get("url"),
+                                   "author": " and ".join("{" + c.get("name", "") + "}" for c in croissant.get("creator", []))}
+    return {where: {k: v for k, v in fields.items() if k in ("title", "author", "version", "year", "url")}
+            for where, fields in found.items()}
+
+
+def citation_fields_of_cff(path: Path) -> dict[str, str]:
+    import yaml
+
+    from chronique.citation import read_citation
+
+    data = yaml.safe_load(path.read_text("utf-8"))
+    citation = read_citation(path)
+    fields = {"title": citation.title, "author": " and ".join("{" + a + "}" for a in citation.authors),
+              "version": str(data.get("version")), "year": str(data.get("date-released", ""))[:4]}
+    if citation.url:
+        fields["url"] = citation.url
+    return fields
+
+
+def check_citations(folder: Path, cff: Path | None = None, shown: str | None = None) -> list[Finding]:
+    """``L4.card.citation``: every citation of a release (card, croissant, and CITATION.cff when given) agrees."""
+    shown = shown or folder.as_posix()
+    sources = citation_fields_of_release(folder)
+    if cff is not None and cff.is_file():
+        sources["CITATION.cff"] = citation_fields_of_cff(cff)
+    problems = []
+    names = sorted(sources)
+    for field in ("title", "author", "version", "year", "url"):
+        values = {name: sources[name].get(field) for name in names if field in sources[name] or field == "url"}
+        if len(set(values.values())) > 1:
+            said = "; ".join(f"{name}: {value!r}" for name, value in values.items())
+            problems.append(finding("L4.card.citation", f"the citations disagree on {field}: {said}", shown, 1,
+                                    hint="they are generated from CITATION.cff by chronique build; rebuild, do not "
+                                    "edit them by hand"))
+    return problems

@@ -10,6 +10,7 @@ Every check has a stable id ``L<level>.<area>.<name>`` and a one-line explanatio
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -43,10 +44,14 @@ _INFO = {
     "L0.splits.moved": "no document changes the split an earlier release published it in",
     "L0.version.semver": "the dataset version is valid SemVer (MAJOR.MINOR.PATCH)",
     "L0.version.order": "the dataset version is not lower than the latest release",
-    "L0.sources.format": "each line of annotations/sources.tsv is doc_id, license, source, url",
+    "L0.sources.format": "each line of annotations/sources.tsv is doc_id, license, origin, source, url, beat, domain, genre",
     "L0.sources.unknown-doc": "annotations/sources.tsv describes only documents present in raw/",
     "L0.license.missing": "every document has a licence, from its raw record or annotations/sources.tsv",
     "L0.license.unknown": "a document whose licence is recorded as unknown is flagged for follow-up",
+    "L0.citation.missing": "CITATION.cff, the one source of every citation a release states, is present and readable",
+    "L0.license.invalid": "a licence is an SPDX id (CC-BY-4.0) or 'unknown'",
+    "L0.origin.missing": "every document has an origin, from its raw record or annotations/sources.tsv",
+    "L0.origin.invalid": "an origin is 'published' (text from a publisher) or 'composed' (written for the corpus)",
     "L0.release.empty": "a release holds at least one document",
     # L1 files
     "L1.raw.size": "a raw article is at most 5 MiB",
@@ -74,6 +79,9 @@ _INFO = {
     "L2.anchor.text-mismatch": "text[start:end] equals the quote's exact text",
     "L2.anchor.token-boundary": "no span edge falls between two letters or digits of one word",
     "L2.evidence.range": "stance evidence spans lie inside the document and start < end",
+    "L2.evidence.edges": "evidence starts on a letter or digit, not an elided l'/d', and ends on one or on a closing "
+                         "» ) ” opened inside the span (guidelines 9.2)",
+    "L2.anchor.hyphen-cut": "a mention never starts or ends inside a hyphenated token (Saint-|Denis; guidelines 1.3)",
     # L3 annotation rules
     "L3.type.unknown": "mention and entity types are among the fine types",
     "L3.stance.polarity": "stance polarity is FAVOR, AGAINST or NEUTRAL",
@@ -89,6 +97,8 @@ _INFO = {
     "L3.ref.stance": "every stance holder (other than AUTHOR) and entity target names an entity of the file",
     "L3.stance.self": "a stance's holder differs from its target",
     "L3.entity.type-mismatch": "the mentions of one entity have types of the same coarse class as the entity",
+    "L3.entity.unmentioned": "every entity has at least one mention (guidelines 6)",
+    "L3.entity.date-value": "a DATE entity is named by an ISO 8601 date, month or year, or an interval of them (12.19)",
     # L4 corpus
     "L4.leak.exact-duplicate": "no text appears twice in the corpus (train/test leakage)",
     "L4.leak.near-duplicate": "no two documents in different splits have shingle Jaccard similarity ≥ 0.8",
@@ -97,8 +107,9 @@ _INFO = {
     "L4.card.license": "the card's licence is a Hub licence identifier",
     "L4.card.task": "the card's task categories and task ids are known to the Hub",
     "L4.card.size": "the card's size category matches the number of documents",
+    "L4.card.citation": "the card's BibTeX, croissant.json and CITATION.cff agree on title, authors, version, year and URL",
 }
-_WARNINGS = {"L0.status.unannotated", "L0.license.unknown", "L0.splits.unknown-doc", "L0.sources.unknown-doc",
+_WARNINGS = {"L0.status.unannotated", "L0.license.unknown", "L3.entity.date-value", "L0.splits.unknown-doc", "L0.sources.unknown-doc",
              "L4.split.missing-type"}
 
 CATALOGUE: dict[str, CheckInfo] = {
@@ -186,6 +197,61 @@ def check_token_boundaries(document: Document, locate: Locate) -> Iterator[Findi
                                   f"{word_start} ({text[word_start:edge]!r}|{text[edge:edge + 10].split(' ')[0]!r})",
                                   document.annotation.path, locate(key, index), hint="extend the span to whole words")
                     break
+
+
+_ELIDED_START = re.compile(r"^[lLdD]['’]")
+_CLOSERS = {"»": "«", ")": "(", "”": "“"}
+_HYPHENS = "-‐‑"
+
+
+def evidence_edges_ok(exact: str) -> bool:
+    """Whether an evidence text starts and ends as guidelines 9.2 ask (see ``L2.evidence.edges``)."""
+    if not exact or _ELIDED_START.match(exact) or not exact[0].isalnum():
+        return False
+    last = exact[-1]
+    return last.isalnum() or (last in _CLOSERS and exact.rfind(_CLOSERS[last]) > 0)
+
+
+def check_evidence_edges(document: Document, locate: Locate) -> Iterator[Finding]:
+    for index, quote, what in _evidence_quotes(document):
+        if not evidence_edges_ok(quote.exact):
+            yield finding("L2.evidence.edges", f"{what}: evidence {quote.exact[:40]!r}… starts or ends on punctuation or "
+                          "an elided l'/d'", document.annotation.path, locate("stances", index),
+                          hint="trim the span to the words that carry the attitude (guidelines 9.2)")
+
+
+def check_hyphen_cuts(document: Document, locate: Locate) -> Iterator[Finding]:
+    text = document.text
+    for index, quote, what in _mention_quotes(document):
+        if not _in_range(quote, len(text)):
+            continue
+        before = quote.start >= 2 and text[quote.start - 1] in _HYPHENS and text[quote.start - 2].isalnum()
+        after = quote.end + 1 < len(text) and text[quote.end] in _HYPHENS and text[quote.end + 1].isalnum()
+        if before or after:
+            yield finding("L2.anchor.hyphen-cut", f"{what}: {quote.exact!r} is cut out of a hyphenated token",
+                          document.annotation.path, locate("mentions", index),
+                          hint="annotate the whole hyphenated token, or nothing (guidelines 1.3, 12.22)")
+
+
+_ISO_POINT = r"\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?)?"
+_ISO_DATE_VALUE = re.compile(rf"^{_ISO_POINT}(?:/{_ISO_POINT})?$")
+
+
+def check_entity_usage(document: Document, locate: Locate) -> Iterator[Finding]:
+    mentioned = {m.entity_id for m in document.annotation.mentions}
+    for index, entity in enumerate(document.annotation.entities):
+        if entity.id not in mentioned:
+            yield finding("L3.entity.unmentioned", f"entity {entity.id} {entity.name!r} has no mention",
+                          document.annotation.path, locate("entities", index),
+                          hint="remove it, or point the stance that uses it at the entity of a mention")
+
+
+def check_date_values(document: Document, locate: Locate) -> Iterator[Finding]:
+    for index, entity in enumerate(document.annotation.entities):
+        if entity.type == "DATE" and not _ISO_DATE_VALUE.match(entity.name):
+            yield finding("L3.entity.date-value", f"DATE entity {entity.id} is named {entity.name!r}, not an ISO 8601 "
+                          "value", document.annotation.path, locate("entities", index),
+                          hint="write 2017-06-18, 2017-06, 2017 or an interval such as 1990/1999 (guidelines 12.19)")
 
 
 # --- level 3: annotation rules -----------------------------------------------------
@@ -320,6 +386,8 @@ DOCUMENT_CHECKS: dict[str, DocumentCheck] = {
     "L2.evidence.range": check_evidence_ranges,
     "L2.anchor.text-mismatch": check_exact,
     "L2.anchor.token-boundary": check_token_boundaries,
+    "L2.anchor.hyphen-cut": check_hyphen_cuts,
+    "L2.evidence.edges": check_evidence_edges,
     "L3.ids.duplicate": check_duplicate_ids,
     "L3.ref.entity": check_entity_refs,
     "L3.ref.parent": check_parent_refs,
@@ -331,6 +399,8 @@ DOCUMENT_CHECKS: dict[str, DocumentCheck] = {
     "L3.nesting.crossing": _check_split_nesting("L3.nesting.crossing"),
     "L3.nesting.missing-parent": _check_split_nesting("L3.nesting.missing-parent"),
     "L3.mention.duplicate": check_duplicate_mentions,
+    "L3.entity.unmentioned": check_entity_usage,
+    "L3.entity.date-value": check_date_values,
 }
 
 

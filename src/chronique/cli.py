@@ -24,6 +24,15 @@ from chronique.splits import SPLITS
 from chronique.version import __version__
 
 
+def _safe_name(value: str) -> str:
+    """An argparse type: a name that may become a file name or a recorded pseudonym."""
+    from chronique.paths import SAFE_NAME_RULE, is_safe_name
+
+    if not is_safe_name(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a safe name ({SAFE_NAME_RULE})")
+    return value
+
+
 def _count_raw_files(raw: Path) -> int | None:
     try:
         return sum(1 for p in raw.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -290,7 +299,7 @@ def adjudicate_cli(args: argparse.Namespace, console: Console, errors: Console) 
     status = 0
     for doc_id in args.doc_ids:
         log = FindingLog()
-        result = adjudicate(Path(args.repo), doc_id, log=log, overwrite_gold=args.overwrite_gold)
+        result = adjudicate(Path(args.repo), doc_id, log=log, overwrite_gold=args.overwrite_gold, curator=args.curator)
         for item in log:
             errors.print(str(item), markup=False, highlight=False, soft_wrap=True)
         accepted = ", ".join(f"{n} {kind}" for kind, n in sorted(result.accepted.items()) if n) or "nothing"
@@ -306,7 +315,8 @@ def publish_cli(args: argparse.Namespace, console: Console, errors: Console) -> 
     from chronique.publish import describe, plan_publication, publish
 
     release = Path(args.release) if args.release else release_path(args.version)
-    plan = plan_publication(release, repo_id=args.repo_id, version=args.version)
+    plan = plan_publication(release, repo_id=args.repo_id, version=args.version,
+                            include_restricted=args.include_restricted)
     console.print(describe(plan), markup=False, highlight=False, soft_wrap=True)
     if args.dry_run:
         console.print("dry run: nothing was sent", markup=False)
@@ -524,6 +534,8 @@ def make_parser() -> argparse.ArgumentParser:
     adj.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="documents to adjudicate")
     adj.add_argument("--repo", default=".", help="repository folder (default: .)")
     adj.add_argument("--overwrite-gold", action="store_true", help="replace a hand-made gold file")
+    adj.add_argument("--curator", type=_safe_name, metavar="NAME",
+                     help="the person who resolved conflicts.tsv, recorded in the gold file after the annotators")
     adj.set_defaults(handler=adjudicate_cli)
 
     pub = commands.add_parser(
@@ -539,6 +551,8 @@ def make_parser() -> argparse.ArgumentParser:
     pub.add_argument("--version", required=True, help="the release version to publish, tagged v<version>")
     pub.add_argument("--release", help="release folder (default: releases/<version>)")
     pub.add_argument("--dry-run", action="store_true", help="print what would be sent and where; send nothing")
+    pub.add_argument("--include-restricted", action="store_true",
+                     help="upload texts whose licence does not allow redistribution (refused by default)")
     pub.set_defaults(handler=publish_cli)
 
     dif = commands.add_parser(

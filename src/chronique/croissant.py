@@ -43,20 +43,17 @@ from pathlib import Path
 
 from datasets import ClassLabel, LargeList, List, Value
 
+from chronique.card import merged
+from chronique.citation import Citation, bibtex
 from chronique.errors import InputError
+from chronique.licensing import ANNOTATION_LICENSE, LICENCES
 from chronique.release import read_manifest, shard_path
 from chronique.schema import CONFIGS, FEATURES
 from chronique.splits import SPLITS
 
 CROISSANT_NAME = "croissant.json"
 CONFORMS_TO = "http://mlcommons.org/croissant/1.1"
-LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
-# No public home yet: the project's ".invalid" domain (as in the annotation schema's $id)
-# keeps the required `url` honest. Replace it when the corpus is published somewhere.
-DATASET_URL = "https://chronique.invalid/"
 PARQUET = "application/x-parquet"
-CREATOR = "The Chronique maintainers"
-TITLE = "Chronique: a French news corpus with gold named-entity and stance annotations"
 
 # The Croissant 1.1 @context, as mlcroissant 1.1.1 expects it.
 CONTEXT = {
@@ -123,19 +120,20 @@ def croissant_metadata(folder: Path) -> dict:
     manifest = read_manifest(folder)
     version, rows = manifest["version"], manifest["rows"]
     published = manifest.get("released")
+    citation = Citation.from_dict(manifest["citation"])
     return {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
         "name": manifest["name"],
         "description": _description(manifest),
         "conformsTo": CONFORMS_TO,
-        "citeAs": _bibtex(version, published),
-        "creator": {"@type": "sc:Organization", "name": CREATOR},
+        "citeAs": bibtex(citation, version, published),
+        "creator": [{"@type": "sc:Organization", "name": name} for name in citation.authors],
         **({"datePublished": published} if published else {}),
         "inLanguage": "fr",
         "keywords": ["French", "news", "named-entity recognition", "stance detection", "nested entities"],
-        "license": LICENSE_URL,
-        "url": DATASET_URL,
+        "license": _licences(manifest),
+        **({"url": citation.url} if citation.url else {}),
         "version": version,
         "distribution": [_file_object(manifest, config, split) for config, split in _shards(rows)],
         "recordSet": [_record_set(config, split, rows[config][split]) for config, split in _shards(rows)]
@@ -173,21 +171,22 @@ def _description(manifest: dict) -> str:
         "(fine and CoNLL-style coarse types, nesting, metonymy, entity clusters) and stance annotations. "
         "Configs: documents (one row per article), ner (one row per sentence, IOB2 tags) and stance (one row "
         "per stance record). Offsets are Unicode code points into the normalised text, half-open [start, end). "
-        f"Rows: {counts}. {sizes}. Annotations are CC BY 4.0; each article keeps the licence in its `license` "
-        f"field. Content fingerprint (schema {manifest['schema_version']}): {manifest['fingerprint']}."
+        f"Rows: {counts}. {sizes}. Annotations are CC BY 4.0; each text keeps its own licence, in its `license` "
+        f"field (see `license`). Content fingerprint (schema {manifest['schema_version']}): {manifest['fingerprint']}."
     )
 
 
-def _bibtex(version: str, published: str | None) -> str:
-    fields = [
-        ("title", TITLE),
-        ("author", "{" + CREATOR + "}"),
-        *([("year", published[:4])] if published else []),
-        ("version", version),
-        ("url", DATASET_URL),
-    ]
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@misc{{chronique_{version.replace('.', '_').replace('-', '_')},\n{body}\n}}"
+def _licences(manifest: dict) -> list[str]:
+    """What each licence covers: the annotations' licence, then each text licence with its document count.
+
+    A known licence is given by its URL; ``unknown`` and unlisted licences are said in words, never
+    as an open licence."""
+    texts = merged(manifest.get("statistics", {}), "licenses")
+    stated = [f"{LICENCES[ANNOTATION_LICENSE].url} (annotations)"]
+    for licence, count in sorted(texts.items()):
+        where = LICENCES[licence].url if licence in LICENCES else f"licence {licence}, not redistributable"
+        stated.append(f"{where} (text of {count} document{'s' if count != 1 else ''})")
+    return stated
 
 
 def _file_object(manifest: dict, config: str, split: str) -> dict:

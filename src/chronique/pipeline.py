@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from chronique.card import render_card
-from chronique.card_checks import check_card
+from chronique.citation import CITATION_NAME, Citation, read_citation
+from chronique.card_checks import check_card, check_citations
 from chronique.croissant import write_croissant
 from chronique.recording import record_release
 from chronique.checks import finding
@@ -147,6 +148,7 @@ def validate(repo: Path, *, version: str = __version__, releases: Path | None = 
     for result in corpus.results(context, jobs, on_progress):
         stats.merge(result.stats)
     corpus.finish()
+    repository_citation(corpus.repo.root, corpus.log)
     check_release_card(corpus.repo, corpus.log)
     return ValidationReport(corpus.log, stats.to_dict(SPLITS))
 
@@ -156,8 +158,10 @@ def check_release_card(repo: Repository, log: FindingLog) -> None:
     folder = repo.releases / repo.version
     if (folder / "README.md").is_file() and (folder / MANIFEST_NAME).is_file():
         documents = sum(read_manifest(folder)["rows"].get("documents", {}).values())
-        log.extend(check_card(folder / "README.md", documents=documents,
-                              shown=f"{folder.relative_to(repo.root).as_posix() if folder.is_relative_to(repo.root) else folder}/README.md"))
+        shown = f"{folder.relative_to(repo.root).as_posix() if folder.is_relative_to(repo.root) else folder}/README.md"
+        log.extend(check_card(folder / "README.md", documents=documents, shown=shown))
+        if "citation" in read_manifest(folder):  # releases before 0.2.0 did not yet take their citation from CITATION.cff
+            log.extend(check_citations(folder, repo.root / CITATION_NAME, shown))
 
 
 def build(
@@ -205,12 +209,13 @@ def build(
                 writer.write_table(config, split, table)
         writer.close()
         corpus.finish()
+        citation = repository_citation(corpus.repo.root, log)
         if not any(published.values()) and not log.errors:
             log.add(finding("L0.release.empty", f"no document has a published status ({', '.join(sorted(statuses))})",
                             "raw", None, hint="annotate a document or pass --status"))
         raise_if_errors(log, "the build found problems and published nothing")
         adopt_cache(context.cache_staging, cache, corpus.keys)
-        result = _publish(staging, writer, stats, published, version, releases, log, dict(withheld))
+        result = _publish(staging, writer, stats, published, version, releases, log, dict(withheld), citation)
 
     if update_registry:
         released_docs = [(doc_id, split) for split, ids in published.items() for doc_id in ids]
@@ -248,8 +253,19 @@ def _table_order(key: tuple[str, str]) -> tuple[int, int]:
     return CONFIGS.index(config), SPLITS.index(split)
 
 
+def repository_citation(root: Path, log: FindingLog) -> Citation | None:
+    """The citation a release states, read from the repository's CITATION.cff (the one source of it);
+    None, with an ``L0.citation.missing`` finding, when it cannot be read."""
+    try:
+        return read_citation(root / CITATION_NAME)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        log.add(finding("L0.citation.missing", f"cannot read the title and authors: {type(error).__name__}: {error}",
+                        CITATION_NAME, None, hint="the release's citation is generated from CITATION.cff; restore it"))
+        return None
+
+
 def _publish(staging: Path, writer: ReleaseWriter, stats: CorpusStats, published: dict[str, list[str]], version: str,
-             releases: Path, log: FindingLog, withheld: dict[str, int]) -> BuildResult:
+             releases: Path, log: FindingLog, withheld: dict[str, int], citation: Citation) -> BuildResult:
     """Move the staged release into place, or confirm that an identical one is there already."""
     rows, digests = writer.row_counts(), writer.shard_digests()
     split_stats = stats.to_dict(SPLITS)
@@ -266,13 +282,14 @@ def _publish(staging: Path, writer: ReleaseWriter, stats: CorpusStats, published
         return result
     released = release_date()
     card = staging / "README.md"
-    card.write_text(render_card(version=version, rows=rows, stats=split_stats, released=released,
+    card.write_text(render_card(version=version, rows=rows, stats=split_stats, released=released, citation=citation,
                                 arrow_bytes=writer.arrow_bytes()), encoding="utf-8")
     log.extend(check_card(card, documents=sum(s["documents"] for s in split_stats.values()),
                           shown=f"releases/{version}/README.md"))
     raise_if_errors(log, "the generated dataset card is invalid; nothing was published")
     write_manifest(staging, version=version, rows=rows, digests=digests, documents=published,
-                   statistics=split_stats, released=released, arrow_bytes=writer.arrow_bytes())
+                   statistics=split_stats, released=released, arrow_bytes=writer.arrow_bytes(),
+                   citation=citation.to_dict())
     write_croissant(staging)
     refresh_manifest_files(staging)
     publish(staging, destination)

@@ -191,7 +191,18 @@ def _release_files(release: Path) -> tuple[ReleaseFile, ...]:
     return tuple(ReleaseFile(path, size, digest) for path, (size, digest) in sorted(files.items()))
 
 
-def plan_publication(release: Path, *, repo_id: str, version: str) -> PublicationPlan:
+def restricted_findings(release: Path, manifest: dict) -> list[Finding]:
+    """One finding per document whose text may not be redistributed (its licence is unknown or does not allow it)."""
+    from chronique.card import restricted_texts
+
+    return [Finding("publish.restricted", f"document {r['doc_id']} has licence {r['license']} (origin {r['origin']}, "
+                    f"source {r['source'] or 'unknown'}): its text may not be redistributed", str(release / MANIFEST_NAME),
+                    hint="leave it out of the release, or pass --include-restricted to upload it anyway (the card "
+                    "lists it under 'Restricted texts')")
+            for r in restricted_texts(manifest.get("statistics", {}))]
+
+
+def plan_publication(release: Path, *, repo_id: str, version: str, include_restricted: bool = False) -> PublicationPlan:
     """Check ``release`` and list what publishing it as ``version`` to ``repo_id`` sends.
 
     Raises :class:`UsageError` for a bad repository id or version or a missing folder, and
@@ -209,6 +220,8 @@ def plan_publication(release: Path, *, repo_id: str, version: str) -> Publicatio
     files = _release_files(release) if manifest is not None and not problems else ()
     if files:
         problems = verify_release_files(release, manifest["files"], files)
+    if not problems and not include_restricted:
+        problems = restricted_findings(release, manifest)
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise InputError(f"release {release} not published: {len(problems)} {noun}", problems)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import re
 from pathlib import Path
@@ -21,6 +20,7 @@ import lxml.html
 from lxml import etree
 
 from chronique.errors import Finding, FindingLog
+from chronique.jsonfiles import JsonFileError, parse_json
 from chronique.records import RawArticle
 
 MAX_RAW_BYTES = 5 * 1024 * 1024
@@ -145,7 +145,7 @@ def read_txt(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]
     )
 
 
-_JSONL_OPTIONAL = ("title", "source", "url", "license")
+_JSONL_OPTIONAL = ("title", "source", "url", "license", "origin", "beat", "domain", "genre")
 
 
 def read_jsonl(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]:
@@ -202,13 +202,16 @@ def _jsonl_record(line: bytes, shown: str, number: int, log: FindingLog) -> RawA
 
 
 def load_json(text: str, shown: str, log: FindingLog, *, first_line: int = 1, kind: str = "raw"):
-    """Parse JSON, logging a located ``L1.<kind>.json`` finding on failure (deep nesting included)."""
+    """Parse JSON with the guarded loader, logging a located ``L1.<kind>.json`` finding on failure.
+
+    Too deep a nesting keeps that id too (it is published for raw and annotation files), rather
+    than :data:`chronique.jsonfiles.DEPTH_CHECK`.
+    """
+    check = f"L1.{kind}.json"
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        log.add(Finding(f"L1.{kind}.json", f"invalid JSON: {err.msg}", shown, first_line + err.lineno - 1, err.colno))
-    except RecursionError:
-        log.add(Finding(f"L1.{kind}.json", "JSON nested too deeply to be read", shown, first_line, 1))
+        return parse_json(text, shown, check=check, line=first_line, depth_check=check)
+    except JsonFileError as error:
+        log.extend(error.findings)
     return None
 
 

@@ -28,6 +28,10 @@ class RawArticle:
     source: str | None = None
     url: str | None = None
     license: str | None = None
+    origin: str | None = None  # "published" or "composed"
+    beat: str | None = None
+    domain: str | None = None
+    genre: str | None = None
 
 
 class Span(NamedTuple):
@@ -150,6 +154,10 @@ class Document:
     split: str
     provenance: Provenance
     language: str = "fr"
+    origin: str | None = None
+    beat: str | None = None
+    domain: str | None = None
+    genre: str | None = None
     forced_cuts: tuple[int, ...] = ()  # where an annotated span had to split a token of the plain tokenisation
 
     @property

@@ -94,10 +94,11 @@ class ReleaseWriter:
         return {f"{c}/{s}": self.shards[(c, s)].digest.hexdigest() for c in CONFIGS for s in SPLITS if (c, s) in self.shards}
 
 
-def fingerprint(shard_digests: dict[str, str]) -> str:
-    """The release's content fingerprint: a hash over the logical values of every config and split."""
+def fingerprint(shard_digests: dict[str, str], schema_version: str = SCHEMA_VERSION) -> str:
+    """The release's content fingerprint: a hash over the schema version and the logical values of every
+    config and split (an older release is checked with the schema version its manifest states)."""
     lines = "".join(f"{key}\t{digest}\n" for key, digest in sorted(shard_digests.items()))
-    return hashlib.sha256(f"schema {SCHEMA_VERSION}\n{lines}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"schema {schema_version}\n{lines}".encode("utf-8")).hexdigest()
 
 
 def shard_digests_from_files(folder: Path, rows: dict[str, dict[str, int]]) -> dict[str, str]:
@@ -144,7 +145,8 @@ def release_date() -> str:
 
 
 def write_manifest(folder: Path, *, version: str, rows: dict, digests: dict[str, str], documents: dict[str, list[str]],
-                   statistics: dict, released: str, arrow_bytes: dict) -> dict:
+                   statistics: dict, released: str, arrow_bytes: dict, citation: dict,
+                   agreement: str | None = None) -> dict:
     """Write ``manifest.json``: checksums of every other file, row counts, fingerprint, statistics and split membership."""
     manifest = {
         "name": "chronique",
@@ -157,6 +159,8 @@ def write_manifest(folder: Path, *, version: str, rows: dict, digests: dict[str,
         "arrow_bytes": arrow_bytes,
         "statistics": statistics,
         "documents": {split: documents[split] for split in SPLITS if documents.get(split)},
+        "citation": citation,
+        **({"agreement": agreement} if agreement else {}),
         "files": file_checksums(folder),
     }
     _dump_manifest(folder, manifest)

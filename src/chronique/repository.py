@@ -16,21 +16,29 @@ from pathlib import Path
 
 from chronique.checks import finding
 from chronique.errors import FindingLog
+from chronique.licensing import ORIGINS, UNKNOWN, is_valid_licence
 from chronique.records import RawArticle
 from chronique.release import MANIFEST_NAME
 from chronique.splits import REGISTRY_NAME, SplitEntry, load_registry
 
 SOURCES_NAME = "sources.tsv"
-UNKNOWN = "unknown"
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+
+
+SOURCE_COLUMNS = ("doc_id", "license", "origin", "source", "url", "beat", "domain", "genre")
+"""The columns of ``annotations/sources.tsv``: what a raw format cannot carry, per document."""
 
 
 @dataclass(frozen=True, slots=True)
 class SourceEntry:
     doc_id: str
-    license: str
-    source: str
+    license: str | None
+    origin: str | None
+    source: str | None
     url: str | None
+    beat: str | None = None
+    domain: str | None = None
+    genre: str | None = None
 
 
 def semver_key(version: str) -> tuple[int, int, int] | None:
@@ -39,7 +47,10 @@ def semver_key(version: str) -> tuple[int, int, int] | None:
 
 
 def load_sources(path: Path, shown: str, log: FindingLog) -> dict[str, SourceEntry]:
-    """``doc_id<TAB>license<TAB>source<TAB>url`` lines; ``#`` starts a comment; url may be empty."""
+    """One line per document, the tab-separated :data:`SOURCE_COLUMNS`; ``#`` starts a comment.
+
+    Every field but ``doc_id`` may be empty where the raw record carries the value (a JSON Lines
+    record has its own ``license`` and ``source``) or where it is not known (``url``)."""
     entries: dict[str, SourceEntry] = {}
     if not path.exists():
         return entries
@@ -47,12 +58,16 @@ def load_sources(path: Path, shown: str, log: FindingLog) -> dict[str, SourceEnt
         if not line.strip() or line.startswith("#"):
             continue
         fields = line.split("\t")
-        if len(fields) != 4 or not all(fields[:3]):
-            log.add(finding("L0.sources.format", f"expected 4 tab-separated fields (doc_id, license, source, url), "
-                            f"found {len(fields)}", shown, number, hint="write 'unknown' where a value is not known"))
+        if len(fields) != len(SOURCE_COLUMNS) or not fields[0]:
+            log.add(finding("L0.sources.format", f"expected {len(SOURCE_COLUMNS)} tab-separated fields "
+                            f"({', '.join(SOURCE_COLUMNS)}), found {len(fields)}", shown, number,
+                            hint="leave a field empty (two tabs) where the raw record carries it; write 'unknown' "
+                            "for a licence or source that is not known"))
             continue
-        doc_id, license_, source, url = fields
-        entries[doc_id] = SourceEntry(doc_id, license_, source, url or None)
+        if fields[0] in entries:
+            log.add(finding("L0.sources.format", f"document {fields[0]!r} is described twice", shown, number))
+            continue
+        entries[fields[0]] = SourceEntry(*(value or None for value in fields))
     return entries
 
 
@@ -117,18 +132,35 @@ class Repository:
                             where, None, hint="bump the version above the latest release"))
 
     def with_sources(self, article: RawArticle, log: FindingLog) -> RawArticle:
-        """The article with licence, source and url filled in from sources.tsv where the raw record has none."""
+        """The article with what its raw record lacks filled in from sources.tsv, then its licence and origin checked."""
         entry = self.sources.get(article.doc_id)
         if entry is not None:
-            article = replace(article, license=article.license or entry.license,
-                              source=article.source or entry.source, url=article.url or entry.url)
+            article = replace(article, **{name: getattr(article, name) or getattr(entry, name)
+                                          for name in SOURCE_COLUMNS[1:]})
+        self._check_licence(article, log)
+        self._check_origin(article, log)
+        return article
+
+    def _check_licence(self, article: RawArticle, log: FindingLog) -> None:
+        hint = f"add a line to {self.sources_shown}: {article.doc_id}<TAB>licence<TAB>origin<TAB>source<TAB>url<TAB>…"
         if not article.license:
             log.add(finding("L0.license.missing", f"document {article.doc_id!r} has no licence", article.path, article.line,
-                            hint=f"add a line to {self.sources_shown}: {article.doc_id}<TAB>licence<TAB>source<TAB>url"))
+                            hint=hint))
+        elif not is_valid_licence(article.license):
+            log.add(finding("L0.license.invalid", f"licence {article.license!r} of document {article.doc_id!r} is not an "
+                            "SPDX id or 'unknown'", article.path, article.line, hint="write the SPDX id, e.g. CC-BY-4.0"))
         elif article.license == UNKNOWN:
             log.add(finding("L0.license.unknown", f"the licence of document {article.doc_id!r} is recorded as unknown",
                             article.path, article.line, hint="find the publisher's terms and record them"))
-        return article
+
+    def _check_origin(self, article: RawArticle, log: FindingLog) -> None:
+        if not article.origin:
+            log.add(finding("L0.origin.missing", f"document {article.doc_id!r} has no origin", article.path, article.line,
+                            hint=f"record it in {self.sources_shown}: 'published' (from a publisher) or 'composed' "
+                            "(written for the corpus)"))
+        elif article.origin not in ORIGINS:
+            log.add(finding("L0.origin.invalid", f"origin {article.origin!r} of document {article.doc_id!r} is not one "
+                            f"of {', '.join(ORIGINS)}", article.path, article.line))
 
     def check_after_stream(self, seen: set[str], assigned: dict[str, str], log: FindingLog) -> None:
         """Checks that need every document id: orphans, registry and sources entries, moved splits."""

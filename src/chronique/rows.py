@@ -36,6 +36,10 @@ def document_row(document: Document) -> dict:
         "source": document.source,
         "url": document.url,
         "license": document.license,
+        "origin": document.origin,
+        "beat": document.beat,
+        "domain": document.domain,
+        "genre": document.genre,
         "text": document.text,
         "text_sha256": document.text_sha256,
         "paragraphs": [{"start": p.start, "end": p.end, "kind": p.kind} for p in document.paragraphs],
@@ -108,6 +112,8 @@ class NerColumns:
         self.ids: list[str] = []
         self.doc_ids: list[str] = []
         self.indexes: list[int] = []
+        self.sentence_starts: list[int] = []
+        self.texts: list[str] = []
         self.sizes: list[int] = []
         self.tokens: list[str] = []
         self.fine: list[int] = []
@@ -132,6 +138,8 @@ class NerColumns:
             self.ids.append(f"{document.doc_id}-{index:04d}")
             self.doc_ids.append(document.doc_id)
             self.indexes.append(index)
+            self.sentence_starts.append(sentence.start)
+            self.texts.append(text[sentence.start : sentence.end])
             self.sizes.append(len(sentence.tokens))
 
     def to_table(self) -> pa.Table:
@@ -140,24 +148,20 @@ class NerColumns:
         spans = pa.StructArray.from_arrays([pa.array(self.starts, pa.int32()), pa.array(self.ends, pa.int32())],
                                            names=["start", "end"])
         columns = [pa.array(self.ids, pa.string()), pa.array(self.doc_ids, pa.string()), pa.array(self.indexes, pa.int32()),
+                   pa.array(self.sentence_starts, pa.int32()), pa.array(self.texts, pa.string()),
                    lists(pa.array(self.tokens, pa.string())), lists(pa.array(self.fine, pa.int64())),
                    lists(pa.array(self.coarse, pa.int64())), lists(spans)]
         return pa.Table.from_arrays(columns, schema=NER.arrow_schema)
 
 
-def evidence_context(document: Document, evidence: tuple[Quote, ...]) -> str:
-    """The sentences that contain the evidence, in text order; non-adjacent ones joined by `` […] ``."""
+def evidence_context(document: Document, evidence: tuple[Quote, ...]) -> tuple[str, int]:
+    """The document text from the first to the last sentence that holds evidence, and where it starts.
+
+    It is one contiguous slice, so that ``text[ev.start - start : ev.end - start]`` is each evidence span."""
     starts = [s.start for s in document.sentences]
-    chosen = sorted({max(0, bisect.bisect_right(starts, q.start) - 1) for q in evidence})
-    pieces = []
-    for position, index in enumerate(chosen):
-        sentence = document.sentences[index]
-        if position and index != chosen[position - 1] + 1:
-            pieces.append(" […] ")
-        elif position:
-            pieces.append(" ")
-        pieces.append(document.text[sentence.start : sentence.end])
-    return "".join(pieces)
+    first = document.sentences[max(0, bisect.bisect_right(starts, min(q.start for q in evidence)) - 1)]
+    last = document.sentences[max(0, bisect.bisect_right(starts, max(q.end for q in evidence) - 1) - 1)]
+    return document.text[first.start : max(last.end, max(q.end for q in evidence))], first.start
 
 
 def stance_rows(document: Document) -> Iterator[dict]:
@@ -166,6 +170,7 @@ def stance_rows(document: Document) -> Iterator[dict]:
     names = {e.id: e.name for e in document.annotation.entities}
     for stance in document.annotation.stances:
         target_is_entity = stance.target_kind == "entity"
+        context, context_start = evidence_context(document, stance.evidence)
         yield {
             "id": f"{document.doc_id}-{stance.id}",
             "doc_id": document.doc_id,
@@ -174,7 +179,8 @@ def stance_rows(document: Document) -> Iterator[dict]:
             "target": names[stance.target] if target_is_entity else stance.target,
             "target_id": stance.target if target_is_entity else None,
             "target_kind": stance.target_kind,
-            "text": evidence_context(document, stance.evidence),
+            "text": context,
+            "text_start": context_start,
             "evidence": [_quote_row(document.text, q) for q in stance.evidence],
             "label": POLARITIES.index(stance.polarity),
             "scope": stance.scope,

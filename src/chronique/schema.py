@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datasets import ClassLabel, Features, List, Value
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+"""1.1: ``documents`` gained ``origin``, ``beat``, ``domain``, ``genre``; ``ner`` gained the sentence's
+``text`` and ``start``; ``stance`` gained ``text_start``. 1.0: the first release."""
 
 FINE_TYPES = ("PER", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "MISC", "DATE")
 COARSE_TYPES = ("PER", "ORG", "LOC", "MISC")
@@ -49,6 +51,10 @@ DOCUMENTS = Features(
         "source": Value("string"),
         "url": Value("string"),
         "license": Value("string"),
+        "origin": Value("string"),
+        "beat": Value("string"),
+        "domain": Value("string"),
+        "genre": Value("string"),
         "text": Value("string"),
         "text_sha256": Value("string"),
         "paragraphs": List({"start": Value("int32"), "end": Value("int32"), "kind": Value("string")}),
@@ -99,6 +105,8 @@ NER = Features(
         "id": Value("string"),
         "doc_id": Value("string"),
         "sentence_index": Value("int32"),
+        "start": Value("int32"),
+        "text": Value("string"),
         "tokens": List(Value("string")),
         "ner_tags": List(ClassLabel(names=FINE_NER_LABELS)),
         "coarse_ner_tags": List(ClassLabel(names=COARSE_NER_LABELS)),
@@ -116,6 +124,7 @@ STANCE = Features(
         "target_id": Value("string"),
         "target_kind": Value("string"),
         "text": Value("string"),
+        "text_start": Value("int32"),
         "evidence": List(_QUOTE),
         "label": ClassLabel(names=list(POLARITIES)),
         "scope": Value("string"),

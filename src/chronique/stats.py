@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from chronique.licensing import UNKNOWN, is_redistributable
 from chronique.records import Document
 from chronique.schema import COARSE_OF_FINE
 
@@ -20,9 +21,21 @@ class SplitStats:
     stances: Counter = field(default_factory=Counter)
     stance_scopes: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
+    licenses: Counter = field(default_factory=Counter)
+    origins: Counter = field(default_factory=Counter)
+    beats: Counter = field(default_factory=Counter)
+    genres: Counter = field(default_factory=Counter)
+    restricted: list = field(default_factory=list)  # {doc_id, license, origin, source} of texts not to redistribute
 
     def add(self, document: Document) -> None:
         self.documents += 1
+        self.licenses[document.license or UNKNOWN] += 1
+        self.origins[document.origin or UNKNOWN] += 1
+        self.beats[document.beat or UNKNOWN] += 1
+        self.genres[document.genre or UNKNOWN] += 1
+        if not is_redistributable(document.license):
+            self.restricted.append({"doc_id": document.doc_id, "license": document.license or UNKNOWN,
+                                    "origin": document.origin or UNKNOWN, "source": document.source})
         self.sentences += len(document.sentences)
         self.tokens += sum(len(s.tokens) for s in document.sentences)
         self.statuses[document.status] += 1
@@ -40,8 +53,10 @@ class SplitStats:
         self.sentences += other.sentences
         self.tokens += other.tokens
         self.entities += other.entities
-        for name in ("mentions", "coarse_mentions", "stances", "stance_scopes", "statuses"):
+        for name in ("mentions", "coarse_mentions", "stances", "stance_scopes", "statuses", "licenses", "origins", "beats",
+                     "genres"):
             getattr(self, name).update(getattr(other, name))
+        self.restricted = sorted(self.restricted + other.restricted, key=lambda r: r["doc_id"])
 
     def to_dict(self) -> dict:
         return {
@@ -54,6 +69,11 @@ class SplitStats:
             "stances": dict(sorted(self.stances.items())),
             "stance_scopes": dict(sorted(self.stance_scopes.items())),
             "annotation_status": dict(sorted(self.statuses.items())),
+            "licenses": dict(sorted(self.licenses.items())),
+            "origins": dict(sorted(self.origins.items())),
+            "beats": dict(sorted(self.beats.items())),
+            "genres": dict(sorted(self.genres.items())),
+            "restricted": sorted(self.restricted, key=lambda r: r["doc_id"]),
         }
 
 

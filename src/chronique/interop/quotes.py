@@ -65,7 +65,8 @@ def quote_pattern(exact: str) -> re.Pattern:
         else:
             parts.append(re.escape(char))
     body = "".join(parts).replace(r"\s*\s+", r"\s*").replace(r"\s+\s*", r"\s*")
-    return re.compile(rf"(?<![\w])(?:{body})(?![\w])")
+    # word boundaries, and never a piece of a hyphenated token ("Alsace" in "Alsace-Champagne")
+    return re.compile(rf"(?<![\w])(?<![\w][{_HYPHENS}])(?:{body})(?![\w])(?![{_HYPHENS}]\w)")
 
 
 def find_quote(text: str, exact: str, start: int, end: int, nth: int = 1, skip: Iterable[tuple[int, int]] = ()) -> tuple[int, int] | None:
@@ -298,3 +299,53 @@ def _stance_records(text: str, stances: list[dict], entity_ids: dict[str, str], 
                         "polarity": s["polarity"], "evidence": [_quote_fields(text, a, b) for a, b in s["spans"]],
                         "scope": s["scope"], "reported": s["reported"]})
     return records
+
+
+def _occurrence(text: str, exact: str, start: int, end: int, target: tuple[int, int], skip: set) -> int | None:
+    """Which match (1-based) of ``exact`` in ``text[start:end]``, skipping ``skip``, is ``target``."""
+    seen = 0
+    for match in quote_pattern(exact).finditer(text, start, end):
+        span = _stripped(text, match.start(), match.end())
+        if span in skip:
+            continue
+        seen += 1
+        if span == target:
+            return seen
+    return None
+
+
+def record_to_draft(record: dict, text: str) -> dict:
+    """A quote draft that :func:`draft_to_record` turns back into ``record`` (ids aside): for editing an
+    existing annotation by quotation. ``provenance`` is carried along so that the file's people are kept."""
+    paragraphs = numbered_paragraphs(text)
+
+    def paragraph(offset: int) -> tuple[int, int, int]:
+        return next(p for p in paragraphs if p[1] <= offset <= p[2])
+
+    mentions, cursor, used = [], {}, set()
+    for mention in sorted(record["mentions"], key=lambda m: (m["start"], -m["end"])):
+        number, p_start, p_end = paragraph(mention["start"])
+        span = (mention["start"], mention["end"])
+        start = max(p_start, cursor.get(number, p_start))
+        nth = _occurrence(text, mention["exact"], start, p_end, span, used)
+        item = {"p": number, "exact": mention["exact"], "entity": mention["entity_id"]}
+        if mention["metonymic"]:
+            item["metonymic"] = True
+        if nth and nth > 1:
+            item["n"] = nth
+        mentions.append(item)
+        used.add(span)
+        cursor[number] = span[0]
+    stances = []
+    for stance in record["stances"]:
+        evidence = []
+        for quote in stance["evidence"]:
+            number, p_start, p_end = paragraph(quote["start"])
+            nth = _occurrence(text, quote["exact"], p_start, p_end, (quote["start"], quote["end"]), set())
+            evidence.append({"p": number, "exact": quote["exact"], **({"n": nth} if nth and nth > 1 else {})})
+        stances.append({key: stance[key] for key in ("holder", "target", "target_kind", "polarity", "scope", "reported")}
+                       | {"evidence": evidence})
+    annotators = record["provenance"]["annotators"]
+    return {"doc_id": record["doc_id"], "annotator": annotators[0], "provenance": record["provenance"],
+            "entities": [{key: e[key] for key in ("id", "name", "type", "qid")} for e in record["entities"]],
+            "mentions": mentions, "stances": stances}
