@@ -106,3 +106,15 @@ def test_publish_refuses_restricted_text_unless_told(seed_release, capsys):
     assert "[publish.restricted]" in err and SEED_ID in err and "--include-restricted" in err
     assert main([*args, "--include-restricted"]) == 0
     assert "dry run: nothing was sent" in capsys.readouterr().out
+
+
+def test_a_withheld_text_is_checked_but_never_released_and_the_card_says_why(tmp_path):
+    articles = {"001_aaaaaaaaaaaaaaaa.txt": "date 2021-01 Un texte juste.", "002_bbbbbbbbbbbbbbbb.txt": "date 2021-02 Un faux."}
+    repo = make_repo(tmp_path / "repo", articles)
+    (repo / "annotations" / "withheld.tsv").write_text("bbbbbbbbbbbbbbbb\tfactual error: the date is wrong\n")
+    result = build(repo, statuses=("gold", "unannotated"), update_registry=False)
+    released = {d for ids in json.loads((result.path / "manifest.json").read_text())["documents"].values() for d in ids}
+    assert "bbbbbbbbbbbbbbbb" not in released and {"aaaaaaaaaaaaaaaa", SEED_ID} <= released
+    card = (result.path / "README.md").read_text("utf-8")
+    assert "| `bbbbbbbbbbbbbbbb` | factual error: the date is wrong |" in card
+    assert result.withheld == {"kept out (annotations/withheld.tsv)": 1}

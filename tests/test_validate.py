@@ -137,6 +137,8 @@ CASES: dict[str, Callable[[Path], None]] = {
     "L0.origin.invalid": lambda r: add_raw(r, "bulk.jsonl", jsonl({"id": "orig", "origin": "wire"})),
     "L0.release.empty": lambda r: None,  # built with --status silver below
     "L0.citation.missing": lambda r: (r / "CITATION.cff").unlink(),
+    "L0.withheld.format": lambda r: (r / "annotations" / "withheld.tsv").write_text(f"{SEED_ID}\n"),
+    "L0.withheld.unknown-doc": lambda r: (r / "annotations" / "withheld.tsv").write_text(f"{OTHER_ID}\twrong\n"),
     # L1 raw
     "L1.raw.size": lambda r: add_raw(r, "big.txt", b"date 2020-11 " + b"x" * (5 * 1024 * 1024)),
     "L1.raw.empty": lambda r: add_raw(r, "empty.txt", b""),

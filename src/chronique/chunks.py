@@ -82,6 +82,7 @@ class ChunkResult:
     tables: dict[tuple[str, str], pa.Table] = field(default_factory=dict)
     stats: CorpusStats = field(default_factory=CorpusStats)
     withheld: Counter = field(default_factory=Counter)
+    kept_out: list = field(default_factory=list)  # doc ids listed in annotations/withheld.tsv
     published: dict[str, list[str]] = field(default_factory=dict)
     from_cache: bool = False
 
@@ -158,7 +159,7 @@ def chunk_key(articles: list[RawArticle], context: BuildContext, spec: ChunkSpec
         entry = repo.sources.get(article.doc_id)
         digest.update(f"{article.path}:{article.line}\t{article.doc_id}\t{article.raw_sha256}\t"
                       f"{hashlib.sha256(annotation).hexdigest() if annotation is not None else '-'}\t"
-                      f"{assign_split(article.doc_id, repo.registry)}\t{entry}\n".encode())
+                      f"{assign_split(article.doc_id, repo.registry)}\t{entry}\t{repo.withheld.get(article.doc_id)}\n".encode())
     return digest.hexdigest()
 
 
@@ -199,6 +200,10 @@ def compute_chunk(spec: ChunkSpec, articles: list[RawArticle], log: FindingLog, 
     for document in _documents(articles, context.repo, log):
         result.summaries.append(summarise(document))  # every document counts for the corpus checks, valid or not
         if not _check(document, context.repo.root, log):
+            continue
+        if document.doc_id in context.repo.withheld:
+            result.withheld["kept out (annotations/withheld.tsv)"] += 1
+            result.kept_out.append(document.doc_id)
             continue
         if document.status not in context.statuses:
             result.withheld[document.status] += 1

@@ -55,6 +55,22 @@ def summary_table(result) -> Table:
     return table
 
 
+def targets_table(stats: dict[str, dict], repo: Path) -> Table:
+    """The release's figures beside the corpus targets, each marked met or missed."""
+    from chronique.stats import CORPUS_TARGETS, corpus_figures
+
+    versions = repo / "annotations" / "versions"
+    doubly = sum(1 for p in versions.iterdir() if len(list(p.glob("*.json"))) >= 2) if versions.is_dir() else 0
+    table = Table(title="corpus targets")
+    for column in ("measure", "release", "target", ""):
+        table.add_column(column, justify="right" if column in ("release", "target") else "left")
+    for measure, value in corpus_figures(stats, doubly).items():
+        target = CORPUS_TARGETS[measure]
+        shown = (lambda v: f"{v:.1%}") if isinstance(target, float) else (lambda v: f"{v:,}")
+        table.add_row(measure, shown(value), f"≥ {shown(target)}", "met" if value >= target else "MISSED")
+    return table
+
+
 def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from chronique.pipeline import build, default_cache
 
@@ -76,9 +92,11 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
         errors.print(str(warning), markup=False, highlight=False)
     if not args.quiet:
         console.print(summary_table(result))
+        console.print(targets_table(result.stats, repo))
         if result.withheld:
             withheld = ", ".join(f"{n} {status}" for status, n in sorted(result.withheld.items()))
-            console.print(f"not published (status): {withheld}; pass --status to include them", markup=False)
+            console.print(f"not published: {withheld} (statuses other than {', '.join(args.status)} need --status)",
+                          markup=False)
         console.print(f"{result.path}\nfingerprint {result.fingerprint}", markup=False, soft_wrap=True)
     return 0
 

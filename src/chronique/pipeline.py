@@ -192,7 +192,7 @@ def build(
     log, releases = corpus.log, corpus.repo.releases
     if (releases / version).exists():
         refuse_damaged_release(releases / version)
-    stats, withheld = CorpusStats(), Counter()
+    stats, withheld, kept_out = CorpusStats(), Counter(), []
     published: dict[str, list[str]] = {split: [] for split in SPLITS}
     with build_lock(releases, cache), staging_folder(releases, version) as staging, \
             cache_staging_folder(cache) as cache_staging:
@@ -203,6 +203,7 @@ def build(
         for result in corpus.results(context, jobs, on_progress):
             stats.merge(result.stats)
             withheld.update(result.withheld)
+            kept_out.extend(result.kept_out)
             for split, doc_ids in result.published.items():
                 published[split].extend(doc_ids)
             for (config, split), table in sorted(result.tables.items(), key=lambda item: _table_order(item[0])):
@@ -215,7 +216,9 @@ def build(
                             "raw", None, hint="annotate a document or pass --status"))
         raise_if_errors(log, "the build found problems and published nothing")
         adopt_cache(context.cache_staging, cache, corpus.keys)
-        result = _publish(staging, writer, stats, published, version, releases, log, dict(withheld), citation)
+        notes = ReleaseNotes(citation, [{"doc_id": d, "reason": corpus.repo.withheld[d]} for d in sorted(kept_out)],
+                             agreement_markdown(corpus.repo.root, set().union(*published.values())))
+        result = _publish(staging, writer, stats, published, version, releases, log, dict(withheld), notes)
 
     if update_registry:
         released_docs = [(doc_id, split) for split, ids in published.items() for doc_id in ids]
@@ -253,6 +256,22 @@ def _table_order(key: tuple[str, str]) -> tuple[int, int]:
     return CONFIGS.index(config), SPLITS.index(split)
 
 
+@dataclass(frozen=True)
+class ReleaseNotes:
+    """What a release states besides its data: how to cite it, the texts kept out, the agreement measured."""
+
+    citation: Citation
+    kept_out: list[dict]
+    agreement: str | None
+
+
+def agreement_markdown(root: Path, released: set[str]) -> str | None:
+    """The agreement table of the released documents that were annotated twice (None when there are none)."""
+    from chronique.agreement import agreement_section
+
+    return agreement_section(root, released)
+
+
 def repository_citation(root: Path, log: FindingLog) -> Citation | None:
     """The citation a release states, read from the repository's CITATION.cff (the one source of it);
     None, with an ``L0.citation.missing`` finding, when it cannot be read."""
@@ -265,7 +284,7 @@ def repository_citation(root: Path, log: FindingLog) -> Citation | None:
 
 
 def _publish(staging: Path, writer: ReleaseWriter, stats: CorpusStats, published: dict[str, list[str]], version: str,
-             releases: Path, log: FindingLog, withheld: dict[str, int], citation: Citation) -> BuildResult:
+             releases: Path, log: FindingLog, withheld: dict[str, int], notes: ReleaseNotes) -> BuildResult:
     """Move the staged release into place, or confirm that an identical one is there already."""
     rows, digests = writer.row_counts(), writer.shard_digests()
     split_stats = stats.to_dict(SPLITS)
@@ -282,14 +301,15 @@ def _publish(staging: Path, writer: ReleaseWriter, stats: CorpusStats, published
         return result
     released = release_date()
     card = staging / "README.md"
-    card.write_text(render_card(version=version, rows=rows, stats=split_stats, released=released, citation=citation,
-                                arrow_bytes=writer.arrow_bytes()), encoding="utf-8")
+    card.write_text(render_card(version=version, rows=rows, stats=split_stats, released=released, citation=notes.citation,
+                                arrow_bytes=writer.arrow_bytes(), agreement=notes.agreement, kept_out=notes.kept_out),
+                    encoding="utf-8")
     log.extend(check_card(card, documents=sum(s["documents"] for s in split_stats.values()),
                           shown=f"releases/{version}/README.md"))
     raise_if_errors(log, "the generated dataset card is invalid; nothing was published")
     write_manifest(staging, version=version, rows=rows, digests=digests, documents=published,
                    statistics=split_stats, released=released, arrow_bytes=writer.arrow_bytes(),
-                   citation=citation.to_dict())
+                   citation=notes.citation.to_dict(), agreement=notes.agreement, kept_out=notes.kept_out)
     write_croissant(staging)
     refresh_manifest_files(staging)
     publish(staging, destination)

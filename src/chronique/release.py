@@ -146,7 +146,7 @@ def release_date() -> str:
 
 def write_manifest(folder: Path, *, version: str, rows: dict, digests: dict[str, str], documents: dict[str, list[str]],
                    statistics: dict, released: str, arrow_bytes: dict, citation: dict,
-                   agreement: str | None = None) -> dict:
+                   agreement: str | None = None, kept_out: list | None = None) -> dict:
     """Write ``manifest.json``: checksums of every other file, row counts, fingerprint, statistics and split membership."""
     manifest = {
         "name": "chronique",
@@ -161,6 +161,7 @@ def write_manifest(folder: Path, *, version: str, rows: dict, digests: dict[str,
         "documents": {split: documents[split] for split in SPLITS if documents.get(split)},
         "citation": citation,
         **({"agreement": agreement} if agreement else {}),
+        **({"kept_out": kept_out} if kept_out else {}),
         "files": file_checksums(folder),
     }
     _dump_manifest(folder, manifest)

@@ -22,6 +22,8 @@ from chronique.release import MANIFEST_NAME
 from chronique.splits import REGISTRY_NAME, SplitEntry, load_registry
 
 SOURCES_NAME = "sources.tsv"
+WITHHELD_NAME = "withheld.tsv"
+"""``doc_id<TAB>reason``: texts kept out of every release (a factual error in a composed text, say)."""
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 
 
@@ -71,6 +73,25 @@ def load_sources(path: Path, shown: str, log: FindingLog) -> dict[str, SourceEnt
     return entries
 
 
+def load_withheld(path: Path, shown: str, log: FindingLog) -> dict[str, str]:
+    """``doc_id<TAB>reason`` lines; ``#`` starts a comment. A text listed here is read and checked, never released."""
+    entries: dict[str, str] = {}
+    if not path.exists():
+        return entries
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 2 or not all(field.strip() for field in fields):
+            log.add(finding("L0.withheld.format", f"expected doc_id and a reason, tab-separated; found {len(fields)} "
+                            "field(s)", shown, number, hint="say why the text is kept out, in one line"))
+        elif fields[0] in entries:
+            log.add(finding("L0.withheld.format", f"document {fields[0]!r} is listed twice", shown, number))
+        else:
+            entries[fields[0]] = fields[1].strip()
+    return entries
+
+
 @dataclass
 class Repository:
     """Everything the build reads besides raw articles, loaded once."""
@@ -81,6 +102,7 @@ class Repository:
     registry: dict[str, SplitEntry] = field(default_factory=dict)
     annotation_files: dict[str, str] = field(default_factory=dict)  # doc_id → repository-relative path
     sources: dict[str, SourceEntry] = field(default_factory=dict)
+    withheld: dict[str, str] = field(default_factory=dict)  # doc_id → why it is kept out of releases
 
     registry_shown = f"annotations/{REGISTRY_NAME}"
     sources_shown = f"annotations/{SOURCES_NAME}"
@@ -90,6 +112,7 @@ class Repository:
         repo = cls(root, releases, version)
         repo.registry = load_registry(root / "annotations" / REGISTRY_NAME, cls.registry_shown, log)
         repo.sources = load_sources(root / "annotations" / SOURCES_NAME, cls.sources_shown, log)
+        repo.withheld = load_withheld(root / "annotations" / WITHHELD_NAME, f"annotations/{WITHHELD_NAME}", log)
         repo.annotation_files = repo.index_annotations(log)
         repo.check_version(log)
         return repo
@@ -173,6 +196,9 @@ class Repository:
         for doc_id in sorted(set(self.sources) - seen):
             log.add(finding("L0.sources.unknown-doc", f"document {doc_id!r} is described but not in raw/",
                             self.sources_shown, None))
+        for doc_id in sorted(set(self.withheld) - seen):
+            log.add(finding("L0.withheld.unknown-doc", f"document {doc_id!r} is withheld but not in raw/",
+                            f"annotations/{WITHHELD_NAME}", None))
         self.check_released_splits(assigned, log)
 
     def check_unmatched_annotation(self, path: str, seen: set[str], log: FindingLog) -> None:

@@ -5,4 +5,4 @@ The package and the dataset share this version: a release directory is
 or label set; minor: documents or annotation layers added; patch: corrections).
 """
 
-__version__ = "0.2.0"
+__version__ = "1.0.0"

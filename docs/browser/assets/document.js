@@ -1,0 +1,88 @@
+// Document page: mention details on hover or focus, and stance selection that highlights
+// the holder's mentions, the target's mentions and the evidence spans in the text.
+(function () {
+  "use strict";
+  var text = document.getElementById("text");
+  var info = document.getElementById("mention-info");
+  var buttons = Array.prototype.slice.call(document.querySelectorAll("button.stance"));
+  var HIGHLIGHTS = ["hl-holder", "hl-target", "hl-evidence"];
+  var WIKIDATA = "https://www.wikidata.org/wiki/";
+
+  function all(selector) { return Array.prototype.slice.call(text.querySelectorAll(selector)); }
+
+  function row(list, name, value) {
+    var term = document.createElement("dt"), definition = document.createElement("dd");
+    term.textContent = name;
+    if (value instanceof Node) { definition.appendChild(value); } else { definition.textContent = value; }
+    list.appendChild(term);
+    list.appendChild(definition);
+  }
+
+  function showMention(mention) {
+    var list = document.createElement("dl");
+    var data = mention.dataset;
+    row(list, "text", mention.textContent);
+    row(list, "type", data.type);
+    row(list, "entity", data.name ? data.name + " (" + data.entity + ")" : "none");
+    if (data.qid) {
+      var link = document.createElement("a");
+      link.className = "qid";
+      link.textContent = data.qid;
+      if (/^Q[1-9][0-9]*$/.test(data.qid)) { link.href = WIKIDATA + data.qid; link.rel = "noreferrer"; }
+      row(list, "Wikidata", link);
+    } else {
+      row(list, "Wikidata", "no QID");
+    }
+    if (data.parent) {
+      var parent = text.querySelector('.mention[data-id="' + CSS.escape(data.parent) + '"]');
+      row(list, "inside", parent ? parent.textContent + " (" + parent.dataset.type + ")" : data.parent);
+    }
+    if (mention.classList.contains("metonymic")) { row(list, "metonymic", "yes"); }
+    var old = info.querySelector("dl, p.hint");
+    if (old) { old.remove(); }
+    info.appendChild(list);
+    all(".mention.focus").forEach(function (m) { m.classList.remove("focus"); });
+    mention.classList.add("focus");
+  }
+
+  function clearSelection() {
+    HIGHLIGHTS.forEach(function (name) {
+      all("." + name).forEach(function (element) { element.classList.remove(name); });
+    });
+    buttons.forEach(function (button) { button.setAttribute("aria-pressed", "false"); });
+  }
+
+  function hasStance(element, id) {
+    return (element.getAttribute("data-stances") || "").split(" ").indexOf(id) >= 0;
+  }
+
+  function select(button) {
+    var wasSelected = button.getAttribute("aria-pressed") === "true";
+    clearSelection();
+    if (wasSelected) { return; }
+    button.setAttribute("aria-pressed", "true");
+    var id = button.dataset.stance, holder = button.dataset.holder, target = button.dataset.target;
+    all(".mention").forEach(function (mention) {
+      if (holder && mention.dataset.entity === holder) { mention.classList.add("hl-holder"); }
+      if (target && mention.dataset.entity === target) { mention.classList.add("hl-target"); }
+    });
+    var evidence = all(".evidence").filter(function (span) { return hasStance(span, id); });
+    evidence.forEach(function (span) { span.classList.add("hl-evidence"); });
+    if (evidence.length) { evidence[0].scrollIntoView({block: "center", behavior: "smooth"}); }
+  }
+
+  text.addEventListener("mouseover", function (event) {
+    var mention = event.target.closest(".mention");
+    if (mention) { showMention(mention); }
+  });
+  all(".mention").forEach(function (mention) {
+    mention.tabIndex = 0;
+    mention.addEventListener("focus", function (event) { event.stopPropagation(); showMention(mention); });
+  });
+  buttons.forEach(function (button) {
+    button.addEventListener("click", function () { select(button); });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { clearSelection(); }
+  });
+})();
