@@ -61,3 +61,27 @@ def test_a_damaged_release_stops_the_build_and_stays_as_it_was(built, what):
     assert "[release.damaged]" in done.stderr and "Traceback" not in done.stderr
     assert tree(release) == before
     assert chronique("verify", str(release)).returncode == 1
+
+
+def test_verify_through_the_cli_finds_an_edited_manifest_figure(built):
+    _, release = built
+    manifest = release / "manifest.json"
+    manifest.write_text(manifest.read_text("utf-8").replace('"tokens": 354', '"tokens": 999'), encoding="utf-8")
+    done = chronique("verify", str(release))
+    assert done.returncode == 1 and "[verify.manifest-figure]" in done.stderr + done.stdout
+    assert "[verify.manifest-digest]" in done.stderr + done.stdout
+
+
+def test_a_corrupted_cache_entry_is_reported_by_the_cli_build_and_not_used(tmp_path):
+    repo = make_repo(tmp_path / "repo")
+    first = chronique("build", "--repo", str(repo), "--releases", str(tmp_path / "a"), "--no-registry-update")
+    assert first.returncode == 0, first.stderr
+    [entry] = list((repo / ".cache" / "chronique-build").glob("*/*.pickle"))
+    data = bytearray(entry.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    entry.write_bytes(bytes(data))
+    second = chronique("build", "--repo", str(repo), "--releases", str(tmp_path / "b"), "--no-registry-update")
+    assert second.returncode == 0 and "[build.cache.corrupt]" in second.stderr
+    fingerprints = [line.split()[-1] for out in (first.stdout, second.stdout) for line in out.splitlines()
+                    if line.startswith("fingerprint")]
+    assert len(fingerprints) == 2 and fingerprints[0] == fingerprints[1]
