@@ -143,12 +143,15 @@ def gold_annotation(doc_id: str, text: str, units: Sequence[Unit], decisions: Ma
 
 
 def verification_findings(article: RawArticle, annotation: Annotation) -> list[Finding]:
-    """What the JSON Schema and every document check say about ``annotation`` (empty when it is valid)."""
+    """The errors the JSON Schema and the document checks find in ``annotation`` (empty when it is valid).
+
+    Warnings (a DATE entity named by its words rather than its ISO value, say) do not stop an adjudication:
+    ``chronique validate`` reports them for a person to follow up."""
     found = []
     for error in jsonschema.Draft202012Validator(annotation_schema()).iter_errors(annotation_to_dict(annotation)):
         where = "/".join(map(str, error.absolute_path)) or "(top level)"
         found.append(Finding("L1.annotation.schema", f"{where}: {error.message}", annotation.path))
     document = make_document(article, annotation, "train")
     for check in DOCUMENT_CHECKS.values():
-        found.extend(check(document, lambda key, index: None))
+        found.extend(f for f in check(document, lambda key, index: None) if f.severity == "error")
     return found

@@ -428,6 +428,8 @@ def table_rows(report: AgreementReport) -> list[tuple[str, ...]]:
     """
     rows = []
     for pair in report.pairs:
+        if not pair.by_document:
+            continue  # two annotators who share no document have nothing to agree on
         who = f"{pair.first} × {pair.second}"
         rows.append((who, "all", _score(pair.entities.overall.strict.f1), _score(pair.entities.overall.overlap.f1),
                      _score(pair.kappa.kappa), "", str(pair.kappa.tokens)))
