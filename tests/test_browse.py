@@ -267,7 +267,7 @@ def test_agreement_is_reported_when_the_repository_has_versions(tmp_path):
     result = write_site(release, tmp_path / "site", cache_dir=str(tmp_path / "hf-cache"))
     stats = (result.out / "stats.html").read_text(encoding="utf-8")
     assert result.annotators == "2 annotators" and not [f for f in result.findings if f.severity == "error"]
-    assert "a1 × a2" in stats and (result.out / "figures" / "agreement.svg").is_file()
+    assert "annotation 1 × annotation 2" in stats and "2 annotators (a1, a2)" in stats and (result.out / "figures" / "agreement.svg").is_file()
     assert "Single annotator" not in stats
 
 

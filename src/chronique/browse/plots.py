@@ -96,22 +96,29 @@ def length_histogram_svg(lengths: Mapping[str, Sequence[int]], *, title: str, un
     return render_svg(draw)
 
 
-def agreement_svg(pairs: Sequence[tuple[str, float | None, float | None, float | None]]) -> bytes:
-    """Bars per annotator pair: strict entity F1, overlap entity F1 and token kappa (missing scores left out)."""
+def agreement_svg(pairs: Sequence[tuple[str, float | None, float | None, float | None]],
+                  title: str = "Agreement per mention type") -> bytes:
+    """Bars per group (a mention type, or a pair of annotators): strict entity F1, overlap entity F1 and token
+    kappa; a score that does not exist for a group gets no bar, rather than a bar at zero."""
     def draw(figure: Figure) -> None:
         axes = figure.add_subplot()
         names = [p[0] for p in pairs]
-        series = {label: [p[i] or 0.0 for p in pairs] for i, label in enumerate(("strict F1", "overlap F1", "token κ"), 1)}
+        labels = ("strict F1", "overlap F1", "token κ")
         colours = {"strict F1": "#4c72b0", "overlap F1": "#8fb0de", "token κ": "#55a868"}
-        width = 0.8 / len(series)
-        for index, (label, values) in enumerate(series.items()):
-            positions = [c + (index - 1) * width for c in range(len(names))]
-            bars = axes.bar(positions, values, width, label=label, color=colours[label])
-            axes.bar_label(bars, labels=[f"{v:.2f}" for v in values], fontsize=7, padding=1)
-        axes.set_xticks(range(len(names)), names)
-        low = min(0.0, *(v for values in series.values() for v in values))
-        axes.set_ylim(low, 1.3)  # room for the legend above the bars
+        width = 0.8 / len(labels)
+        shown: list[float] = []
+        for index, label in enumerate(labels):
+            kept = [(c, p[index + 1]) for c, p in enumerate(pairs) if p[index + 1] is not None]
+            if not kept:
+                continue
+            positions = [c + (index - 1) * width for c, _ in kept]
+            bars = axes.bar(positions, [v for _, v in kept], width, label=label, color=colours[label])
+            axes.bar_label(bars, labels=[f"{v:.2f}" for _, v in kept], fontsize=6, padding=1, rotation=90)
+            shown += [v for _, v in kept]
+        axes.set_xticks(range(len(names)), names, rotation=30 if len(names) > 6 else 0)
+        low = min(0.0, *shown) if shown else 0.0
+        axes.set_ylim(low, 1.35)  # room for the legend above the bars
         axes.set_yticks([tick / 5 for tick in range(math.floor(low * 5), 6)])
         axes.legend(frameon=False, ncols=3, loc="upper center")
-        axes.set_title("Agreement per annotator pair")
+        axes.set_title(title)
     return render_svg(draw)

@@ -67,7 +67,7 @@ def write_site(release: Path, out: Path, *, repo: Path | None = None, cache_dir:
     agreement = load_agreement(repo if repo is not None else release.parent.parent, log=log)
     files = site_files(rows, version=version, agreement=agreement)
     publish(files, out)
-    annotators = SINGLE_ANNOTATOR if agreement is None else f"{len(agreement.annotators)} annotators"
+    annotators = SINGLE_ANNOTATOR if agreement is None else f"{len(agreement[1])} annotators"
     return SiteResult(out, version, len(rows), tuple(sorted(files)), annotators, tuple(log))
 
 
@@ -94,13 +94,20 @@ def release_version(release: Path) -> str:
 
 
 def load_agreement(repo: Path, *, log: FindingLog):
-    """The agreement report of ``repo``'s ``annotations/versions``, or None with fewer than two annotators."""
-    from chronique.agreement import repository_agreement, versions_folder
+    """The agreement of the documents of ``repo``'s ``annotations/versions`` annotated twice, pooled as one pair
+    (first and second annotation, whoever made them), or None when no document has two versions."""
+    from chronique.agreement import agreement_report, paired_versions, versions_folder
+    from chronique.versions import load_texts, load_versions
 
     if not versions_folder(repo).is_dir():
         return None
-    report = repository_agreement(repo, log=log)
-    return report if len(report.annotators) >= 2 else None
+    versions = load_versions(repo, log=log)
+    paired = paired_versions(versions)
+    if not paired:
+        return None
+    report = agreement_report(paired, texts=load_texts(repo, paired, log=log))
+    people = sorted({name for by in versions.values() if len(by) == 2 for name in by})
+    return report, people
 
 
 # --- the site ------------------------------------------------------------------------------
@@ -156,7 +163,8 @@ def publish(files: Mapping[str, bytes], out: Path) -> None:
 
 def corpus_counts(rows: Sequence[Mapping]) -> dict:
     """Counts behind the statistics page, from the ``documents`` rows."""
-    splits = list(dict.fromkeys(r["split"] for r in rows))
+    seen = set(r["split"] for r in rows)
+    splits = [s for s in SPLITS if s in seen] + sorted(seen - set(SPLITS))  # train, validation, test
     mentions = {s: Counter() for s in splits}
     polarity = defaultdict(Counter)
     size = {s: Counter() for s in splits}
@@ -232,14 +240,18 @@ def _agreement_section(report, figures: dict[str, bytes]) -> str:
                 f"so there is no agreement to report (no annotations/versions/ with two or more annotators).</p>")
     from chronique.agreement import TABLE_COLUMNS, table_rows
 
-    pairs = [(f"{p.first} × {p.second}", p.entities.overall.strict.f1, p.entities.overall.overlap.f1, p.kappa.kappa)
-             for p in report.pairs]
-    parts = [f"<p>{len(report.annotators)} annotators ({escape(', '.join(report.annotators))}) over "
-             f"{len(report.documents)} document(s) in annotations/versions/.</p>"]
-    if pairs:
-        figures["figures/agreement.svg"] = plots.agreement_svg(pairs)
-        parts.append('<div class="plots"><figure><img src="figures/agreement.svg" alt="bar chart of agreement per '
-                     "annotator pair\"><figcaption>Entity F1 (strict and overlap) and Cohen's kappa on tokens, per pair."
-                     "</figcaption></figure></div>")
+    report, people = report
+    [pair] = report.pairs
+    bars = [("all types", pair.entities.overall.strict.f1, pair.entities.overall.overlap.f1, pair.kappa.kappa)]
+    bars += [(t, s.strict.f1, s.overlap.f1, None) for t, s in sorted(pair.entities.by_type.items())]
+    parts = [f"<p>{len(report.documents)} document(s) annotated twice, independently (annotations/versions/), by "
+             f"{len(people)} annotators ({escape(', '.join(people))}); each document's two versions are compared as "
+             f"“annotation 1” and “annotation 2”. Stance polarity: Krippendorff's alpha "
+             f"{'n/a' if report.stance.alpha is None else f'{report.stance.alpha:.3f}'} over {report.stance.units} "
+             "units.</p>"]
+    figures["figures/agreement.svg"] = plots.agreement_svg(bars)
+    parts.append('<div class="plots"><figure><img src="figures/agreement.svg" alt="bar chart of agreement per '
+                 "mention type\"><figcaption>Entity F1 (strict and overlap) per fine type, and Cohen's kappa on tokens "
+                 "over all types.</figcaption></figure></div>")
     parts.append(pages.table(TABLE_COLUMNS, table_rows(report)))
     return "\n".join(parts)
