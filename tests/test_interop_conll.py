@@ -345,7 +345,9 @@ def test_conll_export_has_the_ner_configs_tokens_and_tags(seed, tmp_path):
         (path,) = export_conll(seed["documents"], tmp_path, coarse=coarse)
         blocks = path.read_text(encoding="utf-8").split("\n\n")
         assert blocks[0] == f"-DOCSTART- {seed['documents'][0]['doc_id']}"
-        sentences = [[line.split(" ") for line in block.split("\n") if line] for block in blocks[1:]]
+        # each sentence opens with its ner row's id, so that the file is a prediction template for evaluate
+        assert [block.split("\n")[0] for block in blocks[1:] if block.strip()] == [f"# id = {r['id']}" for r in seed["ner"]]
+        sentences = [[line.split(" ") for line in block.split("\n")[1:] if line] for block in blocks[1:]]
         sentences = [s for s in sentences if s]
         assert [[t for t, _ in s] for s in sentences] == [r["tokens"] for r in seed["ner"]]
         assert [[g for _, g in s] for s in sentences] == [[names[i] for i in r[key]] for r in seed["ner"]]

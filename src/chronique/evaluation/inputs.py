@@ -2,20 +2,27 @@
 
 Token-level inputs become :class:`TokenDocument` lists: documents of sentences of tokens
 with tags. Predictions must line up with the gold token for token; the first place where
-they do not is reported as an :class:`~chronique.errors.InputError` naming the sentence,
-never scored with a shift.
+they do not is reported as an :class:`~chronique.errors.InputError` naming the sentence
+and the prediction's line, never scored with a shift. A file that cannot be read is a
+:class:`~chronique.errors.UsageError`; one that is not UTF-8 an ``evaluate.format`` error
+at the line of the bad byte.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from chronique.errors import Finding, InputError, UsageError
-from chronique.jsonfiles import decode_json_bytes, parse_json
+from chronique.jsonfiles import JsonFileError, decode_json_bytes, parse_json, type_name
 
 MISMATCH = "evaluate.mismatch"
+FORMAT = "evaluate.format"
+SPAN_SUFFIXES = (".jsonl", ".json", ".parquet")
+"""Prediction files read as spans; any other is read as token tags (CoNLL, or HIPE TSV against a HIPE gold)."""
 
 
 @dataclass
@@ -26,6 +33,7 @@ class TokenSentence:
     line: int | None = None
     starts: list[int] | None = None  # character offsets into the document text, when known
     ends: list[int] | None = None
+    lines: list[int] | None = None  # the file line of each token, when read from a file
 
 
 @dataclass
@@ -39,6 +47,19 @@ def _mismatch(message: str, path: str, line: int | None = None) -> InputError:
                                         hint="predict on exactly the gold tokens and sentences, in the same order")])
 
 
+def is_span_file(path: Path) -> bool:
+    return path.suffix.lower() in SPAN_SUFFIXES
+
+
+def read_text(path: Path, what: str = "the predictions") -> str:
+    """The UTF-8 text of an input file, a leading byte-order mark dropped."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read {what}: {error.strerror or error}") from None
+    return decode_json_bytes(data, str(path), check=FORMAT)
+
+
 def read_hipe_tokens(path: Path, column: str = "NE-COARSE-LIT") -> list[TokenDocument]:
     """A HIPE TSV file as documents of one segment each (the HIPE scorer matches within a document).
 
@@ -46,7 +67,7 @@ def read_hipe_tokens(path: Path, column: str = "NE-COARSE-LIT") -> list[TokenDoc
     """
     documents: list[TokenDocument] = []
     header: list[str] | None = None
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         if line.startswith("TOKEN\t"):
@@ -56,16 +77,18 @@ def read_hipe_tokens(path: Path, column: str = "NE-COARSE-LIT") -> list[TokenDoc
             continue
         if line.startswith("#"):
             if line.startswith("# hipe2022:document_id"):
-                documents.append(TokenDocument(line.split("=", 1)[1].strip(), [TokenSentence(None, [], [], number)]))
+                doc_id = line.partition("=")[2].strip() or path.stem
+                documents.append(TokenDocument(doc_id, [TokenSentence(None, [], [], number, lines=[])]))
             continue
         if header is None:
-            raise InputError(f"{path}: no TOKEN header line", [Finding("evaluate.format", "no TOKEN header line before the "
+            raise InputError(f"{path}: no TOKEN header line", [Finding(FORMAT, "no TOKEN header line before the "
                              "first token", str(path), number)])
         if not documents:
-            documents.append(TokenDocument(path.stem, [TokenSentence(None, [], [], number)]))
+            documents.append(TokenDocument(path.stem, [TokenSentence(None, [], [], number, lines=[])]))
         fields = line.split("\t")
         sentence = documents[-1].sentences[0]
         sentence.tokens.append(fields[0])
+        sentence.lines.append(number)
         sentence.tags.append(fields[header.index(column)].upper() if len(fields) > header.index(column) else "O")
     return documents
 
@@ -73,13 +96,17 @@ def read_hipe_tokens(path: Path, column: str = "NE-COARSE-LIT") -> list[TokenDoc
 def read_conll_tokens(path: Path) -> list[TokenSentence]:
     """CoNLL columns: the token first, the tag last, a blank line between sentences.
 
-    ``# id = …`` (or ``# sent_id = …``) comments name the next sentence; ``-DOCSTART-`` lines are skipped.
+    ``# id = …`` (or ``# sent_id = …``) comments name the next sentence; ``-DOCSTART-`` lines
+    are skipped. Comments follow the CoNLL importer's rule, so ``# O`` is the token ``#``.
     """
+    from chronique.interop.conll import is_comment
+
     sentences: list[TokenSentence] = []
-    current = TokenSentence(None, [], [])
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    current = TokenSentence(None, [], [], lines=[])
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         stripped = line.strip()
-        if stripped.startswith("#"):
+        fields = stripped.split("\t") if "\t" in stripped else stripped.split()
+        if fields and is_comment(stripped, fields):
             key, _, value = stripped.lstrip("# ").partition("=")
             if key.strip() in ("id", "sent_id") and value.strip():
                 current.id = value.strip()
@@ -87,15 +114,16 @@ def read_conll_tokens(path: Path) -> list[TokenSentence]:
         if not stripped or stripped.startswith("-DOCSTART-"):
             if current.tokens:
                 sentences.append(current)
-            current = TokenSentence(None, [], []) if current.tokens else current
+                current = TokenSentence(None, [], [], lines=[])
             continue
-        fields = stripped.split("\t") if "\t" in stripped else stripped.split()
         if len(fields) < 2:
             raise InputError(f"{path}:{number}: expected a token and a tag",
-                             [Finding("evaluate.format", "expected a token and a tag", str(path), number)])
+                             [Finding(FORMAT, "expected a token and a tag", str(path), number,
+                                      hint="write the token first and the tag last, separated by a space or a tab")])
         current.line = current.line or number
         current.tokens.append(fields[0])
         current.tags.append(fields[-1])
+        current.lines.append(number)
     if current.tokens:
         sentences.append(current)
     return sentences
@@ -103,29 +131,37 @@ def read_conll_tokens(path: Path) -> list[TokenSentence]:
 
 def align_hipe(gold: list[TokenDocument], pred: list[TokenDocument], pred_path: str) -> list[TokenDocument]:
     """Predictions re-cut into the gold's documents; a file without document comments aligns by position."""
-    flat = [(t, g) for d in pred for s in d.sentences for t, g in zip(s.tokens, s.tags)]
+    flat = [(t, g, n) for d in pred for s in d.sentences for t, g, n in zip(s.tokens, s.tags, s.lines or _no_lines(s))]
     aligned, position = [], 0
     for document in gold:
         sentence = document.sentences[0]
         piece = flat[position : position + len(sentence.tokens)]
-        for index, (token, expected) in enumerate(zip((t for t, _ in piece), sentence.tokens)):
+        for index, ((token, _, line), expected) in enumerate(zip(piece, sentence.tokens)):
             if token != expected:
                 raise _mismatch(f"document {document.doc_id}: token {index + 1} is {token!r} in the prediction, "
-                                f"{expected!r} in the gold", pred_path)
+                                f"{expected!r} in the gold", pred_path, line)
         if len(piece) < len(sentence.tokens):
             raise _mismatch(f"document {document.doc_id}: the prediction ends after {len(piece)} of its "
-                            f"{len(sentence.tokens)} tokens", pred_path)
-        aligned.append(TokenDocument(document.doc_id, [TokenSentence(None, sentence.tokens, [g for _, g in piece])]))
+                            f"{len(sentence.tokens)} tokens", pred_path, piece[-1][2] if piece else None)
+        aligned.append(TokenDocument(document.doc_id, [TokenSentence(None, sentence.tokens, [g for _, g, _ in piece],
+                                                                     lines=[n for _, _, n in piece])]))
         position += len(sentence.tokens)
     if position != len(flat):
-        raise _mismatch(f"the prediction has {len(flat) - position} tokens more than the gold", pred_path)
+        raise _mismatch(f"the prediction has {len(flat) - position} tokens more than the gold", pred_path,
+                        flat[position][2])
     return aligned
 
 
+def _no_lines(sentence: TokenSentence) -> list[int | None]:
+    return [sentence.line] * len(sentence.tokens)
+
+
 def align_sentences(gold: list[TokenDocument], pred: list[TokenSentence], pred_path: str) -> list[TokenDocument]:
-    """Token predictions placed on the gold sentences: by ``# id`` when the file names them, else by position."""
-    gold_sentences = [s for d in gold for s in d.sentences]
-    if pred and all(s.id for s in pred):
+    """Token predictions placed on the gold sentences: by ``# id`` when both sides name every sentence, else by
+    position. A gold sentence without tokens needs no prediction.
+    """
+    gold_sentences = [s for d in gold for s in d.sentences if s.tokens]
+    if pred and all(s.id for s in pred) and all(s.id for s in gold_sentences):
         by_id = {s.id: s for s in pred}
         missing = [s.id for s in gold_sentences if s.id not in by_id]
         if missing:
@@ -137,23 +173,24 @@ def align_sentences(gold: list[TokenDocument], pred: list[TokenSentence], pred_p
                         f"sentence {first}", pred_path)
     for gold_sentence, pred_sentence in zip(gold_sentences, pred):
         _check_tokens(gold_sentence, pred_sentence, pred_path)
-    aligned, position = [], 0
-    for document in gold:
-        count = len(document.sentences)
-        aligned.append(TokenDocument(document.doc_id, pred[position : position + count]))
-        position += count
-    return aligned
+    placed = {id(g): p for g, p in zip(gold_sentences, pred)}
+    return [TokenDocument(d.doc_id, [placed.get(id(s)) or TokenSentence(s.id, [], []) for s in d.sentences])
+            for d in gold]
 
 
 def _check_tokens(gold: TokenSentence, pred: TokenSentence, pred_path: str) -> None:
+    """The first token where ``pred`` differs from ``gold``, reported at the prediction's line for it."""
     if gold.tokens == pred.tokens:
         return
+    lines = pred.lines or _no_lines(pred)
     for index, (g, p) in enumerate(zip(gold.tokens, pred.tokens)):
         if g != p:
             raise _mismatch(f"sentence {gold.id}: token {index + 1} is {p!r} in the prediction, {g!r} in the gold",
-                            pred_path, pred.line)
+                            pred_path, lines[index])
+    shorter = len(pred.tokens) < len(gold.tokens)
+    line = (lines[-1] if lines else pred.line) if shorter else lines[len(gold.tokens)]  # last token, or first extra
     raise _mismatch(f"sentence {gold.id}: the prediction has {len(pred.tokens)} tokens, the gold {len(gold.tokens)}",
-                    pred_path, pred.line)
+                    pred_path, line)
 
 
 @dataclass(frozen=True)
@@ -179,26 +216,74 @@ def json_lines(path: Path) -> Iterator[tuple[int, object]]:
     # Only "\n" ends a line: a JSON string may hold U+2028, which str.splitlines would cut at.
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if raw.strip():
-            text = decode_json_bytes(raw, shown, check="evaluate.format", line=number)
-            yield number, parse_json(text, shown, check="evaluate.format", line=number,
+            text = decode_json_bytes(raw, shown, check=FORMAT, line=number)
+            yield number, parse_json(text, shown, check=FORMAT, line=number,
                                      hint="write one JSON object a line")
 
 
-def read_span_predictions(path: Path) -> list[SpanPrediction]:
-    """Span predictions from JSON Lines or Parquet rows with ``doc_id`` or ``id``, ``start``, ``end``, ``type``."""
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
+def json_array(path: Path) -> list[tuple[int, object]]:
+    """``(line, item)`` for each item of a file holding one JSON array, the line being where the item starts."""
+    text = read_text(path)
+    hint = "write one JSON array of span objects, or name a file of one object a line .jsonl"
+    value = parse_json(text, str(path), check=FORMAT, hint=hint)
+    if not isinstance(value, list):
+        raise JsonFileError(Finding(FORMAT, f"expected a JSON array of span objects, found {type_name(value)}",
+                                    str(path), 1, hint=hint))
+    return list(zip(_item_lines(text), value))
 
-        rows = [(number, row) for number, row in enumerate(pq.read_table(path).to_pylist(), start=1)]
-    else:
-        rows = list(json_lines(path))
+
+_SEPARATOR = re.compile(r"[ \t\n\r,]*")
+
+
+def _item_lines(text: str) -> Iterator[int]:
+    """The line where each item of the top-level JSON array ``text`` starts (``text`` is known to be one)."""
+    decoder = json.JSONDecoder()
+    position = _SEPARATOR.match(text, text.index("[") + 1).end()
+    line, counted = 1, 0
+    while position < len(text) and text[position] != "]":
+        line, counted = line + text.count("\n", counted, position), position
+        yield line
+        _, position = decoder.raw_decode(text, position)
+        position = _SEPARATOR.match(text, position).end()
+
+
+def _parquet_rows(path: Path) -> list[tuple[int, object]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read the predictions: {error.strerror or error}") from None
+    except pa.ArrowException as error:
+        message = f"not a readable Parquet file: {error}"
+        raise InputError(f"{path}: {message}", [Finding(FORMAT, message, str(path))]) from None
+    return list(enumerate(table.to_pylist(), start=1))
+
+
+def span_rows(path: Path) -> list[tuple[int, object]]:
+    """``(line or row number, value)`` of a span prediction file: Parquet, a JSON array (``.json``) or JSON Lines."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _parquet_rows(path)
+    if suffix == ".json":
+        return json_array(path)
+    return list(json_lines(path))
+
+
+def read_span_predictions(path: Path) -> list[SpanPrediction]:
+    """Span predictions: rows with ``doc_id`` or ``id``, ``start``, ``end``, ``type`` (see :func:`span_rows`)."""
     predictions = []
-    for number, row in rows:
+    for number, row in span_rows(path):
         key = (row.get("doc_id") or row.get("id")) if isinstance(row, dict) else None  # a line may be any JSON value
         if not isinstance(key, (str, int)) or isinstance(key, bool) \
-                or not all(isinstance(row.get(k), int) for k in ("start", "end")) or not isinstance(row.get("type"), str):
+                or not all(_is_int(row.get(k)) for k in ("start", "end")) or not isinstance(row.get("type"), str):
             raise InputError(f"{path}:{number}: expected doc_id or id, start, end, type",
-                             [Finding("evaluate.format", "expected doc_id or id, integer start and end, and type",
+                             [Finding(FORMAT, "expected doc_id or id, integer start and end, and type",
                                       str(path), number)])
         predictions.append(SpanPrediction(str(key), row["start"], row["end"], row["type"], number))
     return predictions
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -197,18 +197,24 @@ def score_documents(documents: Iterable[Segments], *, attribution: str = "own",
 
 @dataclass(frozen=True)
 class StanceScores:
+    """``macro_f1`` averages over every label; ``macro_f1_present`` over ``labels_present``, those the gold holds."""
+
     accuracy: float
     macro_f1: float
     per_class: dict[str, PRF]
     count: int
+    macro_f1_present: float = 0.0
+    labels_present: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "count": self.count,
+        return {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "macro_f1_present": self.macro_f1_present,
+                "labels_present": list(self.labels_present), "count": self.count,
                 "per_class": {k: v.to_dict() for k, v in self.per_class.items()}}
 
 
 def score_stance(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]) -> StanceScores:
-    """Accuracy and macro-F1 over ``labels`` (every label counts in the macro average, even if absent)."""
+    """Accuracy and two macro-F1: over ``labels`` (every label counts, even one absent from the gold, as 0) and
+    over the labels present in the gold."""
     if len(gold) != len(pred):
         raise ValueError("gold and predicted stance labels differ in number")
     per_class = {}
@@ -216,4 +222,8 @@ def score_stance(gold: Sequence[str], pred: Sequence[str], labels: Sequence[str]
         tp = sum(g == p == label for g, p in zip(gold, pred))
         per_class[label] = PRF(tp, sum(p == label for p in pred) - tp, sum(g == label for g in gold) - tp)
     accuracy = sum(g == p for g, p in zip(gold, pred)) / len(gold) if gold else 0.0
-    return StanceScores(accuracy, statistics.fmean(c.f1 for c in per_class.values()), per_class, len(gold))
+    in_gold = set(gold)
+    present = tuple(label for label in labels if label in in_gold)
+    macro_present = statistics.fmean(per_class[label].f1 for label in present) if present else 0.0
+    return StanceScores(accuracy, statistics.fmean(c.f1 for c in per_class.values()), per_class, len(gold),
+                        macro_present, present)

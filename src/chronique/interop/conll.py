@@ -68,7 +68,7 @@ def read_conll(path: Path, *, log: FindingLog, scheme: str = "iob2") -> Iterator
             buffer.doc_id, buffer.line = doc_id or buffer.doc_id, buffer.line or number
         elif not fields:
             _end_sentence(buffer)
-        elif _is_comment(line, fields):
+        elif is_comment(line, fields):
             continue
         elif len(fields) < 2:
             log.add(Finding("import.conll.columns", f"token line {line.strip()!r} has no tag column", str(path), number,
@@ -106,18 +106,28 @@ def _comment_doc_id(line: str) -> str | None:
     return None
 
 
-def _is_comment(line: str, fields: list[str]) -> bool:
-    """``# key = value`` lines, and ``#…`` lines whose last field is no tag; ``# O`` is the token ``#``."""
+def is_comment(line: str, fields: list[str]) -> bool:
+    """``# key = value`` lines, and ``#…`` lines whose last field is no tag; ``# O`` is the token ``#``.
+
+    ``fields`` are the line's space- or tab-separated fields. The scorer reads comments by this rule too.
+    """
     stripped = line.strip()
     return stripped.startswith("#") and (bool(COMMENT.match(stripped)) or not _TAG_SHAPE.fullmatch(fields[-1]))
+
+
+def sentence_id(doc_id: str, index: int) -> str:
+    """The ``id`` of a sentence's row in the ``ner`` config, as the release writer forms it."""
+    return f"{doc_id}-{index:04d}"
 
 
 def export_conll(documents: Iterable[dict], out_dir: Path, *, coarse: bool = False, scheme: str = "iob2",
                  name: str = "chronique") -> list[Path]:
     """Write ``out_dir/<name>.<fine|coarse>.conll``: ``TOKEN TAG`` lines, a blank line after each sentence.
 
-    Each document opens with ``-DOCSTART- <doc_id>``. Tags are our fine types, or the coarse
-    ones with ``coarse`` (``DATE`` has no coarse type and becomes ``O``); outermost mentions only.
+    Each document opens with ``-DOCSTART- <doc_id>`` and each sentence with ``# id = <id>``, the
+    id of its row in the ``ner`` config (``<doc_id>-0003``), so that the file is a prediction
+    template ``chronique evaluate`` aligns by id. Tags are our fine types, or the coarse ones
+    with ``coarse`` (``DATE`` has no coarse type and becomes ``O``); outermost mentions only.
     """
     check_scheme(scheme)
     label_of = coarse_label if coarse else fine_label
@@ -125,8 +135,9 @@ def export_conll(documents: Iterable[dict], out_dir: Path, *, coarse: bool = Fal
     for row in documents:
         document = tokenised(row)
         lines += [f"{DOCSTART} {document.doc_id}", ""]
-        for sentence in document.sentences:
+        for index, sentence in enumerate(document.sentences):
             tags = range_tags(token_ranges(sentence, document.outermost), len(sentence), label_of, scheme)
+            lines += [f"# id = {sentence_id(document.doc_id, index)}"]
             lines += [f"{token_text(document.text, t)} {tag}" for t, tag in zip(sentence, tags)] + [""]
     path = Path(out_dir) / f"{name}.{'coarse' if coarse else 'fine'}.conll"
     return [write_lines(path, lines)]
