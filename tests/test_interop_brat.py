@@ -266,15 +266,21 @@ def test_export_then_import_gives_back_the_seed_mentions_and_qids(seed_row, tmp_
     assert [qid(annotation)[m.entity_id] for m in annotation.mentions] == [qid(gold)[m.entity_id] for m in gold.mentions]
     # Recomputed, not carried: ids follow text order as ours do, parents come from containment.
     assert [(m.id, m.parent_id) for m in annotation.mentions] == [(m.id, m.parent_id) for m in gold.mentions]
-    # Not carried: clusters without a QID (each mention is its own entity again) …
-    gold_entity_of = {m.id: m.entity_id for m in gold.mentions}
-    unlinked = [m for m in annotation.mentions if qid(gold)[gold_entity_of[m.id]] is None]
-    assert len({m.entity_id for m in unlinked}) == len(unlinked) > len({gold_entity_of[m.id] for m in unlinked})
-    # … and the stances, which are all topic-targeted or AUTHOR-held in the seed: notes, not relations.
-    assert document.stances == () and annotation.stances == ()
-    assert counts.lines["#"] == len(gold.stances) == len(seed_row["stances"])
+    # Carried by our chronique-entity notes: clusters without a QID and canonical names …
+    gold_entity, entity = {m.id: m.entity_id for m in gold.mentions}, {m.id: m.entity_id for m in annotation.mentions}
+    gold_names, names = {e.id: e.name for e in gold.entities}, {e.id: e.name for e in annotation.entities}
+    assert len(annotation.entities) == len(gold.entities)
+    assert [names[entity[m.id]] for m in annotation.mentions] == [gold_names[gold_entity[m.id]] for m in gold.mentions]
+    # … and by our chronique-stance notes the stances, all topic-targeted or AUTHOR-held in the seed.
+    assert counts.lines["#"] == counts.chronique_notes > len(gold.stances) == len(seed_row["stances"])
+    assert not [f for f in log if f.check_id == "import.brat.note"]
+    def stance_rows(stances, name_of):
+        return [(name_of.get(s.holder, s.holder), name_of[s.target] if s.target_kind == "entity" else s.target,
+                 s.polarity, s.scope, s.reported, [(q.start, q.end) for q in s.evidence]) for s in stances]
+
+    assert stance_rows(annotation.stances, names) == stance_rows(gold.stances, gold_names)
     notes = [line.split("\t")[2] for line in (tmp_path / f"{SEED_ID}.ann").read_text("utf-8").splitlines()
-             if line.startswith("#")]
+             if line.startswith("#") and STANCE_NOTE in line]
     decoded = [json.loads(note.removeprefix(f"{STANCE_NOTE} ")) for note in notes]
     assert [(s["id"], s["holder"], s["target"], s["polarity"]) for s in decoded] == [
         (s.id, s.holder, s.target, s.polarity) for s in gold.stances]
@@ -319,12 +325,14 @@ def test_entity_stances_become_relations_and_come_back_as_stances(tmp_path):
     assert document.spans[2].text == "Haut-\nKarabagh"
     annotation, counts = to_annotation(document, text=row["text"], text_sha256=sha256_text(row["text"]),
                                        mapping=LabelMapping.identity(), log=log, tool="brat", date="2026-01-01")
-    [stance] = annotation.stances
     entity = {m.id: m.entity_id for m in annotation.mentions}
-    # The evidence is not carried: to_annotation falls back on the target mention.
-    assert (stance.holder, stance.target, stance.polarity, stance.evidence[0].exact) == (
-        entity["m1"], entity["m2"], "FAVOR", "Moscou")
-    assert counts.stances == 1 and not log.errors
+    # The relation R1 and the note that names it are one stance, with the note's evidence, scope and reported.
+    assert [(s.holder, s.target, s.target_kind, s.polarity, s.evidence[0].exact, s.scope, s.reported)
+            for s in annotation.stances] == [
+        (entity["m1"], entity["m2"], "entity", "FAVOR", "Paris soutient Moscou", "sentence", False),
+        ("AUTHOR", entity["m2"], "entity", "NEUTRAL", "Paris soutient Moscou", "document", False),
+        (entity["m1"], "le Karabagh", "topic", "AGAINST", "Le Haut-\nKarabagh aussi", "sentence", True)]
+    assert counts.stances == 3 and not log.errors
 
 
 def test_export_refuses_unsafe_ids_and_warns_for_stances_it_cannot_place(tmp_path):

@@ -43,7 +43,7 @@ def test_docbin_holds_the_text_our_tokens_and_outermost_mentions(seed, tmp_path,
     words = [t.text for t in doc if not t.is_space]
     assert words == [token for r in seed["ner"] for token in r["tokens"]]
     assert [s.start_char for s in doc.sents] == [s["start"] for s in row["sentences"]]
-    # a DocBin has one flat entity layer: nested mentions, clusters, QIDs, metonymy and stances stay behind
+    # doc.ents is one flat layer; nested mentions are in doc.spans (tests/test_export_roundtrips.py)
     assert len(doc.ents) < len(row["mentions"])
 
 

@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 
 from chronique.errors import Finding, UsageError
 from chronique.evaluation.metrics import NerScores, score_documents
+from chronique.extras import import_spacy
 from chronique.jsonfiles import JsonFileError, read_json_file
 from chronique.schema import COARSE_OF_FINE, COARSE_TYPES, FINE_TYPES
 
@@ -36,9 +37,8 @@ class BaselineResult:
 
 
 def load_model(name: str):
-    """A spaCy pipeline with only what NER needs."""
-    import spacy
-
+    """A spaCy pipeline with only what NER needs; :class:`UsageError` when spaCy or the model is not installed."""
+    spacy = import_spacy("chronique baseline")
     try:
         nlp = spacy.load(name, exclude=["parser", "lemmatizer", "morphologizer", "attribute_ruler", "tagger", "senter"])
     except OSError as error:
@@ -83,8 +83,8 @@ def fine_recall(documents: list[tuple[dict, list[tuple[str, int, int]]]]) -> dic
 
 def run_baselines(release: Path, *, models: Iterable[str] = BASELINE_MODELS, cache_dir: str | None = None,
                   on_document: Callable[[], None] | None = None) -> list[BaselineResult]:
-    """Score each model on each split of ``release``."""
-    import spacy
+    """Score each model on each split of ``release``; :class:`UsageError` when spaCy is not installed."""
+    spacy = import_spacy("chronique baseline")  # before the release is read: the one thing a user must install
     from datasets import load_dataset
 
     documents = load_dataset(str(release.resolve()), "documents", cache_dir=cache_dir)

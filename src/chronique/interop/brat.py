@@ -17,7 +17,13 @@ handled by its id's first character:
 ``R``  relation → :class:`ToolStance` with ``holder`` = first argument, ``target`` = second
        and ``polarity`` = the raw relation label, for :func:`to_annotation` to map.
 ``N``  normalisation: ``Wikidata:Q…`` sets ``ToolSpan.qid``; other databases are reported.
-``#``  annotator note; ``E`` event; ``*`` equivalence: counted and reported, not imported.
+``#``  annotator note. Our own notes (:mod:`chronique.interop.brat_notes`) are imported:
+       ``chronique-stance`` becomes a :class:`ToolStance` with its evidence spans (in place
+       of the ``R`` line it names, whose label and arguments it takes), and
+       ``chronique-entity`` gives its spans an entity cluster and name. One that cannot be
+       read is a located warning ``import.brat.chronique-note``; any other note is counted
+       and reported, not imported.
+``E``  event; ``*`` equivalence: counted and reported, not imported.
 =====  =====================================================================================
 
 Nothing is refused at read time for its geometry: identical spans with different labels,
@@ -41,6 +47,7 @@ from typing import Callable, Iterator
 
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
+from chronique.interop.brat_notes import Note, note_kind, note_stances, parse_note, with_entities
 from chronique.interop.folders import folder_files, inside_folder
 from chronique.interop.nesting import with_parents
 from chronique.schema import POLARITIES
@@ -84,6 +91,7 @@ class BratCounts:
     metonymic: int = 0
     qids: int = 0
     stances: int = 0
+    chronique_notes: int = 0  # chronique-stance and chronique-entity notes read into stances and entities
     malformed: int = 0
     not_imported: Counter = field(default_factory=Counter)
 
@@ -194,6 +202,7 @@ class _Ann:
     metonymic: set[str] = field(default_factory=set)
     qids: dict[str, str] = field(default_factory=dict)
     stances: list[ToolStance] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)  # our own chronique-* notes
 
     def malformed(self, number: int, line: str, expected: str) -> None:
         self.counts.malformed += 1
@@ -281,8 +290,18 @@ def _counted(check_id: str, detail: str) -> Callable[[_Ann, int, str, list[str]]
 
 
 def _note(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
-    """``#1<TAB>AnnotatorNotes T1<TAB>text``: counted by note type, attached to nothing."""
-    ann.not_imported("import.brat.note", fields[1].split(" ", 1)[0] if len(fields) > 1 and fields[1] else "(untyped)")
+    """``#1<TAB>AnnotatorNotes T1<TAB>text``: one of our notes is kept; any other is counted by note type."""
+    text = fields[2] if len(fields) > 2 else ""
+    if note_kind(text) is None:
+        ann.not_imported("import.brat.note", fields[1].split(" ", 1)[0] if len(fields) > 1 and fields[1] else "(untyped)")
+        return
+    note = parse_note(fields[0], number, text)
+    if isinstance(note, str):
+        ann.log.add(Finding("import.brat.chronique-note", f"note {fields[0]} ({note_kind(text)}) is not imported: {note}",
+                            ann.shown, number, severity="warning",
+                            hint="restore the note as chronique export brat wrote it, or delete it"))
+        return
+    ann.notes.append(note)
 
 
 LINE_HANDLERS: dict[str, Callable[[_Ann, int, str, list[str]], None]] = {
@@ -319,12 +338,14 @@ def _document(pair: _Pair, ann: _Ann) -> ToolDocument:
         ann.not_imported("import.brat.orphan", "on a discontinuous span" if target in ann.dropped
                          else f"on a {target[:1] or '?'} annotation")
     spans = tuple(replace(span, metonymic=span.id in ann.metonymic, qid=ann.qids.get(span.id))
-                  for span in with_parents(ann.spans))
+                  for span in with_entities(with_parents(ann.spans), ann.notes))
+    stances, evidence = note_stances(ann.notes, ann.stances, ann.text)
     ann.counts.spans += len(spans)
     ann.counts.metonymic += sum(span.metonymic for span in spans)
     ann.counts.qids += sum(span.qid is not None for span in spans)
-    ann.counts.stances += len(ann.stances)
-    return ToolDocument(pair.doc_id, ann.text, spans, pair.path, tuple(ann.stances), line=1)
+    ann.counts.stances += len(stances)
+    ann.counts.chronique_notes += len(ann.notes)
+    return ToolDocument(pair.doc_id, ann.text, spans, pair.path, tuple(stances), line=1, evidence=tuple(evidence))
 
 
 def _summarise(not_imported: Counter, shown: str, log: FindingLog) -> None:

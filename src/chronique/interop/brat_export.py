@@ -6,17 +6,18 @@ reads such a collection back.
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
 from chronique.documents import is_safe_id
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.interop.brat import one_line
+from chronique.interop.brat_notes import STANCE_NOTE, entity_note, stance_note
 from chronique.schema import FINE_TYPES, POLARITIES
 
 METONYMIC = "Metonymic"
-STANCE_NOTE = "chronique-stance"
+__all__ = ["METONYMIC", "STANCE_NOTE", "TOOLS_CONF", "annotation_conf", "ann_lines", "export_brat"]
 
 
 def annotation_conf() -> str:
@@ -48,31 +49,46 @@ def _nearest_mention(mentions: list[dict], entity_id: str | None, position: int)
     return min(candidates, key=lambda m: (distance(m), m["start"]), default=None)
 
 
-def _stance_note(stance: dict) -> str:
-    """The whole stance as one JSON line: brat can hold it only as free text."""
-    record = {key: stance[key] for key in ("id", "holder", "target", "target_kind", "polarity", "scope", "reported")}
-    record["evidence"] = [[quote["start"], quote["end"]] for quote in stance["evidence"]]
-    return f"{STANCE_NOTE} {json.dumps(record, ensure_ascii=False)}"
-
-
-def _stance_lines(row: dict, t_ids: dict[str, str], log: FindingLog | None) -> list[str]:
-    """``R`` lines for entity-to-entity stances, and one ``#`` note per stance carrying all its fields."""
+def _stance_lines(row: dict, t_ids: dict[str, str],
+                  log: FindingLog | None) -> tuple[list[str], list[tuple[str, str]]]:
+    """``R`` lines for entity-to-entity stances, and ``(anchor T id, note text)`` per stance, the note carrying it whole."""
     mentions, relations, notes = row["mentions"], [], []
     for stance in row["stances"]:
         position = stance["evidence"][0]["start"] if stance["evidence"] else 0
         holder = None if stance["holder"] == "AUTHOR" else _nearest_mention(mentions, stance["holder"], position)
         target = _nearest_mention(mentions, stance["target"], position) if stance["target_kind"] == "entity" else None
+        relation = None
         if holder is not None and target is not None:
-            relations.append(f"R{len(relations) + 1}\t{stance['polarity']} Arg1:{t_ids[holder['id']]} "
-                             f"Arg2:{t_ids[target['id']]}")
+            relation = f"R{len(relations) + 1}"
+            relations.append(f"{relation}\t{stance['polarity']} Arg1:{t_ids[holder['id']]} Arg2:{t_ids[target['id']]}")
         anchor = target or holder or _nearest_mention(mentions, None, position)
         if anchor is None:
             if log is not None:
                 log.add(Finding("export.brat.stance", f"stance {stance['id']} not written: a brat note needs a span to "
                                 "attach to and the document has no mention", f"{row['doc_id']}.ann", severity="warning"))
             continue
-        notes.append(f"#{len(notes) + 1}\tAnnotatorNotes {t_ids[anchor['id']]}\t{_stance_note(stance)}")
-    return relations + notes
+        note = stance_note(stance, holder_span=t_ids[holder["id"]] if holder else None,
+                           target_span=t_ids[target["id"]] if target else None, relation=relation)
+        notes.append((t_ids[anchor["id"]], note))
+    return relations, notes
+
+
+def _entity_notes(row: dict, t_ids: dict[str, str]) -> list[tuple[str, str]]:
+    """A note on the first mention of each entity that brat's own lines would not give back whole.
+
+    That is an entity of several mentions (only a QID, if any, would regroup them), one whose
+    QID another entity shares (the QID would merge them) or one whose name is not its mention's text.
+    """
+    text, notes = row["text"], []
+    shared = Counter(entity["qid"] for entity in row["entities"] if entity["qid"])
+    for entity in row["entities"]:
+        mentions = [m for m in row["mentions"] if m["entity_id"] == entity["id"]]
+        if not mentions:
+            continue
+        first = mentions[0]
+        if len(mentions) > 1 or shared[entity["qid"]] > 1 or entity["name"] != text[first["start"] : first["end"]]:
+            notes.append((t_ids[first["id"]], entity_note(entity, [t_ids[m["id"]] for m in mentions])))
+    return notes
 
 
 def ann_lines(row: dict, *, log: FindingLog | None = None) -> list[str]:
@@ -87,7 +103,9 @@ def ann_lines(row: dict, *, log: FindingLog | None = None) -> list[str]:
     linked = [m for m in mentions if m["entity_id"] in qids]
     lines += [f"N{n}\tReference {t_ids[m['id']]} Wikidata:{qids[m['entity_id']]['qid']}\t"
               f"{one_line(qids[m['entity_id']]['name'])}" for n, m in enumerate(linked, start=1)]
-    return lines + _stance_lines(row, t_ids, log)
+    relations, stance_notes = _stance_lines(row, t_ids, log)
+    notes = stance_notes + _entity_notes(row, t_ids)
+    return lines + relations + [f"#{n}\tAnnotatorNotes {anchor}\t{note}" for n, (anchor, note) in enumerate(notes, start=1)]
 
 
 def export_brat(documents: Iterable[dict], out_dir: Path, *, log: FindingLog | None = None) -> list[Path]:
@@ -97,13 +115,14 @@ def export_brat(documents: Iterable[dict], out_dir: Path, *, log: FindingLog | N
     ``annotation.conf`` and ``tools.conf``. What brat carries: mention offsets and types
     (``T``), ``metonymic`` (``A Metonymic``), entity QIDs (``N … Wikidata:Q…`` on every
     mention of the entity) and stances between two entities (``R <POLARITY> Arg1:holder
-    Arg2:target``, between the mentions nearest the first evidence). What it cannot:
-    entity clusters without a QID (each mention comes back as its own entity), entity
-    names and types (taken from the first mention on reading), ``parent_id`` (recomputed
-    from containment on reading), mention ids (renumbered in text order), and stances with an
-    AUTHOR holder or a topic target, evidence, scope and ``reported``: every stance is
-    also written whole as a JSON ``AnnotatorNotes`` line starting with ``chronique-stance``,
-    for people to read in brat; :func:`read_brat` counts such notes but does not import them.
+    Arg2:target``, between the mentions nearest the first evidence). What brat has no line
+    for is written as our own JSON ``AnnotatorNotes`` (:mod:`chronique.interop.brat_notes`),
+    which :func:`~chronique.interop.brat.read_brat` imports: every stance whole
+    (``chronique-stance``: AUTHOR holders, topic targets, evidence, scope, ``reported``), and
+    each entity whose cluster or name the lines above would not give back
+    (``chronique-entity``). Recomputed on reading, not carried: ``parent_id`` (from
+    containment), mention, entity and stance ids (renumbered in text order); entity types
+    are those of their first mention.
     Document metadata (date, title, source, licence, paragraphs, sentences) is not written.
     """
     out_dir = Path(out_dir)

@@ -33,7 +33,11 @@ EXPORTERS: dict[str, tuple[str, str]] = {
     "conll": ("chronique.interop.conll", "export_conll"),
     "hipe": ("chronique.interop.hipe", "export_hipe"),
     "docbin": ("chronique.interop.spacy_docbin", "export_docbin_folder"),
+    "spacy": ("chronique.interop.spacy_docbin", "export_docbin_folder"),  # the name spaCy users look for
 }
+
+PER_SPLIT_FORMATS = frozenset({"docbin", "spacy"})
+"""Export formats written one file per split, named after it (``train.fine.spacy``): a trainer takes them apart."""
 
 
 def _resolve(registry: dict[str, tuple[str, str]], name: str, kind: str) -> Callable:
