@@ -349,8 +349,22 @@ def press(browser, element) -> None:
     so that no hover panel left open by an earlier test covers it."""
     from selenium.webdriver.common.action_chains import ActionChains
 
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    before = element.get_attribute("aria-pressed")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
     ActionChains(browser).move_to_element(element).click().perform()
+    if before is None:
+        return
+    # a toggle: wait for the page to take the click; when something covered the button (a hover panel
+    # placed late on a loaded machine), click it again through WebDriver, which targets the element itself
+    toggled = lambda _: element.get_attribute("aria-pressed") != before  # noqa: E731
+    try:
+        WebDriverWait(browser, 3).until(toggled)
+    except TimeoutException:
+        element.click()
+        WebDriverWait(browser, 10).until(toggled)
 
 
 def screenshot_seed_page(browser, page: Path, png: Path, *, stance: int = 2, hover: str = "m4") -> Path:

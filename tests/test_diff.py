@@ -131,7 +131,7 @@ def test_changelog_date_defaults_to_the_release_date(releases):
 def test_a_release_against_itself_changes_nothing(releases):
     a, _, _ = releases
     diff = diff_releases(a, a)
-    assert diff.suggested_bump == "patch" and not any(d.delta for d in diff.statistics)
+    assert diff.suggested_bump == "none" and not any(d.delta for d in diff.statistics)
     entry = diff.to_markdown(date="2024-01-01")
     assert entry.count("- nothing") == 3 and "No statistic changed." in entry
 

@@ -8,7 +8,9 @@ lines, never as tracebacks.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 from contextlib import nullcontext
 import sys
 from pathlib import Path
@@ -89,7 +91,7 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
             cache=None if args.no_cache else default_cache(repo),
         )
     for warning in result.warnings:
-        errors.print(str(warning), markup=False, highlight=False)
+        errors.print(str(warning), markup=False, highlight=False, soft_wrap=True)
     if not args.quiet:
         console.print(summary_table(result))
         console.print(targets_table(result.stats, repo))
@@ -178,7 +180,7 @@ def reanchor_cli(args: argparse.Namespace, console: Console, errors: Console) ->
     for path, placement in report.spans("unplaced"):
         errors.print(f"{path}: [reanchor.unplaced] {placement.what} {placement.old.exact!r} at "
                      f"{placement.old.start}–{placement.old.end} could not be placed; kept as is for a person to fix",
-                     markup=False, highlight=False)
+                     markup=False, highlight=False, soft_wrap=True)
     done = "would rewrite" if args.dry_run else "rewrote"
     console.print(f"{done} {len(report.written) if not args.dry_run else len(report.placements)} file(s); "
                   f"{len(report.spans('moved'))} moved, {len(report.spans('edited'))} edited, "
@@ -214,22 +216,49 @@ def import_cli(args: argparse.Namespace, console: Console, errors: Console) -> i
 
 
 def export_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    import inspect
+
+    from chronique.interop.registry import PER_SPLIT_FORMATS, exporter
     from chronique.interop.runner import export_release
     from chronique.loading import release_path
 
     if args.config != "documents":
         raise UsageError("exports are made from the documents config, which holds every annotation layer")
     release = Path(args.release) if args.release else release_path(args.version)
-    written = export_release(args.format, release=release, out_dir=Path(args.out), splits=args.split)
+    write = exporter(args.format)  # first: a format whose library is missing stops here, before the release is read
+    options = {}
+    if args.labels is not None:
+        if "coarse" not in inspect.signature(write).parameters:
+            raise UsageError(f"--labels does not apply to {args.format}, which has one label set")
+        options["coarse"] = args.labels == "coarse"
+    if args.format not in PER_SPLIT_FORMATS:
+        written = export_release(args.format, release=release, out_dir=Path(args.out), splits=args.split, **options)
+    else:
+        splits = args.split or [s for s, n in read_manifest_rows(release).items() if n]
+        written = [path for split in splits for path in export_release(
+            args.format, release=release, out_dir=Path(args.out), splits=[split], name=split, **options)]
     for path in written:
         console.print(f"wrote {path}", markup=False, highlight=False)
     return 0
 
 
 def scores_table(scores, title: str) -> Table:
-    table = Table(title=title)
-    for column in ("scheme", "type", "P", "R", "F1", "TP", "FP", "FN"):
-        table.add_column(column, justify="left" if column in ("scheme", "type") else "right")
+    """The table of NER scores (strict and fuzzy, per type) or of stance scores (per label, accuracy, macro-F1)."""
+    from rich.table import Column
+
+    from chronique.evaluation import StanceScores
+
+    numbers = [Column(name, justify="right") for name in ("P", "R", "F1", "TP", "FP", "FN")]
+    if isinstance(scores, StanceScores):
+        table = Table("label", *numbers, title=title)
+        for label, prf in scores.per_class.items():
+            table.add_row(label, f"{prf.precision:.3f}", f"{prf.recall:.3f}", f"{prf.f1:.3f}", str(prf.tp), str(prf.fp), str(prf.fn))
+        table.add_row("accuracy", "", "", f"{scores.accuracy:.3f}", "", "", "")
+        table.add_row(f"macro-F1 (all {len(scores.per_class)})", "", "", f"{scores.macro_f1:.3f}", "", "", "")
+        table.add_row(f"macro-F1 ({len(scores.labels_present)} in gold)", "", "", f"{scores.macro_f1_present:.3f}",
+                      "", "", "")
+        return table
+    table = Table("scheme", "type", *numbers, title=title)
     for scheme in ("strict", "fuzzy"):
         result = getattr(scores, scheme)
         rows = [("micro", result.micro), *sorted(result.per_type.items())]
@@ -243,23 +272,32 @@ def scores_table(scores, title: str) -> Table:
 
 
 def evaluate_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from chronique.errors import FindingLog
     from chronique.evaluation import evaluate_ner, evaluate_stance
+    from chronique.loading import release_path
 
-    gold, pred = Path(args.gold), Path(args.pred)
-    if args.task == "stance":
-        scores = evaluate_stance(gold, pred, split=args.split or "test")
-        if args.json:
-            sys.stdout.write(json.dumps(scores.to_dict(), indent=2) + "\n")
+    log = FindingLog()
+    try:  # each error once: as its located findings, or as the message when it has none
+        gold, pred = Path(args.gold) if args.gold else release_path(), Path(args.pred)
+        if args.task == "stance":
+            scores = evaluate_stance(gold, pred, split=args.split, log=log)
+            count = f"{scores.count} stance{'s' if scores.count != 1 else ''}"
         else:
-            console.print(f"accuracy {scores.accuracy:.3f}  macro-F1 {scores.macro_f1:.3f}  ({scores.count} stances)")
-            for label, prf in scores.per_class.items():
-                console.print(f"{label:8} P {prf.precision:.3f} R {prf.recall:.3f} F1 {prf.f1:.3f}", markup=False)
-        return 0
-    scores = evaluate_ner(gold, pred, split=args.split, labels=args.labels, scheme=args.scheme, ill_formed=args.ill_formed)
+            scores = evaluate_ner(gold, pred, split=args.split, labels=args.labels, scheme=args.scheme,
+                                  ill_formed=args.ill_formed, log=log)
+            count = f"{scores.documents} document{'s' if scores.documents != 1 else ''}"
+    except ChroniqueError as error:
+        problems = [str(f) for f in error.findings] or [f"chronique evaluate: {error}"]
+        for line in [*(str(f) for f in log), *problems]:
+            errors.print(line, markup=False, highlight=False, soft_wrap=True)
+        return error.exit_code
+    for warning in log:
+        errors.print(str(warning), markup=False, highlight=False, soft_wrap=True)
     if args.json:
-        sys.stdout.write(json.dumps(scores.to_dict(), indent=2) + "\n")
+        payload = {**scores.to_dict(), "warnings": [f.to_dict() for f in log]}
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     else:
-        console.print(scores_table(scores, f"{pred.name} against {gold.name} ({scores.documents} documents)"))
+        console.print(scores_table(scores, f"{pred.name} against {gold.name} ({count})"))
     return 0
 
 
@@ -366,7 +404,7 @@ def diff_cli(args: argparse.Namespace, console: Console, errors: Console) -> int
     if args.changelog:
         prepend_changelog(Path(args.changelog), entry)
         errors.print(f"wrote the {diff.version_after} entry of {args.changelog} "
-                     f"(suggested version bump: {diff.suggested_bump})", markup=False, highlight=False,
+                     f"(suggested version bump: {diff.bump_description})", markup=False, highlight=False,
                      soft_wrap=True)
     return 0
 
@@ -469,7 +507,9 @@ def make_parser() -> argparse.ArgumentParser:
         "Prints how many spans were imported, re-anchored and rejected. Nothing is written when any error is found.",
     )
     imp.add_argument("format", choices=sorted(IMPORTERS), help="the tool format")
-    imp.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders")
+    imp.add_argument("paths", nargs="+", metavar="PATH", help="export files or folders (a folder given to conll or "
+                     "hipe is read file by file in name order: its *.conll, *.iob, *.iob2, *.bio and *.txt files, or "
+                     "its *.tsv files)")
     imp.add_argument("--repo", default=".", help="repository folder (default: .)")
     imp.add_argument("--mapping", help='JSON file {"labels": {tool label: fine type or IGNORE}, "polarities": {...}}')
     imp.add_argument("--status", choices=("silver", "gold"), default="silver", help="status of the written files (default: silver)")
@@ -496,6 +536,8 @@ def make_parser() -> argparse.ArgumentParser:
     exp.add_argument("--split", nargs="+", help="splits to export (default: all)")
     exp.add_argument("--version", help="release version (default: current)")
     exp.add_argument("--release", help="release folder (overrides --version)")
+    exp.add_argument("--labels", choices=("coarse", "fine"),
+                     help="mention labels of docbin/spacy and conll: our fine types (default) or the coarse PER/ORG/LOC/MISC")
     exp.set_defaults(handler=export_cli)
 
     ev = commands.add_parser(
@@ -507,10 +549,11 @@ def make_parser() -> argparse.ArgumentParser:
         "spans in JSON Lines/Parquet. Predictions that do not line up with the gold stop the scorer with an error "
         "naming the first mismatch.",
     )
-    ev.add_argument("--gold", required=True, help="release folder, HIPE TSV or CoNLL file")
-    ev.add_argument("--pred", required=True, help="prediction file")
+    ev.add_argument("--gold", help="release folder, HIPE TSV or CoNLL file (default: the current release)")
+    ev.add_argument("--pred", required=True, help="prediction file: CoNLL or HIPE TSV token tags, or spans in "
+                    ".jsonl (one object a line), .json (one array) or .parquet")
     ev.add_argument("--task", choices=("ner", "stance"), default="ner", help="what to score (default: ner)")
-    ev.add_argument("--split", help="release split (default: test)")
+    ev.add_argument("--split", help="release split (default: test, else the release's only split)")
     ev.add_argument("--labels", choices=("coarse", "fine"), default="coarse", help="label set of a release (default: coarse)")
     ev.add_argument("--scheme", choices=("iob2", "iob1", "iobes"), default="iob2", help="tagging scheme of token predictions")
     ev.add_argument("--ill-formed", choices=("begin", "drop"), default="begin",
@@ -578,7 +621,8 @@ def make_parser() -> argparse.ArgumentParser:
         help="list what changed between two releases; optionally write the CHANGELOG entry",
         description="Compare release A (before) with release B (after): documents added, removed or whose text "
         "changed; mentions and stances added, removed and relabelled; statistics deltas; and the suggested version "
-        "bump (major: schema or label set; minor: documents or layers added; patch: corrections). Prints a "
+        "bump (major: schema or label set; minor: documents or layers added; patch: corrections; none: the "
+        "releases are the same). Prints a "
         "CHANGELOG entry in Markdown, or JSON with --json. Exit 1 when a document moved split (the CHANGELOG is then "
         "not written), 2 when A or B is not a release.",
     )
@@ -597,7 +641,8 @@ def make_parser() -> argparse.ArgumentParser:
         description="Re-hash every file the manifest lists, report files missing or not listed, and recompute the "
         "content fingerprint from the Parquet rows. Each problem is a path: [check-id] message line "
         "(verify.checksum, verify.missing, verify.unlisted, verify.unreadable, verify.fingerprint, verify.manifest). "
-        "Exit 0 when the release is intact, 1 when it is not, 2 when the folder does not exist.",
+        "Exit 0 when the release is intact, 1 when it is not, 2 when the folder does not exist or is the folder of "
+        "releases (the latest release is then named).",
     )
     ver.add_argument("release", metavar="RELEASE", help="release folder, e.g. releases/0.1.0")
     ver.add_argument("--quiet", action="store_true", help="print findings only")
@@ -632,15 +677,91 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PIPE_WIDTH = 100_000
+"""Rich's width for a pipe or a file: tables keep their natural width and lines are never cut to ``COLUMNS``."""
+
+WRITING_COMMANDS = {
+    "build": "nothing was published",  # the release is staged and renamed into place only after success
+    "publish": "nothing was published",
+    "import": "nothing was written",  # an import writes only once every document passed
+    "adjudicate": "nothing more was written",
+    "preannotate": "nothing more was written",
+    "reanchor": "nothing more was written",
+    "baseline": "nothing more was written",
+    "export": "nothing more was written",
+    "browse": "nothing more was written",
+}
+"""What a command that writes says after an I/O error or an interruption; the others only read, and say nothing."""
+
+
+class _Console(Console):
+    """A rich console whose closed pipe is a ``BrokenPipeError`` for :func:`main`, not rich's silent exit 1."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+def make_console(*, stderr: bool) -> Console:
+    """The console of stdout or stderr. On a pipe or in a file nothing is cut: tables get their full
+    width and lines are not wrapped to ``COLUMNS``; on stderr a finding stays one line at any width.
+
+    Paths and user text are printed literally: with rich's markup and emoji on, a file named
+    ':x:' or '[bold]' would be shown as something else than it is.
+    """
+    options = dict(stderr=stderr, markup=False, emoji=False, highlight=False, soft_wrap=stderr)
+    console = _Console(**options)
+    return console if console.is_terminal else _Console(**options, width=PIPE_WIDTH)
+
+
+def _hide_datasets_progress() -> None:
+    """No ``datasets`` progress bar in our output (they leak into pipes and logs); on a terminal our own
+    progress shows what runs. ``HF_DATASETS_DISABLE_PROGRESS_BARS``, when set, is the user's choice."""
+    if "HF_DATASETS_DISABLE_PROGRESS_BARS" in os.environ:
+        return
+    os.environ["HF_DATASETS_DISABLE_PROGRESS_BARS"] = "1"  # read when datasets is first imported
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].disable_progress_bars()
+
+
+def _require_repository(args: argparse.Namespace) -> None:
+    """A command working on a repository (``--repo``) needs its raw/ folder: say so before anything is read."""
+    if getattr(args, "repo", None) is None or getattr(args, "list_checks", False):
+        return
+    repo = Path(args.repo)
+    if not (repo / "raw").is_dir():
+        where = "the current folder" if args.repo == "." else str(repo)
+        if str(repo.resolve()) != where:
+            where += f" ({repo.resolve()})"
+        raise UsageError(f"{where} has no raw/ folder, so it is not a Chronique repository; hint: "
+                         "run chronique from the repository folder (the one holding raw/ and annotations/), "
+                         "or pass --repo PATH")
+
+
+def _end_on_closed_pipe() -> int:
+    """The reader of stdout went away (``| head``): end quietly, as the Python documentation recommends,
+    pointing stdout at devnull so that the interpreter's last flush does not complain either."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (captured in a test): nothing to flush
+        pass
+    return 128 + 13  # 141, what a shell reports for a command ended by SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    # Paths and user text are printed literally: with rich's markup and emoji on, a file named
-    # ':x:' or '[bold]' would be shown as something else than it is.
-    console = Console(markup=False, emoji=False, highlight=False)
-    errors = Console(stderr=True, markup=False, emoji=False, highlight=False)
+    console, errors = make_console(stderr=False), make_console(stderr=True)
     parser = make_parser()
     args = parser.parse_args(argv)
+    _hide_datasets_progress()
+    note = WRITING_COMMANDS.get(args.command)
     try:
-        return args.handler(args, console, errors)
+        _require_repository(args)
+        status = args.handler(args, console, errors)
+        sys.stdout.flush()  # a closed pipe is noticed here rather than at the interpreter's exit
+        return status
+    except BrokenPipeError:
+        return _end_on_closed_pipe()
     except ChroniqueError as error:
         for finding in error.findings:
             errors.print(str(finding), markup=False, highlight=False, soft_wrap=True)
@@ -648,10 +769,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except OSError as error:
         where = error.filename or "chronique"
-        errors.print(f"{where}: [io] {error.strerror or error}; nothing was published", markup=False, highlight=False)
+        errors.print(f"{where}: [io] {error.strerror or error}" + (f"; {note}" if note else ""), markup=False,
+                     highlight=False, soft_wrap=True)
         return 1
     except KeyboardInterrupt:
-        errors.print("interrupted; nothing was published", markup=False)
+        errors.print("interrupted" + (f"; {note}" if note else ""), markup=False)
         return 130
 
 

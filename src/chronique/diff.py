@@ -14,7 +14,9 @@ Versioning rules for the data (SemVer applied to a corpus):
 * **minor** — something was added: documents, or an annotation layer (a config or
   a column);
 * **patch** — everything else: corrections of annotations or texts, documents
-  withdrawn.
+  withdrawn;
+* **none** — the releases are the same: the same rows (equal fingerprints), labels and
+  layers, so that nothing is listed as changed.
 
 :attr:`ReleaseDiff.suggested_bump` applies these rules. A document never changes
 split once released, so :attr:`ReleaseDiff.split_moves` must be empty; it is
@@ -155,15 +157,32 @@ class ReleaseDiff:
     stances_removed: tuple[StanceEntry, ...]
     stances_relabelled: tuple[StanceRelabel, ...]
     statistics: tuple[StatDelta, ...]
+    same_rows: bool = False
+    """Whether both manifests state the same fingerprint of the logical rows."""
 
     @property
     def suggested_bump(self) -> str:
-        """``major``, ``minor`` or ``patch`` by the rules of the module docstring."""
+        """``major``, ``minor``, ``patch`` or ``none`` by the rules of the module docstring."""
         if self.schema_before != self.schema_after or self.labels_changed or self.layers_removed:
             return "major"
         if self.documents_added or self.layers_added:
             return "minor"
-        return "patch"
+        return "none" if self.unchanged else "patch"
+
+    @property
+    def unchanged(self) -> bool:
+        """True when the releases are the same: equal rows and nothing listed as changed."""
+        listed = (self.labels_changed, self.layers_added, self.layers_removed, self.documents_added,
+                  self.documents_removed, self.split_moves, self.texts_changed, self.mentions_added,
+                  self.mentions_removed, self.mentions_relabelled, self.stances_added, self.stances_removed,
+                  self.stances_relabelled)
+        return (self.same_rows and self.schema_before == self.schema_after and not any(listed)
+                and not any(d.delta for d in self.statistics))
+
+    @property
+    def bump_description(self) -> str:
+        """The suggested bump as a CHANGELOG entry and the command line say it."""
+        return "none: the releases are the same" if self.suggested_bump == "none" else self.suggested_bump
 
     def to_dict(self) -> dict:
         """A JSON-ready dict: every field, plus ``suggested_bump``."""
@@ -400,6 +419,7 @@ def diff_releases(a: Path, b: Path) -> ReleaseDiff:
         layers_added=tuple(sorted(layers_b - layers_a)), layers_removed=tuple(sorted(layers_a - layers_b)),
         statistics=_statistics(before.get("statistics") or {}, after.get("statistics") or {}),
         **changes.sorted_fields(),
+        same_rows=isinstance(before.get("fingerprint"), str) and before.get("fingerprint") == after.get("fingerprint"),
     )
 
 
@@ -484,7 +504,7 @@ def render_entry(diff: ReleaseDiff, *, date: str | None = None, limit: int = 10)
         "Changed": changed,
     }
     lines = [f"## {diff.version_after} — {day}", "",
-             f"Compared with {diff.version_before}; suggested version bump: {diff.suggested_bump}."]
+             f"Compared with {diff.version_before}; suggested version bump: {diff.bump_description}."]
     for title, groups in sections.items():
         lines += ["", f"### {title}", "", *_section(groups, limit)]
     lines += ["", "### Statistics", "", *_statistics_table(diff)]

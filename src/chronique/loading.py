@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from chronique.errors import ChroniqueError, Finding, UsageError
-from chronique.schema import CONFIGS
+from chronique.schema import CONFIGS, FEATURES
 from chronique.version import __version__
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -16,8 +16,12 @@ _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 def release_roots() -> list[Path]:
-    """Where releases are looked for: the checkout's ``releases/``, then the copy shipped in the wheel."""
-    return [path for path in (_PACKAGE.parents[1] / "releases", _PACKAGE / "_releases") if path.is_dir()]
+    """Where releases are looked for: the folder ``CHRONIQUE_RELEASES`` names when it is set (and only
+    there, so that a scratch copy is never mixed with the checkout), else the checkout's ``releases/``,
+    then the copy shipped in the wheel."""
+    chosen = os.environ.get("CHRONIQUE_RELEASES")
+    roots = (Path(chosen),) if chosen else (_PACKAGE.parents[1] / "releases", _PACKAGE / "_releases")
+    return [path for path in roots if path.is_dir()]
 
 
 def release_path(version: str | None = None) -> Path:
@@ -102,6 +106,15 @@ def check_release_files(release: Path, config: str, split: str | None = None) ->
         _remember(known | stamps)
 
 
+def unknown_config(config: str) -> UsageError:
+    """The error for a config name that is not one: it lists the configs, and those with a column of that name."""
+    message = f"unknown config {config!r}; the configs are {', '.join(CONFIGS)}"
+    holders = [name for name, features in FEATURES.items() if config in features]
+    if holders:
+        message += f"; {config!r} is a column of {', '.join(holders)}: chronique.load({holders[0]!r})"
+    return UsageError(message)
+
+
 def load(config: str, version: str | None = None, split: str | None = None, *, verify: bool = True, **kwargs):
     """Load a config of a release with ``datasets.load_dataset``.
 
@@ -116,7 +129,7 @@ def load(config: str, version: str | None = None, split: str | None = None, *, v
     ['O', 'B-PER', 'I-PER']
     """
     if config not in CONFIGS:
-        raise UsageError(f"unknown config {config!r}; known: {', '.join(CONFIGS)}")
+        raise unknown_config(config)
     from datasets import load_dataset
 
     release = release_path(version)

@@ -38,11 +38,13 @@ _REBUILD = "restore the release from its source (a clean checkout or a rebuild);
 def verify_release(folder: Path) -> list[Finding]:
     """Every finding about release ``folder``; an empty list means it is intact.
 
-    Raises :class:`UsageError` only when ``folder`` is not a folder at all.
+    Raises :class:`UsageError` when ``folder`` is not a folder at all, or is a folder of
+    releases (``releases/`` rather than ``releases/<version>``).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise UsageError(f"release folder {folder} does not exist")
+    _refuse_folder_of_releases(folder)
     manifest, findings = _read_manifest(folder)
     if manifest is None:
         return findings
@@ -55,6 +57,22 @@ def verify_release(folder: Path) -> list[Finding]:
 
 
 # --- the manifest -------------------------------------------------------------------
+
+
+def _version_order(name: str) -> tuple:
+    """``1.10.0`` after ``1.9.0``: numeric parts compare as numbers, others after them as text."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in name.split("."))
+
+
+def _refuse_folder_of_releases(folder: Path) -> None:
+    """A folder without a manifest whose subfolders are releases is their parent: say which one was meant."""
+    if (folder / MANIFEST_NAME).exists():
+        return
+    releases = sorted((p.name for p in folder.iterdir() if (p / MANIFEST_NAME).is_file()), key=_version_order)
+    if releases:
+        latest = (folder / releases[-1]).as_posix()
+        raise UsageError(f"{folder.as_posix()} is not a release folder; did you mean {latest}? "
+                         f"(it holds the releases {', '.join(releases)})")
 
 
 def _manifest_finding(folder: Path, message: str, line: int | None = None, col: int | None = None) -> Finding:

@@ -21,11 +21,22 @@ from chronique.annotations import annotation_to_dict, dumps_annotation, read_ann
 from chronique.documents import is_safe_id, make_document, sha256_text
 from chronique.errors import Finding, FindingLog, InputError, UsageError, raise_if_errors
 from chronique.interop.base import ImportCounts, LabelMapping, Origins, ToolDocument, to_annotation
+from chronique.interop.folders import folder_files
 from chronique.interop.registry import exporter, importer, realigner
 from chronique.normalize import normalize_text
 from chronique.paths import SAFE_NAME_RULE, UnsafePathError, contained, is_safe_name
 from chronique.readers import display_path, parse_date, read_raw, walk_raw
 from chronique.records import Annotation, RawArticle
+
+
+FOLDER_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "conll": (".conll", ".iob", ".iob2", ".bio", ".txt"),
+    "conll-iob1": (".conll", ".iob", ".iob1", ".bio", ".txt"),
+    "hipe": (".tsv",),
+    "hipe-fine": (".tsv",),
+}
+"""The files read from a folder given to a one-file-at-a-time importer. The other importers read
+folders themselves (brat, INCEpTION XMI, WebAnno TSV) or take export files only."""
 
 
 @dataclass(frozen=True)
@@ -118,8 +129,8 @@ def import_files(
     articles, pending_raw, planned = _raw_articles(repo, log), [], {}
     today = dt.date.today().isoformat()
     options = {"mapping": mapping} if "mapping" in inspect.signature(read).parameters else {}
-    for path in paths:
-        for document in read(Path(path), log=log, **options):
+    for path in (file for given in paths for file in _input_files(format_name, Path(given), log)):
+        for document in read(path, log=log, **options):
             article = _resolve_text(document, articles, new_raw, pending_raw, log)
             if article is None:
                 continue
@@ -144,6 +155,23 @@ def import_files(
     if not dry_run:
         report.written = _write(repo, planned, pending_raw, format_name)
     return report
+
+
+def _input_files(format_name: str, path: Path, log: FindingLog) -> list[Path]:
+    """``path``, or the files of folder ``path`` that ``format_name`` reads (:data:`FOLDER_SUFFIXES`), in sorted order.
+
+    The folder's own files only, not its subfolders'; a link out of it is refused
+    (:mod:`chronique.interop.folders`). Raises :class:`UsageError` when the folder holds none.
+    """
+    suffixes = FOLDER_SUFFIXES.get(format_name)
+    if suffixes is None or not path.is_dir():
+        return [path]
+    found_before = len(log)
+    files = folder_files(path, lambda name: name.lower().endswith(suffixes), log, recursive=False)
+    if not files and len(log) == found_before:  # a refused link is reported already
+        raise UsageError(f"{path}: no {format_name} file in this folder (none of its names ends in "
+                         f"{', '.join(suffixes)}); pass the export files themselves, or rename them")
+    return files
 
 
 def _plan(planned: dict[Path, tuple[Annotation, str]], repo: Path, document: ToolDocument, annotation: Annotation,
