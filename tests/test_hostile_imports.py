@@ -350,3 +350,29 @@ def test_a_link_that_stays_inside_the_folder_is_an_ordinary_file(repo, tmp_path,
     assert code == 0, output
     written = json.loads((repo / "annotations" / f"{DOC_ID}.json").read_text("utf-8"))
     assert [m["exact"] for m in written["mentions"]] == ["Agnès Buzyn"]
+
+
+def test_inception_export_layout_gives_the_folder_as_document_and_the_file_as_user(tmp_path):
+    from chronique.interop.inception import export_layout
+
+    assert export_layout(tmp_path / "annotation" / "report.txt" / "alice.tsv") == ("report", "alice")
+    assert export_layout(tmp_path / "curation" / "report.txt" / "CURATION_USER.tsv") == ("report", None)
+    assert export_layout(tmp_path / "exports" / "report.tsv") == (None, None)
+
+
+def test_webanno_tsv_in_the_export_layout_reads_as_that_users_version_of_the_folders_document(tmp_path):
+    from chronique.errors import FindingLog
+    from chronique.interop.webanno_tsv import read_webanno_tsv3
+
+    lines = ["#FORMAT=WebAnno TSV 3.3", "#T_SP=de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity|value", "", "",
+             "#Text=Emmanuel Macron parle.", "1-1\t0-8\tEmmanuel\tPER[1]\t", "1-2\t9-15\tMacron\tPER[1]\t",
+             "1-3\t16-21\tparle\t_\t", "1-4\t21-22\t.\t_\t", ""]
+    for user in ("alice", "CURATION_USER"):
+        folder = tmp_path / "annotation" / "report.txt"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{user}.tsv").write_text("\n".join(lines), encoding="utf-8")
+        log = FindingLog()
+        [document] = list(read_webanno_tsv3(folder / f"{user}.tsv", log=log))
+        assert not log.errors and document.doc_id == "report"
+        assert document.annotator == (None if user == "CURATION_USER" else user)
+        assert [(s.start, s.end, s.label) for s in document.spans] == [(0, 15, "PER")]

@@ -119,6 +119,25 @@ def report_ignored_relations(relations: dict[str, Counter], shown: str, log: Fin
                         hint="map a relation label to FAVOR, AGAINST or NEUTRAL under \"polarities\" to import it"))
 
 
+CURATION_NAMES = frozenset({"CURATION_USER", "INITIAL_CAS"})
+"""File stems INCEpTION and WebAnno give the curated and the initial version of a document."""
+
+
+def export_layout(file: Path) -> tuple[str | None, str | None]:
+    """``(document id, annotator)`` that INCEpTION's export layout gives a file, or ``(None, None)``.
+
+    INCEpTION and WebAnno export one folder per source document, named after it with its extension
+    (``annotation/report.txt/alice.tsv``), holding one file per user, or ``CURATION_USER`` for the
+    curated version. There the file name is a user, not a document: the id comes from the folder,
+    and the user is the annotator (none for the curation, which is nobody's own version)."""
+    folder = Path(file.parent.name)
+    if file.stem in CURATION_NAMES:
+        return (folder.stem or None), None
+    if folder.suffix and folder.stem:
+        return folder.stem, file.stem
+    return None, None
+
+
 def import_files(path: Path, suffix: str, log: FindingLog) -> list[Path]:
     """``path`` itself, or the ``*<suffix>`` files of a folder in sorted order.
 

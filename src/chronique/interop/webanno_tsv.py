@@ -18,6 +18,7 @@ from chronique.errors import Finding, FindingLog
 from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
 from chronique.interop.inception import (
     NAMED_ENTITY,
+    export_layout,
     converted_span,
     import_files,
     label_feature,
@@ -156,7 +157,9 @@ def read_webanno_tsv3(
     the format's line break, gaps become spaces, as INCEpTION does); offsets become code points.
     Multi-token spans are joined by their ``[n]`` ids, stacked values (``a|b``) are separate spans,
     sub-token rows (``1-2.1``) carry their own offsets, and escaped characters are restored. The
-    document id is the file stem. ``layer``/``feature``/``mapping`` as for :func:`read_inception_xmi`.
+    document id is the file stem, except in INCEpTION's export layout (``<document>.<ext>/<user>.tsv``,
+    :func:`~chronique.interop.inception.export_layout`), where it is the folder's name and the user is the
+    annotator. ``layer``/``feature``/``mapping`` as for :func:`read_inception_xmi`.
     A token row whose offsets are inverted or go back into the token before it (or a sub-token
     outside its token) is an ``import.tsv.offsets`` error, and that file yields no document.
     """
@@ -247,7 +250,9 @@ def _read_tsv_file(file: Path, layer: str | None, feature: str | None, stance_la
     spans = _tsv_spans(state, utf16_to_codepoints(text), shown, log)
     stances = _tsv_stances(state, chosen, stance_labels, shown, log)
     report_unsupported_layers(state.unused, shown, log)
-    return ToolDocument(file.stem, text, nested_in_text_order(spans), shown, tuple(stances), line=1)
+    doc_id, user = export_layout(file)
+    return ToolDocument(doc_id or file.stem, text, nested_in_text_order(spans), shown, tuple(stances), annotator=user,
+                        line=1)
 
 
 def _tsv_row(fields: list[str], number: int, width: int, layers: list[_TsvLayer], chosen: _TsvChoice | None,

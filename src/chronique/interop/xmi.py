@@ -28,6 +28,8 @@ from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolSta
 from chronique.interop.folders import folder_files
 from chronique.interop.inception import (
     NAMED_ENTITY,
+    CURATION_NAMES,
+    export_layout,
     converted_span,
     import_files,
     label_feature,
@@ -209,7 +211,8 @@ def _read_xmi_file(file: Path, types: TypeSystem, layer: str | None, feature: st
     spans = _xmi_spans(cas, chosen, _raw_offsets(root), utf16_to_codepoints(text), shown, log) if chosen else []
     stances = _xmi_stances(cas, types, present, stance_labels, shown, log)
     report_unsupported_layers(_unused_xmi_layers(types, present, chosen), shown, log)
-    return ToolDocument(_xmi_doc_id(cas, file), text, nested_in_text_order(spans), shown, tuple(stances))
+    return ToolDocument(_xmi_doc_id(cas, file), text, nested_in_text_order(spans), shown, tuple(stances),
+                        annotator=export_layout(file)[1])
 
 
 def _type_name(tag: str) -> str | None:
@@ -364,9 +367,12 @@ def _unused_xmi_layers(types: TypeSystem, present: Counter, chosen: _Layer | Non
 
 
 def _xmi_doc_id(cas, file: Path) -> str:
+    """DocumentMetaData's id or title, unless it is a user or curation name (INCEpTION writes
+    ``documentId="CURATION_USER"`` in every curated file), then the export layout's folder, then the stem."""
+    folder_id, _ = export_layout(file)
     for fs in cas.select_all_fs():
         if fs.type.name == DOCUMENT_METADATA:
             value = fs.get("documentId") or fs.get("documentTitle")
-            if value:
+            if value and not (str(value) in CURATION_NAMES or (folder_id and str(value) == file.stem)):
                 return str(value)
-    return file.stem
+    return folder_id or file.stem
