@@ -361,7 +361,7 @@ def press(browser, element) -> None:
     # placed late on a loaded machine), click it again through WebDriver, which targets the element itself
     toggled = lambda _: element.get_attribute("aria-pressed") != before  # noqa: E731
     try:
-        WebDriverWait(browser, 3).until(toggled)
+        WebDriverWait(browser, 15).until(toggled)  # a slow page must not get a second click that undoes the first
     except TimeoutException:
         element.click()
         WebDriverWait(browser, 10).until(toggled)
