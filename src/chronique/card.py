@@ -96,7 +96,7 @@ def statistics_markdown(stats: dict[str, dict]) -> str:
     ])
 
 
-def _kept_out_markdown(kept_out: list[dict] | None) -> str:
+def kept_out_markdown(kept_out: list[dict] | None) -> str:
     if not kept_out:
         return "No text of the repository was kept out of this release."
     rows = "\n".join(f"| `{item['doc_id']}` | {item['reason']} |" for item in kept_out)
@@ -105,7 +105,7 @@ def _kept_out_markdown(kept_out: list[dict] | None) -> str:
             + rows)
 
 
-def _origin_counts(stats: dict[str, dict]) -> str:
+def origin_counts(stats: dict[str, dict]) -> str:
     """Documents per beat and per genre, by split."""
     splits = list(stats)
     parts = []
@@ -193,7 +193,7 @@ From a checkout or an installed `chronique` package, `chronique.load("ner")` doe
 
 {statistics_markdown(stats)}
 
-{_origin_counts(stats)}
+{origin_counts(stats)}
 
 ## Inter-annotator agreement
 
@@ -209,7 +209,7 @@ From a checkout or an installed `chronique` package, `chronique.load("ner")` doe
 
 ## Texts kept out
 
-{_kept_out_markdown(kept_out)}
+{kept_out_markdown(kept_out)}
 
 ## Known limitations
 

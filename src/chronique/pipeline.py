@@ -157,10 +157,11 @@ def check_release_card(repo: Repository, log: FindingLog) -> None:
     """The card of the current version's release, when it has been built."""
     folder = repo.releases / repo.version
     if (folder / "README.md").is_file() and (folder / MANIFEST_NAME).is_file():
-        documents = sum(read_manifest(folder)["rows"].get("documents", {}).values())
+        manifest = read_manifest(folder)
+        documents = sum(manifest["rows"].get("documents", {}).values())
         shown = f"{folder.relative_to(repo.root).as_posix() if folder.is_relative_to(repo.root) else folder}/README.md"
         log.extend(check_card(folder / "README.md", documents=documents, shown=shown))
-        if "citation" in read_manifest(folder):  # releases before 0.2.0 did not yet take their citation from CITATION.cff
+        if "citation" in manifest:  # releases before 0.2.0 did not yet take their citation from CITATION.cff
             log.extend(check_citations(folder, repo.root / CITATION_NAME, shown))
 
 
@@ -217,7 +218,7 @@ def build(
         raise_if_errors(log, "the build found problems and published nothing")
         adopt_cache(context.cache_staging, cache, corpus.keys)
         notes = ReleaseNotes(citation, [{"doc_id": d, "reason": corpus.repo.withheld[d]} for d in sorted(kept_out)],
-                             agreement_markdown(corpus.repo.root, set().union(*published.values())))
+                             _agreement(corpus.repo.root, set().union(*published.values())))
         result = _publish(staging, writer, stats, published, version, releases, log, dict(withheld), notes)
 
     if update_registry:
@@ -265,9 +266,8 @@ class ReleaseNotes:
     agreement: str | None
 
 
-def agreement_markdown(root: Path, released: set[str]) -> str | None:
-    """The agreement table of the released documents that were annotated twice (None when there are none)."""
-    from chronique.agreement import agreement_section
+def _agreement(root: Path, released: set[str]) -> str | None:
+    from chronique.agreement import agreement_section  # krippendorff and numpy only when a build gets this far
 
     return agreement_section(root, released)
 

@@ -79,17 +79,17 @@ def update_datasheet_citation(text: str, manifest: dict) -> str:
 
 def datasheet_statistics(manifest: dict) -> str:
     """Size, labels, beats and genres, agreement and licences of a release, all from its manifest."""
-    from chronique.card import _kept_out_markdown, _origin_counts, merged, restricted_texts
+    from chronique.card import kept_out_markdown, merged, origin_counts, restricted_texts
     from chronique.licensing import licence_section
 
     stats = manifest["statistics"]
     documents = sum(s["documents"] for s in stats.values())
     parts = [f"Release {manifest['version']} ({manifest['released']}): {documents} document(s).",
-             statistics_markdown(stats), _origin_counts(stats),
+             statistics_markdown(stats), origin_counts(stats),
              "#### Inter-annotator agreement", manifest.get("agreement") or "No released document was annotated twice.",
              "#### Licences and origins",
              licence_section(merged(stats, "licenses"), merged(stats, "origins"), restricted_texts(stats)),
-             "#### Texts kept out", _kept_out_markdown(manifest.get("kept_out"))]
+             "#### Texts kept out", kept_out_markdown(manifest.get("kept_out"))]
     return "\n\n".join(part for part in parts if part)
 
 

@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Iterator
 
 from chronique.checks import finding
 from chronique.errors import FindingLog
@@ -48,18 +49,23 @@ def semver_key(version: str) -> tuple[int, int, int] | None:
     return tuple(int(part) for part in match.groups()) if match else None
 
 
+def tsv_records(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, tab-separated fields)`` of a repository table; blank lines and ``#`` comments are
+    skipped, and a missing file has no records."""
+    if not path.exists():
+        return
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip() and not line.startswith("#"):
+            yield number, line.split("\t")
+
+
 def load_sources(path: Path, shown: str, log: FindingLog) -> dict[str, SourceEntry]:
     """One line per document, the tab-separated :data:`SOURCE_COLUMNS`; ``#`` starts a comment.
 
     Every field but ``doc_id`` may be empty where the raw record carries the value (a JSON Lines
     record has its own ``license`` and ``source``) or where it is not known (``url``)."""
     entries: dict[str, SourceEntry] = {}
-    if not path.exists():
-        return entries
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
+    for number, fields in tsv_records(path):
         if len(fields) != len(SOURCE_COLUMNS) or not fields[0]:
             log.add(finding("L0.sources.format", f"expected {len(SOURCE_COLUMNS)} tab-separated fields "
                             f"({', '.join(SOURCE_COLUMNS)}), found {len(fields)}", shown, number,
@@ -76,12 +82,7 @@ def load_sources(path: Path, shown: str, log: FindingLog) -> dict[str, SourceEnt
 def load_withheld(path: Path, shown: str, log: FindingLog) -> dict[str, str]:
     """``doc_id<TAB>reason`` lines; ``#`` starts a comment. A text listed here is read and checked, never released."""
     entries: dict[str, str] = {}
-    if not path.exists():
-        return entries
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        fields = line.split("\t")
+    for number, fields in tsv_records(path):
         if len(fields) != 2 or not all(field.strip() for field in fields):
             log.add(finding("L0.withheld.format", f"expected doc_id and a reason, tab-separated; found {len(fields)} "
                             "field(s)", shown, number, hint="say why the text is kept out, in one line"))

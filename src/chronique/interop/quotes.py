@@ -29,9 +29,10 @@ the item, collected so that one run lists all of them.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from chronique.annotations import ANNOTATION_SCHEMA_VERSION, quote
 from chronique.errors import Finding, FindingLog
@@ -69,18 +70,18 @@ def quote_pattern(exact: str) -> re.Pattern:
     return re.compile(rf"(?<![\w])(?<![\w][{_HYPHENS}])(?:{body})(?![\w])(?![{_HYPHENS}]\w)")
 
 
-def find_quote(text: str, exact: str, start: int, end: int, nth: int = 1, skip: Iterable[tuple[int, int]] = ()) -> tuple[int, int] | None:
-    """Offsets of the ``nth`` match of ``exact`` in ``text[start:end]`` that is not in ``skip``, or None."""
+def quote_matches(text: str, exact: str, start: int, end: int, skip: Iterable[tuple[int, int]] = ()) -> Iterator[tuple[int, int]]:
+    """The spans of ``exact`` in ``text[start:end]``, in text order, leaving out those in ``skip``."""
     taken = set(skip)
-    seen = 0
     for match in quote_pattern(exact).finditer(text, start, end):
         span = _stripped(text, match.start(), match.end())
-        if span in taken:
-            continue
-        seen += 1
-        if seen == nth:
-            return span
-    return None
+        if span not in taken:
+            yield span
+
+
+def find_quote(text: str, exact: str, start: int, end: int, nth: int = 1, skip: Iterable[tuple[int, int]] = ()) -> tuple[int, int] | None:
+    """Offsets of the ``nth`` match of ``exact`` in ``text[start:end]`` that is not in ``skip``, or None."""
+    return next(itertools.islice(quote_matches(text, exact, start, end, skip), nth - 1, None), None)
 
 
 def _stripped(text: str, start: int, end: int) -> tuple[int, int]:
@@ -302,16 +303,10 @@ def _stance_records(text: str, stances: list[dict], entity_ids: dict[str, str], 
 
 
 def _occurrence(text: str, exact: str, start: int, end: int, target: tuple[int, int], skip: set) -> int | None:
-    """Which match (1-based) of ``exact`` in ``text[start:end]``, skipping ``skip``, is ``target``."""
-    seen = 0
-    for match in quote_pattern(exact).finditer(text, start, end):
-        span = _stripped(text, match.start(), match.end())
-        if span in skip:
-            continue
-        seen += 1
-        if span == target:
-            return seen
-    return None
+    """Which match (1-based) of ``exact`` in ``text[start:end]``, skipping ``skip``, is ``target``: the ``n``
+    that :func:`find_quote` needs to find it again."""
+    ranks = (rank for rank, span in enumerate(quote_matches(text, exact, start, end, skip), start=1) if span == target)
+    return next(ranks, None)
 
 
 def record_to_draft(record: dict, text: str) -> dict:
