@@ -36,7 +36,9 @@ HOSTILE_TITLE = "<b>Titre</b> <script>alert('titre')</script>"
 PLAIN_ID = "0123456789abcdef"
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--window-size=1400,1000")
+                  "--window-size=1400,1000",
+                  # no smooth scrolling: a page still moving after a selection would carry the next click elsewhere
+                  "--force-prefers-reduced-motion")
 
 
 # --- fixtures: the seed release, a release with a hostile article, their sites ---------------------
@@ -345,26 +347,29 @@ def test_selecting_a_stance_highlights_its_holder_target_and_evidence(browser, s
 
 
 def press(browser, element) -> None:
-    """A real mouse click, after scrolling the element to the middle of the window and moving onto it,
-    so that no hover panel left open by an earlier test covers it."""
+    """A real mouse click on ``element``, made only once the element itself is what lies under the
+    pointer (scrolled to the middle of the window, nothing covering it, the page no longer moving).
+    For a toggle, waits until the page has taken the click; it never clicks twice."""
     from selenium.webdriver.common.action_chains import ActionChains
-
-    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
     before = element.get_attribute("aria-pressed")
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    WebDriverWait(browser, 15).until(lambda _: browser.execute_script(UNDER_POINTER, element))
     ActionChains(browser).move_to_element(element).click().perform()
-    if before is None:
-        return
-    # a toggle: wait for the page to take the click; when something covered the button (a hover panel
-    # placed late on a loaded machine), click it again through WebDriver, which targets the element itself
-    toggled = lambda _: element.get_attribute("aria-pressed") != before  # noqa: E731
-    try:
-        WebDriverWait(browser, 15).until(toggled)  # a slow page must not get a second click that undoes the first
-    except TimeoutException:
-        element.click()
-        WebDriverWait(browser, 10).until(toggled)
+    if before is not None:
+        WebDriverWait(browser, 15).until(lambda _: element.get_attribute("aria-pressed") != before)
+
+
+# true when the element's centre hit-tests to the element (or inside it) and has not moved since the last call
+UNDER_POINTER = """
+var element = arguments[0], box = element.getBoundingClientRect();
+var x = box.left + box.width / 2, y = box.top + box.height / 2, at = document.elementFromPoint(x, y);
+var seen = window.lastPositions = window.lastPositions || new WeakMap();
+var here = x + "," + y, still = seen.get(element) === here;
+seen.set(element, here);
+return still && at !== null && (at === element || element.contains(at));
+"""
 
 
 def screenshot_seed_page(browser, page: Path, png: Path, *, stance: int = 2, hover: str = "m4") -> Path:

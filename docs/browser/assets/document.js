@@ -7,6 +7,8 @@
   var buttons = Array.prototype.slice.call(document.querySelectorAll("button.stance"));
   var HIGHLIGHTS = ["hl-holder", "hl-target", "hl-evidence"];
   var WIKIDATA = "https://www.wikidata.org/wiki/";
+  // readers who ask for less motion get an instant jump to the evidence, not a smooth scroll
+  var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
   function all(selector) { return Array.prototype.slice.call(text.querySelectorAll(selector)); }
 
@@ -68,7 +70,7 @@
     });
     var evidence = all(".evidence").filter(function (span) { return hasStance(span, id); });
     evidence.forEach(function (span) { span.classList.add("hl-evidence"); });
-    if (evidence.length) { evidence[0].scrollIntoView({block: "center", behavior: "smooth"}); }
+    if (evidence.length) { evidence[0].scrollIntoView({block: "center", behavior: reducedMotion ? "auto" : "smooth"}); }
   }
 
   text.addEventListener("mouseover", function (event) {
