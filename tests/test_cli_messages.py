@@ -175,8 +175,9 @@ def test_the_import_table_keeps_its_headers_on_a_pipe_at_40_columns(exported, ba
     assert done.returncode == 0, done.stderr
     assert "…" not in done.stdout
     header = next(line for line in done.stdout.splitlines() if "documents" in line)
-    assert header.split("┃")[1:-1] == [f" {name} " for name in ("documents", "spans", "imported", "re-anchored",
-                                                                 "rejected", "ignored", "stances", "rejected stances")]
+    assert header.split("┃")[1:-1] == [f" {name} " for name in (
+        "documents", "spans read", "imported", "re-anchored", "rejected", "ignored", "dropped", "of them nested",
+        "stances", "rejected stances")]
 
 
 def test_no_datasets_progress_bar_leaks_into_the_output(seed_release, tmp_path):

@@ -200,16 +200,22 @@ def import_cli(args: argparse.Namespace, console: Console, errors: Console) -> i
         new_raw = NewRaw(args.date, args.license, args.source)
     report = import_files(args.format, [Path(p) for p in args.paths], repo=Path(args.repo), mapping=mapping,
                           status=args.status, as_version=args.as_version, new_raw=new_raw, dry_run=args.dry_run,
-                          annotator=args.annotator)
+                          annotator=args.annotator,
+                          reader_options={"layer": args.layer, "feature": args.feature,
+                                          "typesystem": Path(args.typesystem) if args.typesystem else None})
     for item in report.findings:
         errors.print(str(item), markup=False, highlight=False, soft_wrap=True)
     counts = report.counts
     table = Table(title=f"import {args.format}" + (" (dry run: nothing written)" if args.dry_run else ""))
-    for column in ("documents", "spans", "imported", "re-anchored", "rejected", "ignored", "stances", "rejected stances"):
+    for column in ("documents", "spans read", "imported", "re-anchored", "rejected", "ignored", "dropped", "of them nested",
+                   "stances", "rejected stances"):
         table.add_column(column, justify="right")
-    table.add_row(*(str(n) for n in (counts.documents, counts.seen, counts.imported, counts.reanchored, counts.rejected,
-                                     counts.ignored, counts.stances, counts.rejected_stances)))
+    table.add_row(*(str(n) for n in (counts.documents, counts.read, counts.imported, counts.reanchored, counts.rejected,
+                                     counts.ignored, counts.dropped, counts.nested, counts.stances,
+                                     counts.rejected_stances)))
     console.print(table)
+    for reason, number in sorted(counts.dropped_reasons.items()):
+        console.print(f"dropped {number} span(s): {reason}", markup=False, highlight=False)
     for path in report.written:
         console.print(f"wrote {path}", markup=False, highlight=False)
     return 0
@@ -517,6 +523,12 @@ def make_parser() -> argparse.ArgumentParser:
                      help="write annotations/versions/<doc_id>/<annotator>.json, for agreement and adjudication")
     imp.add_argument("--annotator", metavar="NAME", help="annotator pseudonym to record (default: the user the tool "
                      "export records, else import-<format>); names the file written by --as-version")
+    imp.add_argument("--layer", metavar="TYPE", help="inception-xmi, webanno-tsv3: the span layer to import, by its full "
+                     "type name (default: the layer whose labels the mapping covers, said in a note)")
+    imp.add_argument("--feature", metavar="NAME", help="inception-xmi, webanno-tsv3: the feature of --layer holding the "
+                     "label (default: value, else the layer's first string feature)")
+    imp.add_argument("--typesystem", metavar="FILE", help="inception-xmi: the TypeSystem.xml the files were exported "
+                     "with (default: one beside them)")
     imp.add_argument("--add-raw", action="store_true", help="record documents missing from raw/ as a new raw JSON Lines file")
     imp.add_argument("--date", help="with --add-raw: date for records whose export gives none (YYYY-MM[-DD])")
     imp.add_argument("--license", help="with --add-raw: licence of the new raw records")

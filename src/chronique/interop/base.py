@@ -76,6 +76,19 @@ class ToolStance:
 
 
 @dataclass(frozen=True, slots=True)
+class DroppedSpan:
+    """A span the reader read but could not pass on, and why (a zero-width span, a layer not imported…).
+
+    Readers put these on :attr:`ToolDocument.dropped` instead of forgetting them, so that the
+    import's summary accounts for every span of the export (:class:`ImportCounts`).
+    """
+
+    id: str
+    reason: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ToolDocument:
     doc_id: str
     text: str
@@ -86,21 +99,42 @@ class ToolDocument:
     line: int | None = None
     date: str | None = None
     evidence: tuple[ToolSpan, ...] = ()  # stance evidence spans that are not mentions
+    dropped: tuple[DroppedSpan, ...] = ()  # spans read from the export but not passed on, each with its reason
 
 
 @dataclass
 class ImportCounts:
-    """Spans per outcome; ``imported + reanchored + rejected + ignored == seen``."""
+    """Spans per outcome, accounting for every span read from the export:
+
+    ``read == imported + reanchored + rejected + ignored + dropped``, where ``seen`` spans reached
+    the label mapping and ``dropped`` ones did not (the reader, or the nesting rule, set them aside),
+    each counted under its reason in ``dropped_reasons``.
+    """
 
     seen: int = 0
     imported: int = 0
     reanchored: int = 0
     rejected: int = 0
     ignored: int = 0
+    dropped: int = 0
     documents: int = 0
     stances: int = 0
     rejected_stances: int = 0
     ignored_stances: int = 0
+    nested: int = 0  # of the imported and re-anchored spans, those nested in another mention
+    dropped_reasons: Counter = field(default_factory=Counter)
+
+    @property
+    def read(self) -> int:
+        return self.seen + self.dropped
+
+    @property
+    def accounted(self) -> int:
+        return self.imported + self.reanchored + self.rejected + self.ignored + self.dropped
+
+    def drop(self, reason: str, count: int = 1) -> None:
+        self.dropped += count
+        self.dropped_reasons[reason] += count
 
     def add(self, other: ImportCounts) -> None:
         for name in self.__dataclass_fields__:
@@ -226,6 +260,8 @@ def to_annotation(
     """
     placed = _Placed()
     placed.counts.documents = 1
+    for dropped in document.dropped:
+        placed.counts.drop(dropped.reason)
     mentions: list[tuple[ToolSpan, Quote, str]] = []
     for span in document.spans:
         placed.counts.seen += 1

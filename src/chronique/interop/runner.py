@@ -122,13 +122,18 @@ def import_files(
     new_raw: NewRaw | None = None,
     dry_run: bool = False,
     annotator: str | None = None,
+    reader_options: dict | None = None,
 ) -> ImportReport:
-    """Import tool exports into ``repo``; raises :class:`InputError` (writing nothing) on any error."""
+    """Import tool exports into ``repo``; raises :class:`InputError` (writing nothing) on any error.
+
+    ``reader_options`` go to the format's reader (``layer``, ``feature``, ``typesystem`` for the
+    INCEpTION formats); one the reader does not take is a :class:`UsageError`.
+    """
     repo, read, log, report = repo.resolve(), importer(format_name), FindingLog(), ImportReport()
     realign = realigner(format_name)
+    options = _reader_options(read, format_name, mapping, reader_options or {})
     articles, pending_raw, planned = _raw_articles(repo, log), [], {}
     today = dt.date.today().isoformat()
-    options = {"mapping": mapping} if "mapping" in inspect.signature(read).parameters else {}
     for path in (file for given in paths for file in _input_files(format_name, Path(given), log)):
         for document in read(path, log=log, **options):
             article = _resolve_text(document, articles, new_raw, pending_raw, log)
@@ -155,6 +160,17 @@ def import_files(
     if not dry_run:
         report.written = _write(repo, planned, pending_raw, format_name)
     return report
+
+
+def _reader_options(read, format_name: str, mapping: LabelMapping, given: dict) -> dict:
+    """The keyword arguments for ``read``: the mapping when it takes one, and the options given (not None)."""
+    accepted = inspect.signature(read).parameters
+    options = {"mapping": mapping} if "mapping" in accepted else {}
+    given = {name: value for name, value in given.items() if value is not None}
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise UsageError(f"{format_name} import does not take --{', --'.join(unknown)}")
+    return options | given
 
 
 def _input_files(format_name: str, path: Path, log: FindingLog) -> list[Path]:
