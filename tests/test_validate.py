@@ -190,7 +190,7 @@ CASES: dict[str, Callable[[Path], None]] = {
     "L4.leak.exact-duplicate": lambda r: add_raw(r, f"001_{OTHER_ID}.txt", (r / "raw" / f"000_{SEED_ID}.txt").read_text("utf-8")),
     "L4.leak.near-duplicate": lambda r: (
         add_raw(r, f"001_{OTHER_ID}.txt", (r / "raw" / f"000_{SEED_ID}.txt").read_text("utf-8").replace("16 novembre", "17 novembre")),
-        (r / "annotations" / "splits.tsv").write_text(f"{OTHER_ID}\ttest\toverride\n")),
+        (r / "annotations" / "splits.tsv").write_text(f"{SEED_ID}\ttrain\toverride\n{OTHER_ID}\ttest\toverride\n")),
     "L4.split.missing-type": _second_gold_document_in_test,
     "L4.card.parse": lambda r: _edit_card(r, lambda t: t.replace("---\n", "---\n- not a mapping\n", 1)),
     "L4.card.license": lambda r: _edit_card(r, lambda t: t.replace("license: other", "license: cc-by-4")),

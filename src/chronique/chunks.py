@@ -37,7 +37,7 @@ from chronique.readers import READERS, display_path
 from chronique.records import Document, RawArticle
 from chronique.repository import Repository
 from chronique.rows import SplitBatches
-from chronique.splits import SPLITS, assign_split
+from chronique.splits import SPLITS, group_pin, split_of
 from chronique.stats import CorpusStats
 
 CHUNK_FILES = 256
@@ -159,7 +159,8 @@ def chunk_key(articles: list[RawArticle], context: BuildContext, spec: ChunkSpec
         entry = repo.sources.get(article.doc_id)
         digest.update(f"{article.path}:{article.line}\t{article.doc_id}\t{article.raw_sha256}\t"
                       f"{hashlib.sha256(annotation).hexdigest() if annotation is not None else '-'}\t"
-                      f"{assign_split(article.doc_id, repo.registry)}\t{entry}\t{repo.withheld.get(article.doc_id)}\n".encode())
+                      f"{split_of(article.doc_id, repo)}\t{group_pin(article.doc_id, repo)}\t{entry}\t"
+                      f"{repo.withheld.get(article.doc_id)}\n".encode())
     return digest.hexdigest()
 
 
@@ -179,7 +180,7 @@ def _documents(articles: list[RawArticle], repo: Repository, log: FindingLog) ->
         article = repo.with_sources(article, log)
         relative = repo.annotation_files.get(article.doc_id)
         annotation = read_named_annotation(repo.root / relative, root=repo.root, log=log) if relative else None
-        yield make_document(article, annotation, assign_split(article.doc_id, repo.registry))
+        yield make_document(article, annotation, split_of(article.doc_id, repo))  # near duplicates stay together
 
 
 def _check(document: Document, root: Path, log: FindingLog) -> bool:
@@ -198,7 +199,8 @@ def compute_chunk(spec: ChunkSpec, articles: list[RawArticle], log: FindingLog, 
     result = ChunkResult(spec.index, key, len(spec.paths), published={split: [] for split in SPLITS})
     batches = {split: SplitBatches(batch_documents=10**9) for split in SPLITS}
     for document in _documents(articles, context.repo, log):
-        result.summaries.append(summarise(document))  # every document counts for the corpus checks, valid or not
+        # every document counts for the corpus checks, valid or not
+        result.summaries.append(summarise(document, group_pin(document.doc_id, context.repo)))
         if not _check(document, context.repo.root, log):
             continue
         if document.doc_id in context.repo.withheld:
