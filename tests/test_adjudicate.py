@@ -180,11 +180,12 @@ def test_an_invalid_resolution_is_a_located_finding(repo, conflict, written):
 
 def test_a_resolution_that_breaks_a_document_check_writes_nothing(repo):
     adjudicate(repo, DOC_ID, log=FindingLog(), today=TODAY)
-    # Evidence starting inside "Selon" parses as a stance value but cuts a word.
-    resolve(repo, {**ALL_RESOLVED, "c3": "NEUTRAL 54-69 document unreported"})
+    # Evidence ending on the comma after "Kremlin" parses as a stance value but breaks guidelines 9.2.
+    assert TEXT[53:70] == "Selon le Kremlin,"
+    resolve(repo, {**ALL_RESOLVED, "c3": "NEUTRAL 53-70 document unreported"})
     log = FindingLog()
     assert adjudicate(repo, DOC_ID, log=log, today=TODAY).outcome == "invalid"
-    assert [(f.check_id, f.path) for f in log] == [("L2.anchor.token-boundary", CONFLICTS)]
+    assert [(f.check_id, f.path) for f in log] == [("L2.evidence.edges", CONFLICTS)]
     assert log.findings[0].message.startswith("adjudicated result: s")
     assert not (repo / GOLD).exists()
 

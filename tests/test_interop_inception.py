@@ -315,7 +315,10 @@ def test_tsv_text_and_spans(tmp_path):
     assert span_table(document) == [("Paris", "LOC", "Q90"), ("Anne Hidalgo", "PER", "Q2851133"),
                                     ("sou", "MISC_X", None), ("Ville de Paris", "ORG", None), ("Paris", "LOC", "Q90")]
     assert [s.line for s in document.spans] == [11, 15, 18, 20, 22]
-    assert not log.errors and ids(log)["import.layer.unsupported"] == 1  # the POS layer
+    assert not log.errors and ids(log)["import.layer.chosen"] == 1  # says that the POS layer is not imported
+    [note] = [f for f in log if f.check_id == "import.layer.chosen"]
+    assert NE in note.message and "lexmorph.type.pos.POS (2 span(s)" in note.message
+    assert [(d.id, d.line) for d in document.dropped] == [("1-1:0", 8), ("1-4:0", 11)]
 
 
 def test_tsv_stacked_span_nests_in_the_multi_token_span(tmp_path):
@@ -420,10 +423,15 @@ def test_suite_every_reference_tsv_parses(suite):
     documents = [d for case in cases(suite) for d in read_webanno_tsv3(case / "reference.tsv", log=log)]
     assert len(documents) == len(cases(suite)) == 75
     assert not log.errors
-    # Chains, slot features and token-level layers are not imported; each is a counted warning.
+    # Chains, slot features and token-level layers are not imported; each is a counted warning, and so is
+    # the choice of one span layer among several.
     assert set(ids(log)) <= {"import.layer.unsupported", "import.layer.none", "import.relation.ignored",
-                             "import.span.empty"}
-    assert ids(log)["import.layer.unsupported"] >= 20
+                             "import.span.empty", "import.layer.chosen"}
+    assert ids(log)["import.layer.unsupported"] >= 20 and ids(log)["import.layer.chosen"] >= 1
+    # Every span of a layer not imported, and every zero-width one, is kept as dropped with its reason.
+    reasons = Counter(d.reason for document in documents for d in document.dropped)
+    assert reasons["zero-width (import.span.empty)"] == ids(log)["import.span.empty"]
+    assert reasons["layer webanno.custom.SimpleSpan not imported (pass --layer to choose it)"] > 0
 
 
 def test_suite_xmi_and_tsv_readers_agree(suite, test_types):
@@ -508,12 +516,17 @@ def test_suite_slot_host_layer_has_empty_labels_not_slot_roles(suite):
     assert span_table(document) == [("This", "", None)]  # its only columns are the slot roles "p1;p2" and targets
 
 
-def test_suite_without_type_system_still_reads_named_entities(suite):
+def test_suite_without_type_system_the_skipped_custom_types_are_an_error(suite, test_types):
     case = suite / "tsv3-suite" / "testSingleNonMultiTokenRelationWithMultipleFeatureValues"
     log = FindingLog()
     [document] = read_inception_xmi(case / "reference.xmi", log=log)
-    assert [(s.start, s.end) for s in document.spans] == [(0, 7), (8, 14)]
-    assert ids(log)["import.xmi.skipped"] >= 1 and not log.errors  # webanno.custom.* types are unknown
+    assert [(s.start, s.end) for s in document.spans] == [(0, 7), (8, 14)]  # the DKPro types are still known
+    [error] = log.errors  # but webanno.custom.ComplexRelation is not: its annotation would be lost
+    assert error.check_id == "import.typesystem.missing" and "webanno.custom.ComplexRelation ×1" in error.message
+    assert "--typesystem FILE" in error.hint and ids(log)["import.xmi.skipped"] == 0
+    typed = FindingLog()
+    list(read_inception_xmi(case / "reference.xmi", log=typed, typesystem=test_types))
+    assert not typed.errors
 
 
 def test_suite_documents_convert_and_every_span_is_counted(suite, test_types):
@@ -530,9 +543,11 @@ def test_suite_documents_convert_and_every_span_is_counted(suite, test_types):
         _, counts = to_annotation(document, text=document.text, text_sha256=digest, mapping=mapping, log=log,
                                   tool="test", date="2024-05-01")
         assert counts.imported + counts.reanchored + counts.rejected + counts.ignored == counts.seen
-        assert counts.seen == len(document.spans)
+        # What the reader passed on or set aside is all counted (the conversion may set spans aside too).
+        assert counts.read == len(document.spans) + len(document.dropped) and counts.read == counts.accounted
         results.append(counts)
     total = count_outcomes(results)
     assert total.documents == len(documents) == 148
     assert total.imported > 0 and total.ignored > 0 and total.rejected == 0
-    assert total.imported + total.reanchored + total.rejected + total.ignored == total.seen == sum(labels.values())
+    assert total.imported + total.reanchored + total.rejected + total.ignored == total.seen
+    assert total.read == sum(labels.values()) + sum(len(d.dropped) for d in documents)

@@ -195,9 +195,9 @@ def import_cli(args: argparse.Namespace, console: Console, errors: Console) -> i
     mapping = LabelMapping.load(Path(args.mapping)) if args.mapping else LabelMapping.identity()
     new_raw = None
     if args.add_raw:
-        if not (args.date and args.license and args.source):
-            raise UsageError("--add-raw needs --date, --license and --source for the new raw records")
-        new_raw = NewRaw(args.date, args.license, args.source)
+        if not (args.date and args.license and args.source and args.origin):
+            raise UsageError("--add-raw needs --date, --license, --origin and --source for the new raw records")
+        new_raw = NewRaw(args.date, args.license, args.source, args.origin)
     report = import_files(args.format, [Path(p) for p in args.paths], repo=Path(args.repo), mapping=mapping,
                           status=args.status, as_version=args.as_version, new_raw=new_raw, dry_run=args.dry_run,
                           annotator=args.annotator,
@@ -290,7 +290,7 @@ def evaluate_cli(args: argparse.Namespace, console: Console, errors: Console) ->
             count = f"{scores.count} stance{'s' if scores.count != 1 else ''}"
         else:
             scores = evaluate_ner(gold, pred, split=args.split, labels=args.labels, scheme=args.scheme,
-                                  ill_formed=args.ill_formed, log=log)
+                                  ill_formed=args.ill_formed, reading=args.reading, hipe_column=args.column, log=log)
             count = f"{scores.documents} document{'s' if scores.documents != 1 else ''}"
     except ChroniqueError as error:
         problems = [str(f) for f in error.findings] or [f"chronique evaluate: {error}"]
@@ -533,6 +533,8 @@ def make_parser() -> argparse.ArgumentParser:
     imp.add_argument("--date", help="with --add-raw: date for records whose export gives none (YYYY-MM[-DD])")
     imp.add_argument("--license", help="with --add-raw: licence of the new raw records")
     imp.add_argument("--source", help="with --add-raw: source of the new raw records")
+    imp.add_argument("--origin", choices=("published", "composed"), help="with --add-raw: origin of the new raw "
+                     "records: published (a publisher's text) or composed (written for the corpus)")
     imp.add_argument("--dry-run", action="store_true", help="report the counts; write nothing")
     imp.set_defaults(handler=import_cli)
 
@@ -566,7 +568,12 @@ def make_parser() -> argparse.ArgumentParser:
                     ".jsonl (one object a line), .json (one array) or .parquet")
     ev.add_argument("--task", choices=("ner", "stance"), default="ner", help="what to score (default: ner)")
     ev.add_argument("--split", help="release split (default: test, else the release's only split)")
-    ev.add_argument("--labels", choices=("coarse", "fine"), default="coarse", help="label set of a release (default: coarse)")
+    ev.add_argument("--labels", choices=("coarse", "fine"), help="label set: of a release, or the HIPE column "
+                    "NE-COARSE-… or NE-FINE-… of a HIPE gold file (default: coarse)")
+    ev.add_argument("--reading", choices=("literal", "metonymic"), help="HIPE gold: score the literal (…-LIT, default) "
+                    "or the metonymic (…-METO) column")
+    ev.add_argument("--column", metavar="NAME", help="HIPE gold: the column to score, by name (NE-NESTED, NE-FINE-COMP, "
+                    "…); overrides --labels and --reading")
     ev.add_argument("--scheme", choices=("iob2", "iob1", "iobes"), default="iob2", help="tagging scheme of token predictions")
     ev.add_argument("--ill-formed", choices=("begin", "drop"), default="begin",
                     help="an I- tag that continues nothing starts an entity (begin, as conlleval and HIPE) or is dropped "

@@ -45,6 +45,7 @@ from chronique.evaluation.inputs import (
     read_text,
 )
 from chronique.evaluation.labels import label_set_warning, predicted_type_counts
+from chronique.interop.hipe import HIPE_COLUMN_NAMES
 from chronique.evaluation.metrics import NerScores, StanceScores, decode_tags, score_documents, score_stance
 
 __all__ = ["NerScores", "StanceScores", "evaluate_ner", "evaluate_stance", "decode_tags", "score_documents"]
@@ -128,32 +129,49 @@ def _release_scoring(gold: Path, pred: Path, *, split, labels, scheme, ill_forme
     return _token_scoring(documents, aligned, scheme, ill_formed, types, label_set=labels)
 
 
-def _file_scoring(gold: Path, pred: Path, *, scheme, ill_formed, hipe_column) -> _Scoring:
+def _file_scoring(gold: Path, pred: Path, *, scheme, ill_formed, labels, reading, hipe_column) -> _Scoring:
     if is_span_file(pred):
         raise UsageError(f"{pred}: span predictions ({', '.join(SPAN_SUFFIXES)}) are scored against a release "
                          "folder, whose documents give their character offsets; pass --gold releases/<version>")
     if _is_hipe(gold):
-        documents = read_hipe_tokens(gold, hipe_column)
-        aligned = align_hipe(documents, read_hipe_tokens(pred, hipe_column), str(pred))
+        column = hipe_column or HIPE_COLUMN_NAMES[(labels or "coarse", reading or "literal")]
+        documents = read_hipe_tokens(gold, column)
+        aligned = align_hipe(documents, read_hipe_tokens(pred, column), str(pred))
         return _token_scoring(documents, aligned, scheme, ill_formed,
                               options={"attribution": "gold", "restrict_to_gold_types": True})
+    chosen = [name for name, value in (("labels", labels), ("reading", reading), ("column", hipe_column)) if value]
+    if chosen:
+        raise UsageError(f"{gold}: a CoNLL gold file has one tag column, so --{', --'.join(chosen)} cannot choose "
+                         "one; these options choose the labels of a release or the column of a HIPE file")
     documents = [TokenDocument(gold.stem, read_conll_tokens(gold))]
     aligned = align_sentences(documents, read_conll_tokens(pred), str(pred))
     return _token_scoring(documents, aligned, scheme, ill_formed)
 
 
-def evaluate_ner(gold: Path, pred: Path, *, split: str | None = None, labels: str = "coarse", scheme: str = "iob2",
-                 ill_formed: str = "begin", hipe_column: str = "NE-COARSE-LIT", cache_dir: str | None = None,
-                 log: FindingLog | None = None) -> NerScores:
-    """Score predictions against gold; see the module docstring for the accepted inputs and the warnings."""
+def evaluate_ner(gold: Path, pred: Path, *, split: str | None = None, labels: str | None = None, scheme: str = "iob2",
+                 ill_formed: str = "begin", reading: str | None = None, hipe_column: str | None = None,
+                 cache_dir: str | None = None, log: FindingLog | None = None) -> NerScores:
+    """Score predictions against gold; see the module docstring for the accepted inputs and the warnings.
+
+    ``labels`` is ``coarse`` (the default) or ``fine``. Against a HIPE file, it and ``reading``
+    (``literal``, the default, or ``metonymic``) choose the tag column (``fine`` + ``metonymic`` →
+    ``NE-FINE-METO``, :data:`~chronique.interop.hipe.HIPE_COLUMN_NAMES`); ``hipe_column`` names any
+    column directly (``NE-NESTED``, ``NE-FINE-COMP``). A CoNLL gold file has one column: choosing
+    one there is a :class:`UsageError`, as are ``reading`` and ``hipe_column`` against a release.
+    """
     _require_file(pred, "prediction file")
     _require_file(gold, "gold release or file")
     log = FindingLog() if log is None else log
     if gold.is_dir():
-        scoring = _release_scoring(gold, pred, split=split, labels=labels, scheme=scheme, ill_formed=ill_formed,
-                                   cache_dir=cache_dir, log=log)
+        chosen = [name for name, value in (("reading", reading), ("column", hipe_column)) if value]
+        if chosen:
+            raise UsageError(f"--{', --'.join(chosen)} choose(s) a column of a HIPE gold file; against a release, "
+                             "--labels coarse or fine chooses the label set")
+        scoring = _release_scoring(gold, pred, split=split, labels=labels or "coarse", scheme=scheme,
+                                   ill_formed=ill_formed, cache_dir=cache_dir, log=log)
     else:
-        scoring = _file_scoring(gold, pred, scheme=scheme, ill_formed=ill_formed, hipe_column=hipe_column)
+        scoring = _file_scoring(gold, pred, scheme=scheme, ill_formed=ill_formed, labels=labels, reading=reading,
+                                hipe_column=hipe_column)
     counts = predicted_type_counts(scoring.documents)
     unknown = {kind: n for kind, n in counts.items() if kind not in scoring.gold_types}
     if unknown:

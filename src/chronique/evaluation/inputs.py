@@ -63,29 +63,36 @@ def read_text(path: Path, what: str = "the predictions") -> str:
 def read_hipe_tokens(path: Path, column: str = "NE-COARSE-LIT") -> list[TokenDocument]:
     """A HIPE TSV file as documents of one segment each (the HIPE scorer matches within a document).
 
-    Documents start at ``# hipe2022:document_id`` comments; a file without them is one document.
+    Documents start at ``# document_id = …`` (HIPE-2020) or ``# hipe2022:document_id = …`` (HIPE-2022)
+    comments; a file without them is one document. Every line that starts with ``#`` is a comment,
+    as the official HIPE scorer reads it, so that counts match its figures (the importer, which
+    rebuilds the text, keeps OCR tokens such as ``#mma`` instead).
     """
+    from chronique.interop.hipe import hipe_comment
+
     documents: list[TokenDocument] = []
     header: list[str] | None = None
     for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
-        if line.startswith("TOKEN\t"):
-            header = line.split("\t")
+        fields = line.split("\t")
+        if fields == header:
+            continue  # the header repeated
+        if header is None and fields[0] == "TOKEN":
+            header = fields
             if column not in header:
                 raise UsageError(f"{path}: no column {column!r}; columns are {', '.join(header)}")
             continue
         if line.startswith("#"):
-            if line.startswith("# hipe2022:document_id"):
-                doc_id = line.partition("=")[2].strip() or path.stem
-                documents.append(TokenDocument(doc_id, [TokenSentence(None, [], [], number, lines=[])]))
+            key, value = hipe_comment(line)
+            if key == "document_id":
+                documents.append(TokenDocument(value or path.stem, [TokenSentence(None, [], [], number, lines=[])]))
             continue
         if header is None:
             raise InputError(f"{path}: no TOKEN header line", [Finding(FORMAT, "no TOKEN header line before the "
                              "first token", str(path), number)])
         if not documents:
             documents.append(TokenDocument(path.stem, [TokenSentence(None, [], [], number, lines=[])]))
-        fields = line.split("\t")
         sentence = documents[-1].sentences[0]
         sentence.tokens.append(fields[0])
         sentence.lines.append(number)

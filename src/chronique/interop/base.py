@@ -29,8 +29,9 @@ from chronique.annotations import quote
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.jsonfiles import JsonFileError, expect_type, line_of_key, parse_json, read_json_text, string_map
 from chronique.records import Annotation, AnnotationProvenance, Entity, Mention, Quote, Stance
+from chronique.interop.nesting import smallest_containers
 from chronique.reanchor import place
-from chronique.schema import FINE_TYPES, POLARITIES
+from chronique.schema import COARSE_OF_FINE, FINE_TYPES, POLARITIES
 
 IGNORE = "IGNORE"
 """Mapping target for tool labels that deliberately have no counterpart in our scheme."""
@@ -229,6 +230,49 @@ def _place_span(span: ToolSpan, document: ToolDocument, text: str, log: FindingL
     return None
 
 
+_SET_ASIDE_HINT = "the other spans are imported; fix the span in the tool, or annotate it by hand, if it matters"
+_REASONS = {
+    "import.nesting.depth": "nested a third level deep (Chronique nests mentions one level, guidelines 1)",
+    "import.span.duplicate": "the same span and type as an earlier span",
+    "import.nesting.crossing": "crosses an earlier span (mentions nest or are disjoint)",
+}
+
+
+def _set_aside(candidates: list[tuple[ToolSpan, Quote, str]]) -> dict[str, tuple[str, str, str]]:
+    """Placed spans the annotation schema cannot hold beside the others → ``(check id, reason, detail)``.
+
+    ``candidates`` are ``(tool span, its place on our text, its type)``. Walking them in text order
+    (``start``, then longest first), a span is set aside when it repeats the extent and type of a
+    span kept before it, crosses one, or lies at a third level of nesting (inside a span that is
+    itself inside another; two spans of one extent are not nested). The outer spans win, so an import
+    keeps the two levels the guidelines allow. Ignored spans are not candidates: a layer of sections,
+    say, neither contains nor crosses anything.
+    """
+    ordered = sorted(candidates, key=lambda item: (item[1].start, -item[1].end))
+    aside: dict[str, tuple[str, str, str]] = {}
+    seen: dict[tuple[int, int, str], str] = {}
+    open_spans: list[tuple[str, int, int, int]] = []  # kept spans still open: id, start, end, depth
+    for span, anchor, fine_type in ordered:
+        start, end = anchor.start, anchor.end
+        open_spans = [o for o in open_spans if o[2] > start]
+        containers = [o for o in open_spans if o[2] >= end and (o[1], o[2]) != (start, end)]
+        crossed = next((o for o in open_spans if o[2] < end), None)
+        depth = max((o[3] + 1 for o in containers), default=0)
+        if (start, end, fine_type) in seen:
+            aside[span.id] = ("import.span.duplicate", _REASONS["import.span.duplicate"],
+                              f"repeats span {seen[start, end, fine_type]}")
+        elif crossed is not None:
+            aside[span.id] = ("import.nesting.crossing", _REASONS["import.nesting.crossing"],
+                              f"crosses span {crossed[0]} ({crossed[1]}–{crossed[2]})")
+        elif depth >= 2:
+            outer = min(containers, key=lambda o: o[3])
+            aside[span.id] = ("import.nesting.depth", _REASONS["import.nesting.depth"], f"lies two levels inside span {outer[0]}")
+        else:
+            seen[start, end, fine_type] = span.id
+            open_spans.append((span.id, start, end, depth))
+    return aside
+
+
 def _trimmed(text: str, anchor: Quote) -> Quote:
     """Our spans never start or end with spaces; tools often include them."""
     start, end = anchor.start, anchor.end
@@ -262,21 +306,36 @@ def to_annotation(
     placed.counts.documents = 1
     for dropped in document.dropped:
         placed.counts.drop(dropped.reason)
-    mentions: list[tuple[ToolSpan, Quote, str]] = []
+    candidates: list[tuple[ToolSpan, Quote, str, ImportCounts]] = []
     for span in document.spans:
-        placed.counts.seen += 1
         fine_type = mapping.type_of(span, document, log)
         if fine_type is None:
+            placed.counts.seen += 1
             if span.label in mapping.labels:
                 placed.counts.ignored += 1
             else:
                 placed.counts.rejected += 1
             continue
-        anchor = _place_span(span, document, text, log, placed.counts)
-        if anchor is not None:
-            anchor = _trimmed(text, anchor)
-            placed.quotes[span.id] = anchor
-            mentions.append((span, anchor, fine_type))
+        outcome = ImportCounts()  # imported, re-anchored or rejected: booked once the span is kept
+        anchor = _place_span(span, document, text, log, outcome)
+        if anchor is None:
+            placed.counts.seen += 1
+            placed.counts.add(outcome)
+            continue
+        candidates.append((span, _trimmed(text, anchor), fine_type, outcome))
+    set_aside = _set_aside([(span, anchor, fine_type) for span, anchor, fine_type, _ in candidates])
+    mentions: list[tuple[ToolSpan, Quote, str]] = []
+    for span, anchor, fine_type, outcome in candidates:
+        if span.id in set_aside:
+            check_id, reason, detail = set_aside[span.id]
+            placed.counts.drop(reason)
+            log.add(Finding(check_id, f"span {span.id} ({span.label!r}, {anchor.start}–{anchor.end}) {detail}: {reason}; "
+                            "dropped", document.path, span.line or document.line, severity="warning", hint=_SET_ASIDE_HINT))
+            continue
+        placed.counts.seen += 1
+        placed.counts.add(outcome)
+        placed.quotes[span.id] = anchor
+        mentions.append((span, anchor, fine_type))
     evidence_counts = ImportCounts()  # evidence spans are not label regions: counted apart, never in ``seen``
     for span in document.evidence:
         anchor = _place_span(span, document, text, log, evidence_counts)
@@ -293,18 +352,28 @@ def to_annotation(
 
 def _mentions_and_entities(mentions: list[tuple[ToolSpan, Quote, str]], placed: _Placed,
                            origins: Origins | None = None) -> tuple[list[Mention], list[Entity]]:
-    """Mentions ``m1…`` in text order; one entity per tool cluster (or QID, or mention), named as the tool names it."""
+    """Mentions ``m1…`` in text order; one entity per tool cluster, else per QID and coarse class, else per
+    mention, named as the tool names it.
+
+    HIPE links a place's location reading and its organisation reading to one QID; clustering by
+    QID alone would give one entity two classes (``L3.entity.type-mismatch``), so mentions of one QID
+    form one entity per coarse class (LOC and GPE together, ORG apart), each keeping the QID.
+    """
     mentions = sorted(mentions, key=lambda item: (item[1].start, -item[1].end))
-    ids = {span.id: f"m{number}" for number, (span, _, _) in enumerate(mentions, start=1)}
+    # nesting as the guidelines define it, on the placed text: a re-anchored span may have moved out of
+    # (or into) the span the tool nested it in
+    containers = smallest_containers([(anchor.start, anchor.end) for _, anchor, _ in mentions])
     entity_ids: dict[str, str] = {}
     result, entities = [], []
-    for span, anchor, fine_type in mentions:
-        key = span.entity or (f"qid:{span.qid}" if span.qid and span.qid != "NIL" else f"span:{span.id}")
+    for (span, anchor, fine_type), container in zip(mentions, containers):
+        key = span.entity or (f"qid:{span.qid}:{COARSE_OF_FINE[fine_type]}" if span.qid and span.qid != "NIL"
+                              else f"span:{span.id}")
         if key not in entity_ids:
             entity_ids[key] = f"e{len(entity_ids) + 1}"
             entities.append(Entity(entity_ids[key], span.entity_name or anchor.exact, fine_type, span.qid))
-        parent = ids.get(span.parent) if span.parent else None
-        mention = Mention(ids[span.id], anchor, fine_type, entity_ids[key], parent, span.metonymic)
+        parent = f"m{container + 1}" if container is not None else None
+        placed.counts.nested += parent is not None
+        mention = Mention(f"m{len(result) + 1}", anchor, fine_type, entity_ids[key], parent, span.metonymic)
         placed.mention_of[span.id] = mention
         if origins is not None:
             origins[("mentions", len(result))] = Origin(span.id, span.line)  # None: the runner falls back on the document

@@ -10,7 +10,8 @@ handled by its id's first character:
 ``T``  text-bound span → :class:`ToolSpan`. brat offsets are code points into the ``.txt``,
        as ours are. A span of several fragments (``0 5;9 14``) is *discontinuous*: our
        spans are contiguous, so it is not imported; each one is a located warning
-       ``import.brat.discontinuous`` and is counted in :attr:`BratCounts.discontinuous`.
+       ``import.brat.discontinuous``, is counted in :attr:`BratCounts.discontinuous` and
+       goes to :attr:`ToolDocument.dropped`, so that the import's summary accounts for it.
 ``A``  attribute (``M`` is brat's older spelling): one whose name contains ``meton`` sets
        ``ToolSpan.metonymic`` (binary, or valued with anything but false/no/0); any other is
        counted and reported.
@@ -46,7 +47,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
 from chronique.errors import Finding, FindingLog, UsageError
-from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
+from chronique.interop.base import DroppedSpan, LabelMapping, ToolDocument, ToolSpan, ToolStance
 from chronique.interop.brat_notes import Note, note_kind, note_stances, parse_note, with_entities
 from chronique.interop.folders import folder_files, inside_folder
 from chronique.interop.nesting import with_parents
@@ -71,6 +72,8 @@ _SUMMARY_HINTS = {
     "import.brat.orphan": ("metonymy attributes or Wikidata normalisations whose annotation is not an imported span",
                            "they apply to a discontinuous span, a relation, an event or an id that does not exist"),
 }
+
+DISCONTINUOUS = "discontinuous (several fragments; our spans are contiguous)"
 
 
 @dataclass
@@ -198,7 +201,7 @@ class _Ann:
     log: FindingLog
     mapping: LabelMapping | None
     spans: list[ToolSpan] = field(default_factory=list)
-    dropped: set[str] = field(default_factory=set)  # ids of discontinuous spans
+    dropped: dict[str, int] = field(default_factory=dict)  # ids of discontinuous spans → their line
     metonymic: set[str] = field(default_factory=set)
     qids: dict[str, str] = field(default_factory=dict)
     stances: list[ToolStance] = field(default_factory=list)
@@ -229,7 +232,7 @@ def _text_bound(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
     stored = fields[2] if len(fields) > 2 else None
     if len(fragments) > 1:
         ann.counts.discontinuous += 1
-        ann.dropped.add(fields[0])
+        ann.dropped[fields[0]] = number
         ann.log.add(Finding("import.brat.discontinuous", f"span {fields[0]} ({label} {stored!r}) has {len(fragments)} "
                             f"fragments ({offsets}); our spans are contiguous, so it is not imported", ann.shown, number,
                             severity="warning", hint="annotate each fragment that is a mention on its own as its own span"))
@@ -345,7 +348,9 @@ def _document(pair: _Pair, ann: _Ann) -> ToolDocument:
     ann.counts.qids += sum(span.qid is not None for span in spans)
     ann.counts.stances += len(stances)
     ann.counts.chronique_notes += len(ann.notes)
-    return ToolDocument(pair.doc_id, ann.text, spans, pair.path, tuple(stances), line=1, evidence=tuple(evidence))
+    dropped = tuple(DroppedSpan(span_id, DISCONTINUOUS, line) for span_id, line in ann.dropped.items())
+    return ToolDocument(pair.doc_id, ann.text, spans, pair.path, tuple(stances), line=1, evidence=tuple(evidence),
+                        dropped=dropped)
 
 
 def _summarise(not_imported: Counter, shown: str, log: FindingLog) -> None:

@@ -1,15 +1,31 @@
 """doccano JSON Lines exports: sequence labelling and relation projects, read into ToolDocuments.
 
-One JSON object a line, in either of doccano's two shapes::
+One JSON object a line, in one of three shapes, told apart by the key that holds the spans::
 
     {"id": 7, "text": "Paris et Moscou", "label": [[0, 5, "GPE"], [9, 15, "GPE"]]}
     {"id": 8, "text": "...", "entities": [{"id": 1, "label": "PER", "start_offset": 0, "end_offset": 6}, ...],
      "relations": [{"id": 3, "from_id": 1, "to_id": 2, "type": "FAVOR"}]}
+    {"id": 9, "text": "...", "annotations": [{"id": 4, "label": 3, "start_offset": 0, "end_offset": 6, "user": 1}]}
 
-``labels`` is accepted for ``label``. Offsets are read as code points into ``text``
-(what doccano's Python backend stores); doccano stores no span text, so a span is checked
-against ``text`` only. A relation becomes a :class:`ToolStance` holder=``from_id``,
-target=``to_id``, polarity=the raw ``type``, for :func:`to_annotation` to map.
+``labels`` is accepted for ``label``. The third shape is doccano 1.x's export: ``label`` is
+a label id (a number) or a name. A number becomes the label ``"3"``, so the mapping file maps
+ids to types (``{"labels": {"3": "PER"}}``) and an id it lacks is the usual
+``import.label.unknown`` error. Its ``user`` (a number) names the annotator
+``doccano-user-<n>``; a line annotated by several users is read as one document per user, to
+import as annotator versions (``--as-version``): their spans are never merged.
+
+Offsets are read as code points into ``text`` (what doccano's Python backend stores); doccano
+stores no span text, so a span is checked against ``text`` only. A relation becomes a
+:class:`ToolStance` holder=``from_id``, target=``to_id``, polarity=the raw ``type``, for
+:func:`to_annotation` to map.
+
+A line of an unknown shape is an ``import.doccano.shape`` error, never a document with its
+spans left behind: spans under two of the keys above, or anything else that holds what look
+like spans (a list of ``[start, end, ...]`` or of objects with offsets, at the top level or
+one object down; ``meta`` is the project's own and is not searched). A malformed item of a
+known list is an ``import.doccano.span`` error. A line with only ``text`` (and metadata) is
+a document without mentions; the lines of a file that hold no span key at all are listed in
+one warning, since an export of an unannotated text still writes an empty ``label`` list.
 
 The document id is, in order: ``doc_id`` (a field the project was imported with, top level
 or under ``meta``), doccano's own ``id``, else ``<file stem>-L<line number>``.
@@ -27,7 +43,12 @@ from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolSta
 from chronique.jsonfiles import JsonFileError, parse_json
 from chronique.schema import POLARITIES
 
-_HINT = "see doccano's JSONL export: {\"text\": ..., \"label\": [[start, end, \"TYPE\"], ...]} or entities/relations"
+_HINT = ("see doccano's JSONL export: {\"text\": ..., \"label\": [[start, end, \"TYPE\"], ...]}, or \"entities\": "
+         "[{\"id\", \"label\", \"start_offset\", \"end_offset\"}, ...] with \"relations\", or \"annotations\": "
+         "[{\"label\": <id>, \"start_offset\", \"end_offset\", \"user\"}, ...]")
+_SPAN_KEYS = ("label", "labels", "entities", "annotations")
+_NOT_SEARCHED = frozenset({*_SPAN_KEYS, "relations", "text", "meta"})  # known, or the project's own metadata
+_OFFSET_KEYS = frozenset({"start_offset", "end_offset", "start", "end", "begin", "startOffset", "endOffset"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +118,42 @@ def _entity_spans(where: _Line, text: str, items: object) -> list[ToolSpan]:
     return spans
 
 
+def _annotation_spans(where: _Line, text: str, items: object) -> dict[object, list[ToolSpan]]:
+    """``[{"label", "start_offset", "end_offset", "user"?, "id"?}, ...]`` (doccano 1.x) → spans by ``user``.
+
+    A numeric label (doccano's label id) becomes its string: the mapping file maps ``"3"``, not 3.
+    ``user`` may be missing (the key None), a number or a name; ids, when given, must be unique.
+    """
+    if not isinstance(items, list):
+        where.problem("import.doccano.span", f"'annotations' must be a list of objects, found {type(items).__name__}")
+        return {}
+    by_user: dict[object, list[ToolSpan]] = {}
+    seen = set()
+    for index, item in enumerate(items, start=1):
+        if not (isinstance(item, dict) and {"label", "start_offset", "end_offset"} <= item.keys()):
+            where.problem("import.doccano.span", f"annotation {index}: expected an object with label, start_offset and "
+                          f"end_offset, found {item!r}")
+            continue
+        span_id, user, label = str(item.get("id", index)), item.get("user"), item["label"]
+        if span_id in seen:
+            where.problem("import.doccano.span", f"annotation id {span_id} appears twice")
+            continue
+        seen.add(span_id)
+        if not (user is None or type(user) is int or (isinstance(user, str) and user)):
+            where.problem("import.doccano.span", f"annotation {span_id}: 'user' must be a user id or name, found {user!r}")
+            continue
+        label = str(label) if type(label) is int else label  # a label id; bool is not one
+        span = _checked_span(where, text, span_id, item["start_offset"], item["end_offset"], label)
+        if span is not None:
+            by_user.setdefault(user, []).append(span)
+    return by_user
+
+
+def _user_name(user: object) -> str | None:
+    """The annotator a doccano user stands for: ``doccano-user-<id>`` for a number, a name as it is."""
+    return f"doccano-user-{user}" if type(user) is int else user
+
+
 def _stances(where: _Line, items: object, mapping: LabelMapping | None, skipped: Counter) -> list[ToolStance]:
     """``[{"id", "from_id", "to_id", "type"}, ...]`` → ToolStances; with ``mapping``, non-stance labels are counted."""
     if not isinstance(items, list):
@@ -145,30 +202,71 @@ def _record(raw: bytes, where: _Line) -> dict | None:
     return record
 
 
-def _document(record: dict, path: Path, where: _Line, mapping: LabelMapping | None, skipped: Counter) -> ToolDocument:
-    text = record["text"]
-    if "entities" in record:
-        spans = _entity_spans(where, text, record["entities"])
+def _looks_like_spans(value: object, depth: int = 2) -> bool:
+    """A list holding ``[start, end, ...]`` or an object with an offset key, in ``value`` or (depth 2) one object down."""
+    if isinstance(value, list):
+        return any((isinstance(item, list) and len(item) >= 2 and all(_is_offset(v) for v in item[:2]))
+                   or (isinstance(item, dict) and not _OFFSET_KEYS.isdisjoint(item)) for item in value)
+    return depth > 1 and isinstance(value, dict) and any(_looks_like_spans(v, depth - 1) for v in value.values())
+
+
+def _span_key(record: dict, where: _Line) -> str | None:
+    """The key that holds the line's spans, ``""`` when it has none, or None after an ``import.doccano.shape`` error.
+
+    Two span keys that both hold something, or what looks like spans under any other key (``meta``
+    excepted), is a shape this reader does not know: reading the line anyway would leave spans behind.
+    """
+    present = [key for key in _SPAN_KEYS if key in record]
+    filled = [key for key in present if record[key] != []]
+    unknown = [key for key, value in record.items() if key not in _NOT_SEARCHED and _looks_like_spans(value)]
+    if len(filled) > 1:
+        where.problem("import.doccano.shape", f"spans under both {filled[0]!r} and {filled[1]!r}: a line holds one "
+                      "shape, and reading one of them would leave the other behind")
+        return None
+    if unknown:
+        where.problem("import.doccano.shape", f"{', '.join(map(repr, unknown))} {'hold' if unknown[1:] else 'holds'} "
+                      f"what look like spans, in a shape this reader does not know; the spans it reads are under "
+                      f"{', '.join(_SPAN_KEYS)}")
+        return None
+    return (filled or present or [""])[0]
+
+
+def _documents(record: dict, key: str, path: Path, where: _Line, mapping: LabelMapping | None,
+               skipped: Counter) -> list[ToolDocument]:
+    """The line's document; for the ``annotations`` shape, one per user whose spans it holds (each user's version)."""
+    text, doc_id = record["text"], _doc_id(record, path, where.number)
+    if key == "entities":
+        groups = {None: _entity_spans(where, text, record["entities"])}
+    elif key == "annotations":
+        groups = _annotation_spans(where, text, record["annotations"]) or {None: []}
     else:
-        spans = _labelled_spans(where, text, record.get("label", record.get("labels", [])))
+        groups = {None: _labelled_spans(where, text, record.get(key, [])) if key else []}
     stances = _stances(where, record.get("relations", []), mapping, skipped)
-    annotator = record.get("annotator") if isinstance(record.get("annotator"), str) else None
-    return ToolDocument(_doc_id(record, path, where.number), text, tuple(spans), where.path, tuple(stances),
-                        annotator=annotator, line=where.number)
+    owner = {span.id: user for user, spans in groups.items() for span in spans}
+    first = next(iter(groups))
+    named = record.get("annotator") if isinstance(record.get("annotator"), str) else None
+    # One user: the project's own annotator field, if any, names them; several: each is named after their user id.
+    names = {user: (named or _user_name(user)) if len(groups) == 1 else (_user_name(user) or named) for user in groups}
+    return [ToolDocument(doc_id, text, tuple(spans), where.path,
+                         tuple(s for s in stances if owner.get(s.holder, first) == user),  # a relation goes with its from_id
+                         annotator=names[user], line=where.number)
+            for user, spans in groups.items()]
 
 
 def read_doccano(path: Path, *, log: FindingLog, mapping: LabelMapping | None = None) -> Iterator[ToolDocument]:
-    """One :class:`ToolDocument` per non-blank line of a doccano JSONL export.
+    """One :class:`ToolDocument` per non-blank line of a doccano JSONL export (per user, in the ``annotations`` shape).
 
-    A line that is not a JSON object with a string ``text``, a malformed span or relation,
-    or a document id seen before is an error finding at ``path:line``; the rest of the file
-    is still read. With ``mapping``, relations whose type is not one of its polarities (or a
-    polarity name) are not stances: they are counted in one warning.
+    A line that is not a JSON object with a string ``text``, of an unknown shape, with a
+    malformed span or relation, or with a document id seen before is an error finding at
+    ``path:line``; the rest of the file is still read. With ``mapping``, relations whose type
+    is not one of its polarities (or a polarity name) are not stances: they are counted in one
+    warning. The lines without any span key are listed in one warning, and so are the label
+    ids of the ``annotations`` shape that ``mapping`` lacks (each span is an error of the import).
     """
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"{path}: not a file; expected a doccano JSONL export")
-    shown, seen, skipped = path.as_posix(), {}, Counter()
+    shown, seen, skipped, bare, label_ids = path.as_posix(), {}, Counter(), [], set()
     with path.open("rb") as handle:
         # Binary lines end at b"\n" only; a text-mode split would also cut at U+2028 inside a string.
         for number, raw in enumerate(handle, start=1):
@@ -179,13 +277,35 @@ def read_doccano(path: Path, *, log: FindingLog, mapping: LabelMapping | None = 
             record = _record(raw, where)
             if record is None:
                 continue
-            document = _document(record, path, where, mapping, skipped)
-            if document.doc_id in seen:
-                where.problem("import.doccano.duplicate-id", f"document id {document.doc_id!r} already used on line "
-                              f"{seen[document.doc_id]}", hint="give every line its own id or doc_id")
+            key = _span_key(record, where)
+            if key is None:
                 continue
-            seen[document.doc_id] = number
-            yield document
+            if not key:
+                bare.append(number)
+            documents = _documents(record, key, path, where, mapping, skipped)
+            if key == "annotations":
+                label_ids.update(s.label for d in documents for s in d.spans if s.label.isdecimal())
+            doc_id = documents[0].doc_id
+            if doc_id in seen:
+                where.problem("import.doccano.duplicate-id", f"document id {doc_id!r} already used on line "
+                              f"{seen[doc_id]}", hint="give every line its own id or doc_id")
+                continue
+            seen[doc_id] = number
+            yield from documents
+    unmapped = sorted(label_ids - set(mapping.labels), key=int) if mapping is not None else []
+    if unmapped:  # each span is an import.label.unknown error already; this says where the names come from
+        log.add(Finding("import.doccano.label-id", f"label id{'s' if unmapped[1:] else ''} {', '.join(unmapped)} "
+                        f"{'are' if unmapped[1:] else 'is'} not in the mapping "
+                        f"{mapping.path}: a doccano 1.x export names each label by its id", shown, severity="warning",
+                        hint='write a mapping file from the project\'s label settings, {"labels": {"3": "PER", ...}}, '
+                        "and pass it with --mapping"))
+    if bare:
+        lines = ", ".join(map(str, bare[:10])) + (", …" if len(bare) > 10 else "")
+        log.add(Finding("import.doccano.no-spans", f"{len(bare)} line(s) hold no {', '.join(_SPAN_KEYS)} key and are "
+                        f"read as documents without mentions (line{'s' if bare[1:] else ''} {lines})", shown, bare[0],
+                        severity="warning",
+                        hint="doccano writes an empty list for an unannotated text; a line without one may come from "
+                        "another tool, or hold its spans under a key this reader does not know"))
     if skipped:
         listed = ", ".join(f"{label} ×{n}" for label, n in sorted(skipped.items()))
         log.add(Finding("import.doccano.relation", f"{sum(skipped.values())} relations are not stances and were not "

@@ -1,4 +1,4 @@
-"""HIPE-2022 TSV files, read and written.
+"""HIPE TSV files (HIPE-2020 v1.x and HIPE-2022), read and written.
 
 HIPE carries what CoNLL does (:mod:`chronique.interop.conll`) plus the date, QIDs
 (``NEL-LIT``), a metonymy flag (``NE-COARSE-METO``; we do not record the metonymic reading's
@@ -46,16 +46,18 @@ _NO_DATE = ("", "_", "NA")  # HIPE writes NA for an unknown date
 
 
 def read_hipe(path: Path, *, log: FindingLog, column: str = "NE-COARSE-LIT") -> Iterator[ToolDocument]:
-    """Documents of a HIPE-2022 TSV file, with the spans of one IOB2 ``column``.
+    """Documents of a HIPE TSV file (HIPE-2020 or HIPE-2022), with the spans of one IOB2 ``column``.
 
-    The first line names the columns. ``# hipe2022:document_id = …`` starts a document and
-    ``# hipe2022:date = …`` dates it (``NA`` → None); other comments and blank lines are skipped. A line
+    The first line names the columns. ``# document_id = …`` (HIPE-2020) or ``# hipe2022:document_id = …``
+    starts a document and ``# date = …`` or ``# hipe2022:date = …`` dates it (``NA`` → None); other comments and blank lines are skipped. A line
     with as many tab-separated fields as the header is a token even when it starts with ``#``
     (OCR tokens such as ``#mma`` exist). Text: tokens joined by a space, nothing after
     ``NoSpaceAfter``, a line break after ``EndOfLine``. Entities run across sentences (HIPE
     marks them with ``EndOfSentence`` only). For a ``…-LIT`` column, a span is ``metonymic``
     when the ``…-METO`` column has a span on the same tokens, and ``qid`` is ``NEL-LIT`` of
-    its first token (``_`` → None, ``NIL`` kept).
+    its first token (``_`` → None, ``NIL`` kept). With a ``…-LIT`` column, ``NE-NESTED`` spans
+    (coarse types, the only ones HIPE gives them) are read too, each naming the span that contains it
+    as its parent.
     """
     lines = read_lines(path, log)
     if lines is None:
@@ -66,14 +68,15 @@ def read_hipe(path: Path, *, log: FindingLog, column: str = "NE-COARSE-LIT") -> 
     columns = {name: index for index, name in enumerate(header)}
     meto = columns.get(column.replace("-LIT", "-METO")) if column.endswith("-LIT") else None
     nel = columns.get("NEL-LIT") if column.endswith("-LIT") else None
+    nested = columns.get("NE-NESTED") if column.endswith("-LIT") else None
     buffer, emitted = DocumentBuffer(), 0
     for number, line in enumerate(lines, start=1):
         fields = line.split("\t")
         if len(fields) == len(header) and fields != header:
             buffer.line = buffer.line or number
-            buffer.tokens.append(_hipe_token(fields, columns, column, meto, nel, path, number, log))
+            buffer.tokens.append(_hipe_token(fields, columns, column, meto, nel, nested, path, number, log))
         elif line.startswith("#"):
-            key, value = _hipe_comment(line)
+            key, value = hipe_comment(line)
             if key == "document_id":
                 emitted_tokens = bool(buffer.tokens)
                 if emitted_tokens:
@@ -100,13 +103,23 @@ def _hipe_header(lines: list[str], path: Path, column: str, log: FindingLog) -> 
     return header
 
 
-def _hipe_comment(line: str) -> tuple[str | None, str]:
+def hipe_comment(line: str) -> tuple[str | None, str]:
+    """``(key, value)`` of a ``# key = value`` comment, the key without its ``hipe2022:`` prefix.
+
+    HIPE-2020 (v1.x) files write ``# document_id = …`` and HIPE-2022 ``# hipe2022:document_id = …``;
+    both give ``("document_id", …)``, as the official scorer reads them. Not a comment: ``(None, "")``.
+    """
     match = COMMENT.match(line.strip())
     return (match.group(1).split(":")[-1], match.group(2)) if match else (None, "")
 
 
+HIPE_COLUMN_NAMES = {(labels, reading): f"NE-{labels.upper()}-{'LIT' if reading == 'literal' else 'METO'}"
+                     for labels in ("coarse", "fine") for reading in ("literal", "metonymic")}
+"""The HIPE tag column of a label set and a reading: ``("fine", "metonymic") → "NE-FINE-METO"``."""
+
+
 def _hipe_token(fields: list[str], columns: dict[str, int], column: str, meto: int | None, nel: int | None,
-                path: Path, number: int, log: FindingLog) -> Token:
+                nested: int | None, path: Path, number: int, log: FindingLog) -> Token:
     """One token line; ``_`` (column not applicable) reads as ``O``."""
     def tag_at(index: int | None) -> str:
         raw = fields[index] if index is not None else "_"
@@ -115,7 +128,7 @@ def _hipe_token(fields: list[str], columns: dict[str, int], column: str, meto: i
     flags = set(fields[columns["MISC"]].split("|")) if "MISC" in columns else set()
     after = "" if "NoSpaceAfter" in flags else "\n" if "EndOfLine" in flags else " "
     return Token(fields[columns["TOKEN"]], tag_at(columns[column]), number, after, tag_at(meto),
-                  _hipe_qid(fields[nel] if nel is not None else "_", path, number, log))
+                 _hipe_qid(fields[nel] if nel is not None else "_", path, number, log), tag_at(nested))
 
 
 def _hipe_qid(value: str, path: Path, number: int, log: FindingLog) -> str | None:

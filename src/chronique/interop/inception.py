@@ -6,19 +6,30 @@ emoji (two units, one code point) does not shift every span after it.
 
 **Which spans are imported.** One span layer per document:
 
-* ``layer=`` (and optionally ``feature=``) when given;
-* else the DKPro Core ``NamedEntity`` layer, when the document has it (XMI) or declares it
-  (TSV): label = feature ``value``, and ``identifier`` becomes ``ToolSpan.qid`` when it is a
-  Wikidata QID or entity IRI;
-* else, in XMI, the first custom span layer (``webanno.custom.*`` or ``custom.*``, by name)
-  that has a string feature; in TSV, the first ``#T_SP`` layer (header order) with a feature
-  column.
+* ``layer=`` (``--layer TYPE``), and optionally ``feature=`` (``--feature NAME``), when given;
+* else, among the span layers that have annotations in the document and a feature to take
+  labels from (TSV: ``#T_SP`` declarations with a feature column; XMI: the span types present
+  that have a string feature, DKPro Core's ``NamedEntity`` and its subtypes counting as one),
+  the layer with the most annotations whose label is a key of the mapping's ``labels``; ties go
+  to ``NamedEntity``, then to the layer with the most annotations, then to the first declared
+  (TSV) or the first custom layer by name (XMI). When other span layers have annotations, an
+  ``import.layer.chosen`` warning names the layer imported, why, and the others with their counts.
 
 A span layer's label is its ``value`` feature when it has one, else its first string feature;
-a span without a value gets the label ``""`` (map it, or map it to IGNORE). Nesting is made
+a span without a value gets the label ``""`` (map it, or map it to IGNORE). ``NamedEntity``'s
+``identifier`` becomes ``ToolSpan.qid`` when it is a Wikidata QID or entity IRI. Nesting is made
 explicit: a span strictly inside another one names the smallest such span as ``parent``.
-Zero-width spans cannot be mentions and are reported (``import.span.empty``). Every other layer
-with annotations is reported once per document (``import.layer.unsupported``, a warning).
+
+**Every span read is accounted for.** The spans of the span layers not imported, and zero-width
+spans (``import.span.empty``: they cannot be mentions), go to :attr:`ToolDocument.dropped` with
+their reason, so that the import's counts add up (:class:`~chronique.interop.base.ImportCounts`).
+Every other layer with annotations (chains, mostly) is reported once per document
+(``import.layer.unsupported``, a warning).
+
+**Folders.** A folder is read with its subfolders, so that INCEpTION's export layout
+(``curation/<document>.<ext>/CURATION_USER.xmi``, ``annotation/<document>.<ext>/<user>.tsv``)
+can be given at any level (:func:`export_layout` names the documents); a folder holding no file
+of the format is an ``import.folder.empty`` error naming the pattern looked for.
 
 **Relations** (XMI types with ``Governor``/``Dependent`` features; TSV ``#T_RL`` layers)
 become :class:`ToolStance` records (Governor → holder, Dependent → target) only when their
@@ -34,17 +45,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from chronique.errors import Finding, FindingLog
-from chronique.interop.base import LabelMapping, ToolSpan
+from chronique.interop.base import DroppedSpan, LabelMapping, ToolSpan
 from chronique.interop.folders import folder_files
 from chronique.interop.nesting import with_parents
 from chronique.schema import POLARITIES
 
 NAMED_ENTITY = "de.tudarmstadt.ukp.dkpro.core.api.ner.type.NamedEntity"
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
+EMPTY_SPAN = "zero-width (import.span.empty)"
+"""The :class:`DroppedSpan` reason of a span that covers no text."""
 _QID = re.compile(r"^(?:https?://(?:www\.)?wikidata\.org/(?:entity|wiki)/)?(Q[1-9][0-9]*)$")
 
 
@@ -88,8 +102,11 @@ def nested_in_text_order(spans: Sequence[ToolSpan]) -> tuple[ToolSpan, ...]:
 
 
 def converted_span(span_id: str, begin: int, end: int, offsets: dict[int, int], shown: str, line: int | None,
-                   log: FindingLog) -> tuple[int, int] | None:
-    """UTF-16 ``begin``/``end`` as code points; None, with a finding, when unusable or zero-width."""
+                   log: FindingLog, dropped: list[DroppedSpan] | None = None) -> tuple[int, int] | None:
+    """UTF-16 ``begin``/``end`` as code points; None, with a finding, when unusable or zero-width.
+
+    A zero-width span is only a warning, so it is also added to ``dropped`` (when given) to be counted.
+    """
     start, stop = offsets.get(begin), offsets.get(end)
     if start is None or stop is None or stop < start:
         log.add(Finding("import.span.offsets", f"span {span_id}: UTF-16 offsets {begin}–{end} do not fall on "
@@ -99,15 +116,83 @@ def converted_span(span_id: str, begin: int, end: int, offsets: dict[int, int], 
     if start == stop:
         log.add(Finding("import.span.empty", f"span {span_id} at {start} is zero-width; a mention needs text",
                         shown, line, severity="warning", hint="extend the annotation to cover its words"))
+        if dropped is not None:
+            dropped.append(DroppedSpan(span_id, EMPTY_SPAN, line))
         return None
     return start, stop
 
 
-def report_unsupported_layers(layers: Counter, shown: str, log: FindingLog) -> None:
-    """One ``import.layer.unsupported`` warning per layer that has annotations but is not imported."""
+# --- which span layer ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpanLayer:
+    """A span layer as the choice sees it: its annotations by label, and whether it can be chosen unasked."""
+
+    name: str
+    labels: Counter
+    choosable: bool = True  # it has a feature to take labels from (and the feature asked for, if any)
+    rank: int = 0  # the last tie-break, lowest first: header order (TSV), custom layers first by name (XMI)
+
+    @property
+    def annotations(self) -> int:
+        return sum(self.labels.values())
+
+    def covered(self, mapping: LabelMapping) -> int:
+        """How many of its annotations have a label the mapping has an entry for."""
+        return sum(count for label, count in self.labels.items() if label in mapping.labels)
+
+
+def not_imported(name: str) -> str:
+    """The :class:`DroppedSpan` reason of a span of a layer that is not imported."""
+    return f"layer {name} not imported (pass --layer to choose it)"
+
+
+def choose_span_layer(layers: Sequence[SpanLayer], mapping: LabelMapping, shown: str,
+                      log: FindingLog) -> SpanLayer | None:
+    """The layer to import when none was asked for (rule in the module docstring); None when no layer can be.
+
+    When other span layers have annotations, an ``import.layer.chosen`` warning names the layer,
+    why it was chosen, and the layers left out with their counts.
+    """
+    def score(layer: SpanLayer) -> tuple:
+        return layer.covered(mapping), layer.name == NAMED_ENTITY, layer.annotations, -layer.rank
+
+    ranked = sorted((l for l in layers if l.choosable and l.annotations), key=score, reverse=True)
+    if not ranked:
+        return None
+    chosen, others = ranked[0], [l for l in layers if l is not ranked[0] and l.annotations]
+    if others:
+        log.add(Finding("import.layer.chosen", f"imported span layer {chosen.name}: {_why(chosen, ranked, mapping)}; "
+                        "not imported: " + ", ".join(f"{l.name} ({l.annotations} span(s), {l.covered(mapping)} with "
+                                                     "labels in the mapping)" for l in others),
+                        shown, severity="warning", hint="pass --layer TYPE to import another layer"))
+    return chosen
+
+
+def _why(chosen: SpanLayer, ranked: list[SpanLayer], mapping: LabelMapping) -> str:
+    covered = chosen.covered(mapping)
+    why = f"{covered} of its {chosen.annotations} span(s) have labels in the mapping {mapping.path}"
+    runner_up = ranked[1] if len(ranked) > 1 else None
+    if runner_up is None or runner_up.covered(mapping) < covered:
+        return why + (", the most of any layer" if runner_up else "")
+    if chosen.name == NAMED_ENTITY and runner_up.name != NAMED_ENTITY:
+        return why + f", as many as {runner_up.name}, and it is DKPro Core's NamedEntity layer"
+    if chosen.annotations > runner_up.annotations:
+        return why + f", as many as {runner_up.name}, and it has more spans"
+    return why + f", as many as {runner_up.name}, and it comes first"
+
+
+def report_unsupported_layers(layers: Counter, shown: str, log: FindingLog, *, spans: bool = False) -> None:
+    """One ``import.layer.unsupported`` warning per layer that has annotations but is not imported.
+
+    ``spans`` says that these are span layers, which ``--layer`` could import instead.
+    """
+    hint = ("pass --layer TYPE to import this layer instead" if spans else
+            "only span layers, and relations whose label is a polarity, are imported")
     for name, count in sorted(layers.items()):
         log.add(Finding("import.layer.unsupported", f"layer {name}: {count} annotation(s) not imported", shown,
-                        severity="warning", hint="pass layer= to import this layer instead"))
+                        severity="warning", hint=hint))
 
 
 def report_ignored_relations(relations: dict[str, Counter], shown: str, log: FindingLog) -> None:
@@ -139,13 +224,25 @@ def export_layout(file: Path) -> tuple[str | None, str | None]:
 
 
 def import_files(path: Path, suffix: str, log: FindingLog) -> list[Path]:
-    """``path`` itself, or the ``*<suffix>`` files of a folder in sorted order.
+    """``path`` itself, or the ``*<suffix>`` files below a folder (subfolders included) in sorted order.
 
-    A file of the folder that is a symbolic link out of it is refused with an ``import.file.outside``
+    Subfolders are read so that INCEpTION's export layout works from its top (``curation/``,
+    ``annotation/``), see :func:`export_layout`. A folder without any such file is an
+    ``import.folder.empty`` error naming the pattern, unless a refused link was the only match. A
+    file of the folder that is a symbolic link out of it is refused with an ``import.file.outside``
     error and never read (:mod:`chronique.interop.folders`).
     """
     if path.is_dir():
-        return folder_files(path, lambda name: Path(name).suffix.lower() == suffix, log, recursive=False)
+        found_before = len(log)
+        files = folder_files(path, lambda name: Path(name).suffix.lower() == suffix, log, recursive=True)
+        if not files and len(log) == found_before:
+            everything = folder_files(path, lambda name: True, FindingLog(), recursive=True)  # links out left out
+            others = Counter(f"*{p.suffix.lower()}" if p.suffix else p.name for p in everything)
+            held = ", ".join(f"{n} {pattern}" for pattern, n in others.most_common(5)) or "no file at all"
+            log.add(Finding("import.folder.empty", f"no *{suffix} file in this folder or its subfolders (it holds "
+                            f"{held})", path.as_posix(), hint=f"pass the folder of the *{suffix} export files, or "
+                            "check the import format"))
+        return files
     if not path.is_file():
         log.add(Finding("import.file.missing", "no such file or folder", path.as_posix()))
         return []

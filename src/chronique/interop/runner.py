@@ -46,6 +46,7 @@ class NewRaw:
     date: str
     license: str
     source: str
+    origin: str  # "published" (text from a publisher) or "composed" (written for the corpus)
 
 
 @dataclass
@@ -98,17 +99,28 @@ def _resolve_text(document: ToolDocument, articles: dict[str, RawArticle], new_r
                         document.line))
         return None
     if document.doc_id in articles:
-        return articles[document.doc_id]
+        article = articles[document.doc_id]
+        if article.path == "raw/(new)" and article.body != document.text:
+            first = pending_raw[article.line - 1]["from"]
+            log.add(Finding("import.doc.duplicate", f"document id {document.doc_id!r} is also given to another text of "
+                            f"this import ({first}); one of them would be lost", document.path, document.line,
+                            hint="give each document its own id (INCEpTION: export with one folder per document)"))
+            return None
+        return article
     if new_raw is None:
         log.add(Finding("import.doc.unknown", f"no raw article has id {document.doc_id!r}", document.path, document.line,
                         hint="add the article to raw/ first, or import with --add-raw to record the tool's text"))
         return None
     date = parse_date(document.date or "") or new_raw.date
-    record = {"id": document.doc_id, "date": date, "text": document.text, "license": new_raw.license, "source": new_raw.source}
-    pending_raw.append(record)
+    record = {"id": document.doc_id, "date": date, "text": document.text, "license": new_raw.license,
+              "origin": new_raw.origin, "source": new_raw.source}
     line = json.dumps(record, ensure_ascii=False).encode("utf-8")
-    return RawArticle(document.doc_id, date, document.text, "raw/(new)", len(pending_raw), hashlib.sha256(line).hexdigest(),
-                      "jsonl", source=new_raw.source, license=new_raw.license)
+    pending_raw.append({**record, "from": f"{document.path}:{document.line}" if document.line else document.path})
+    article = RawArticle(document.doc_id, date, document.text, "raw/(new)", len(pending_raw),
+                         hashlib.sha256(line).hexdigest(), "jsonl", source=new_raw.source, license=new_raw.license,
+                         origin=new_raw.origin)
+    articles[document.doc_id] = article  # a second version of the same document finds it here, not twice in raw/
+    return article
 
 
 def import_files(
@@ -275,7 +287,8 @@ def _atomic_write(path: Path, content: str) -> None:
 def _write(repo: Path, planned: dict[Path, tuple[Annotation, str]], pending_raw: list[dict], format_name: str) -> list[str]:
     written = []
     if pending_raw:
-        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pending_raw)
+        records = [{key: value for key, value in r.items() if key != "from"} for r in pending_raw]
+        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         raw_path = repo / "raw" / f"import-{format_name}-{hashlib.sha256(body.encode()).hexdigest()[:12]}.jsonl"
         _atomic_write(raw_path, body)
         written.append(raw_path.relative_to(repo).as_posix())

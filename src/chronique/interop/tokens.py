@@ -19,6 +19,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from chronique.errors import Finding, FindingLog, InputError
 from chronique.interop.base import ToolDocument, ToolSpan
+from chronique.interop.nesting import with_parents
+from chronique.normalize import normalize_text
 from chronique.records import Span
 from chronique.schema import COARSE_OF_FINE
 from chronique.tags import TAG_SCHEMES, TagSpan, parse_tag, spans_from_tags, tags_from_spans
@@ -46,6 +48,7 @@ class Token:
     after: str = " "  # what separates it from the next token in the rebuilt text
     meto: str = "O"
     qid: str | None = None
+    nested: str = "O"  # HIPE's NE-NESTED tag: a second level of mentions inside the first
 
 
 @dataclass
@@ -99,8 +102,14 @@ def tool_document(buffer: DocumentBuffer, path: Path, number: int, scheme: str) 
         start, end = offsets[tag_span.start][0], offsets[tag_span.end - 1][1]
         spans.append(ToolSpan(f"T{len(spans) + 1}", start, end, tag_span.label, text[start:end], first.line,
                               (tag_span.start, tag_span.end) in meto_ranges, first.qid))
+    outer = len(spans)
+    for tag_span in _decode(buffer, scheme, lambda t: t.nested):  # HIPE NE-NESTED: inside an outer span
+        start, end = offsets[tag_span.start][0], offsets[tag_span.end - 1][1]
+        spans.append(ToolSpan(f"N{len(spans) - outer + 1}", start, end, tag_span.label, text[start:end],
+                              buffer.tokens[tag_span.start].line))
     doc_id = buffer.doc_id or f"{path.stem}-{number}"
-    return ToolDocument(doc_id, text, tuple(spans), str(path), line=buffer.line, date=buffer.date)
+    placed = with_parents(spans) if len(spans) > outer else spans  # a nested span names its container
+    return ToolDocument(doc_id, text, tuple(placed), str(path), line=buffer.line, date=buffer.date)
 
 
 def _decode(buffer: DocumentBuffer, scheme: str, tag_of: Callable[[Token], str]) -> Iterator[TagSpan]:
@@ -143,17 +152,26 @@ def realign(document: ToolDocument, text: str) -> ToolDocument:
     """The document on ``text``: its whitespace-separated runs aligned there, and its spans moved with them.
 
     Token formats keep only the tokens, so their rebuilt text differs from the original in
-    whitespace alone; this recovers the original offsets. Raises :class:`TokenAlignmentError`.
+    whitespace and in what normalisation changes (``text`` is normalised: NFC, invisible characters
+    removed); each run is compared in its normalised form, and an offset inside a run moves by the
+    normalised length of the run's part before it. Raises :class:`TokenAlignmentError`.
     """
     runs = [(m.start(), m.end()) for m in _RUN.finditer(document.text)]
-    placed = align_tokens([document.text[a:b] for a, b in runs], text)
+    forms = [normalize_text(document.text[a:b]) for a, b in runs]
+    kept = [index for index, form in enumerate(forms) if form]  # a run of invisible characters only has no place
+    placed = dict(zip(kept, align_tokens([forms[i] for i in kept], text)))
     starts = [a for a, _ in runs]
 
-    def moved(offset: int) -> int:
-        index = bisect.bisect_right(starts, offset) - 1
-        return placed[index][0] + offset - runs[index][0]
+    def moved(offset: int, run_of: int) -> int:
+        """``offset`` on ``text``, measured in the run that holds character ``run_of``."""
+        index = bisect.bisect_right(starts, run_of) - 1
+        if index in placed:
+            return placed[index][0] + len(normalize_text(document.text[runs[index][0] : offset]))
+        before = [placed[i][1] for i in kept if i < index]
+        return before[-1] if before else 0
 
-    spans = tuple(replace(s, start=moved(s.start), end=moved(s.end - 1) + 1, text=None) for s in document.spans)
+    spans = tuple(replace(s, start=moved(s.start, s.start), end=moved(s.end, s.end - 1), text=None)
+                  for s in document.spans)
     return replace(document, text=text, spans=spans)
 
 

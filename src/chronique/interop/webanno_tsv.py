@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from chronique.errors import Finding, FindingLog
-from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
+from chronique.interop.base import DroppedSpan, LabelMapping, ToolDocument, ToolSpan, ToolStance
 from chronique.interop.inception import (
-    NAMED_ENTITY,
+    SpanLayer,
+    choose_span_layer,
     export_layout,
     converted_span,
     import_files,
     label_feature,
     nested_in_text_order,
+    not_imported,
     read_bounded,
     relation_stance_labels,
     report_ignored_relations,
@@ -74,7 +76,7 @@ class _TsvLayer:
 
 @dataclass(frozen=True)
 class _TsvChoice:
-    """The span layer to import, its label column (None: no plain feature) and its identifier column."""
+    """A span layer, its label column (None: no plain feature) and its identifier column."""
 
     layer: _TsvLayer
     label: str | None
@@ -130,13 +132,20 @@ class _TextBuilder:
 
 
 @dataclass
+class _LayerSpans:
+    """The spans of one span layer, joined over their rows."""
+
+    spans: dict[tuple, _PendingSpan] = field(default_factory=dict)
+    at_unit: dict[str, list[tuple]] = field(default_factory=dict)  # unit id → span keys by stacking index
+
+
+@dataclass
 class _TsvState:
-    """What a TSV file has shown so far: text, token units, spans of the chosen layer, relations."""
+    """What a TSV file has shown so far: text, token units, the spans of every span layer, relations."""
 
     builder: _TextBuilder = field(default_factory=_TextBuilder)
     pending_text: list[str] = field(default_factory=list)
-    spans: dict[tuple, _PendingSpan] = field(default_factory=dict)
-    at_unit: dict[str, list[tuple]] = field(default_factory=dict)  # unit id → span keys by stacking index
+    layers: dict[str, _LayerSpans] = field(default_factory=dict)  # span layer name → its spans
     relations: list[_PendingRelation] = field(default_factory=list)
     unused: Counter = field(default_factory=Counter)
     token: tuple[int, int] | None = None  # UTF-16 offsets of the last token row (not sub-token)
@@ -159,13 +168,15 @@ def read_webanno_tsv3(
     sub-token rows (``1-2.1``) carry their own offsets, and escaped characters are restored. The
     document id is the file stem, except in INCEpTION's export layout (``<document>.<ext>/<user>.tsv``,
     :func:`~chronique.interop.inception.export_layout`), where it is the folder's name and the user is the
-    annotator. ``layer``/``feature``/``mapping`` as for :func:`read_inception_xmi`.
+    annotator. ``layer``/``feature``/``mapping`` as for :func:`read_inception_xmi`: every ``#T_SP``
+    layer is read, and the one imported is chosen once its spans and labels are known.
     A token row whose offsets are inverted or go back into the token before it (or a sub-token
     outside its token) is an ``import.tsv.offsets`` error, and that file yields no document.
     """
+    mapping = mapping or LabelMapping.identity()
     stance_labels = relation_stance_labels(mapping)
     for file in import_files(path, ".tsv", log):
-        document = _read_tsv_file(file, layer, feature, stance_labels, log)
+        document = _read_tsv_file(file, layer, feature, mapping, stance_labels, log)
         if document is not None:
             yield document
 
@@ -203,37 +214,63 @@ def _tsv_header(lines: list[str], shown: str, log: FindingLog) -> tuple[tuple[in
     return (int(match["major"]), int(match["minor"])), layers
 
 
-def _choose_tsv_layer(layers: list[_TsvLayer], layer: str | None, feature: str | None, shown: str,
-                      log: FindingLog) -> _TsvChoice | None:
-    """The span layer to import and its label and identifier columns; None, with a finding, when there is none."""
-    spans = [l for l in layers if l.kind == "SP"]
-    if layer is not None:
-        chosen = next((l for l in spans if l.name == layer), None)
+def _span_readers(layers: list[_TsvLayer], feature: str | None) -> dict[str, _TsvChoice]:
+    """How to read each ``#T_SP`` layer: ``feature`` where the layer has it, else its label feature."""
+    readers = {}
+    for current in (l for l in layers if l.kind == "SP"):
+        primitive = current.primitive()
+        label = feature if feature in primitive else label_feature(primitive)
+        readers[current.name] = _TsvChoice(current, label, "identifier" if "identifier" in primitive else None)
+    return readers
+
+
+def _requested_layer(layers: list[_TsvLayer], layer: str | None, feature: str | None, shown: str,
+                     log: FindingLog) -> bool:
+    """False, with an ``import.layer.unknown`` error, when the header has no span layer ``layer`` with ``feature``."""
+    spans = [l for l in layers if l.kind == "SP" and (layer is None or l.name == layer)]
+    if (spans or layer is None) and (feature is None or any(feature in l.primitive() for l in spans)):
+        return True
+    log.add(Finding("import.layer.unknown", (f"no span layer {layer!r}" if layer else "no span layer")
+                    + (f" with feature {feature!r}" if feature else "") + " in the header", shown, 2,
+                    hint="check the #T_SP= lines, and --layer TYPE and --feature NAME"))
+    return False
+
+
+def _choose_tsv_layer(readers: dict[str, _TsvChoice], state: _TsvState, layer: str | None, feature: str | None,
+                      requested: bool, mapping: LabelMapping, shown: str, log: FindingLog) -> _TsvChoice | None:
+    """The span layer to import: ``layer``, else the one :func:`choose_span_layer` picks; None when there is none
+    (or when the layer or feature asked for is not in the header: not ``requested``).
+
+    The span layers with annotations that are not imported are reported, in the choice's note or
+    (with ``layer``, or without a choice) one ``import.layer.unsupported`` warning each.
+    """
+    stats = [SpanLayer(name, Counter(p.label for p in state.layers.get(name, _LayerSpans()).spans.values()),
+                       reader.label is not None and (feature is None or reader.label == feature), rank)
+             for rank, (name, reader) in enumerate(readers.items())]
+    if not requested or layer is not None:
+        chosen = readers.get(layer) if requested else None
     else:
-        named = next((l for l in spans if l.name == NAMED_ENTITY), None)
-        chosen = named or next((l for l in spans if l.primitive()), None)
-    if chosen is None or (feature is not None and feature not in chosen.primitive()):
-        if layer is not None:
-            log.add(Finding("import.layer.unknown", f"no span layer {layer!r}" + (f" with feature {feature!r}" if
-                            feature else "") + " in the header", shown, 2, hint="check the #T_SP= lines"))
-        else:
-            log.add(Finding("import.layer.none", "no span layer with a feature column", shown, 2, severity="warning",
-                            hint="pass layer= to choose the span layer"))
-        return None
-    primitive = chosen.primitive()
-    label = feature or label_feature(primitive)
-    return _TsvChoice(chosen, label, "identifier" if "identifier" in primitive else None)
+        picked = choose_span_layer(stats, mapping, shown, log)
+        chosen = readers[picked.name] if picked else None
+        if picked is None and (any(s.annotations for s in stats) or not any(s.choosable for s in stats)):
+            log.add(Finding("import.layer.none", "no span layer with a feature column has annotations", shown, 2,
+                            severity="warning", hint="pass --layer TYPE to choose the span layer"))
+    if layer is not None or chosen is None:
+        report_unsupported_layers(Counter({s.name: s.annotations for s in stats if s.annotations and
+                                           (chosen is None or s.name != chosen.layer.name)}), shown, log, spans=True)
+    return chosen
 
 
-def _read_tsv_file(file: Path, layer: str | None, feature: str | None, stance_labels: frozenset[str],
-                   log: FindingLog) -> ToolDocument | None:
+def _read_tsv_file(file: Path, layer: str | None, feature: str | None, mapping: LabelMapping,
+                   stance_labels: frozenset[str], log: FindingLog) -> ToolDocument | None:
     shown = file.as_posix()
     lines = _tsv_lines(file, shown, log)
     header = _tsv_header(lines, shown, log) if lines is not None else None
     if header is None:
         return None
     version, layers = header
-    chosen = _choose_tsv_layer(layers, layer, feature, shown, log)
+    requested = _requested_layer(layers, layer, feature, shown, log)
+    readers = _span_readers(layers, feature)
     unescape_text = _unescaper(_TEXT_ESCAPES) if version[1] >= 2 else _unescaper(_OLD_TEXT_ESCAPES, java_unicode=True)
     width = 3 + sum(len(l.columns) for l in layers)
     state = _TsvState()
@@ -241,21 +278,23 @@ def _read_tsv_file(file: Path, layer: str | None, feature: str | None, stance_la
         if line.startswith("#Text="):
             state.pending_text.append(unescape_text(line[len("#Text=") :]))
         elif line and not line.startswith("#"):
-            _tsv_row(line.split("\t"), number, width, layers, chosen, state, shown, log)
+            _tsv_row(line.split("\t"), number, width, layers, readers, state, shown, log)
     if state.pending_text:  # a last sentence without token rows still belongs to the text
         state.builder.add_sentence("\n".join(state.pending_text), state.builder.units)
     if state.broken_offsets:
         return None  # spans joined over such rows would silently lose or gain tokens
     text = state.builder.text()
-    spans = _tsv_spans(state, utf16_to_codepoints(text), shown, log)
+    chosen = _choose_tsv_layer(readers, state, layer, feature, requested, mapping, shown, log)
+    dropped: list[DroppedSpan] = []
+    spans = _tsv_spans(state, chosen, utf16_to_codepoints(text), dropped, shown, log)
     stances = _tsv_stances(state, chosen, stance_labels, shown, log)
     report_unsupported_layers(state.unused, shown, log)
     doc_id, user = export_layout(file)
     return ToolDocument(doc_id or file.stem, text, nested_in_text_order(spans), shown, tuple(stances), annotator=user,
-                        line=1)
+                        line=1, dropped=tuple(dropped))
 
 
-def _tsv_row(fields: list[str], number: int, width: int, layers: list[_TsvLayer], chosen: _TsvChoice | None,
+def _tsv_row(fields: list[str], number: int, width: int, layers: list[_TsvLayer], readers: dict[str, _TsvChoice],
              state: _TsvState, shown: str, log: FindingLog) -> None:
     """One token or sub-token row: place its sentence's text if it opens one, then read its columns."""
     offsets = _OFFSETS.match(fields[1]) if len(fields) >= width else None
@@ -280,8 +319,9 @@ def _tsv_row(fields: list[str], number: int, width: int, layers: list[_TsvLayer]
         values = fields[current.start : current.start + len(current.columns)]
         if all(value == "_" for value in values):
             continue
-        if chosen is not None and current is chosen.layer:
-            _add_spans(fields, unit, begin, end, number, chosen, state)
+        if current.kind == "SP" and readers[current.name].layer is current:
+            _add_spans(fields, unit, begin, end, number, readers[current.name],
+                       state.layers.setdefault(current.name, _LayerSpans()))
         elif current.kind == "RL" and any(c.startswith("BT_") for c in current.columns):
             _add_relations(fields, unit, number, current, state)
         else:
@@ -332,7 +372,7 @@ def _value(raw: str) -> str:
 
 
 def _add_spans(fields: list[str], unit: str, begin: int, end: int, number: int, chosen: _TsvChoice,
-               state: _TsvState) -> None:
+               state: _LayerSpans) -> None:
     """Each stacked value starts a span or, through its ``[n]`` id, extends one seen on an earlier unit."""
     layer = chosen.layer
     identifiers = _split_stack(layer.field(fields, chosen.identifier)) if chosen.identifier else []
@@ -366,20 +406,26 @@ def _add_relations(fields: list[str], unit: str, number: int, layer: _TsvLayer, 
         state.relations.append(_PendingRelation(layer, label, (source, source_id), (unit, target_id), number))
 
 
-def _tsv_spans(state: _TsvState, offsets: dict[int, int], shown: str, log: FindingLog) -> list[ToolSpan]:
+def _tsv_spans(state: _TsvState, chosen: _TsvChoice | None, offsets: dict[int, int], dropped: list[DroppedSpan],
+               shown: str, log: FindingLog) -> list[ToolSpan]:
+    """The chosen layer's spans in code points; every span of the other layers goes to ``dropped``."""
     spans = []
-    for pending in state.spans.values():
-        place = converted_span(pending.id, pending.begin, pending.end, offsets, shown, pending.line, log)
-        if place is not None:
-            spans.append(ToolSpan(pending.id, *place, pending.label, line=pending.line, qid=pending.qid))
+    for name, layer_spans in state.layers.items():
+        if chosen is None or name != chosen.layer.name:
+            dropped.extend(DroppedSpan(p.id, not_imported(name), p.line) for p in layer_spans.spans.values())
+            continue
+        for pending in layer_spans.spans.values():
+            place = converted_span(pending.id, pending.begin, pending.end, offsets, shown, pending.line, log, dropped)
+            if place is not None:
+                spans.append(ToolSpan(pending.id, *place, pending.label, line=pending.line, qid=pending.qid))
     return spans
 
 
-def _resolve(state: _TsvState, reference: tuple[str, int]) -> str:
+def _resolve(spans: _LayerSpans, reference: tuple[str, int]) -> str:
     """The span id a relation end names: by ``[n]`` id, else the first span on that unit (as INCEpTION does)."""
     unit, tag = reference
-    key = ("id", str(tag)) if tag > 0 else next(iter(state.at_unit.get(unit, [])), None)
-    span = state.spans.get(key)
+    key = ("id", str(tag)) if tag > 0 else next(iter(spans.at_unit.get(unit, [])), None)
+    span = spans.spans.get(key)
     return span.id if span else f"{unit}[{tag}] (not a span of the imported layer)"
 
 
@@ -392,7 +438,8 @@ def _tsv_stances(state: _TsvState, chosen: _TsvChoice | None, stance_labels: fro
             ignored.setdefault(relation.layer.name, Counter())[relation.label] += 1
             continue
         on_layer = chosen is not None and base == chosen.layer.name
-        holder, target = ((_resolve(state, r) if on_layer else f"{r[0]} ({base})") for r in
+        layer_spans = state.layers.get(base, _LayerSpans())
+        holder, target = ((_resolve(layer_spans, r) if on_layer else f"{r[0]} ({base})") for r in
                           (relation.source, relation.target))
         stances.append(ToolStance(f"r{number}", holder, target, relation.label, line=relation.line))
     report_ignored_relations(ignored, shown, log)
