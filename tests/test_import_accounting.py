@@ -91,13 +91,15 @@ def sample(relative: str) -> Path:
     return path
 
 
-HIPE = [f"hipe2022_newseye_fr/gold/HIPE-2022-v2.1-newseye-{part}-fr.tsv" for part in ("dev", "dev2", "test")]
+HIPE = [f"hipe2022_newseye_fr/gold/HIPE-2022-v2.1-newseye-{part}-fr.tsv" for part in ("dev", "dev2", "test")] + [
+    f"hipe2022_newseye_fr/runs/{run}.tsv" for run in ("neurbsl_bundle3_newseye_fr_1", "team4_bundle4_newseye_fr_1",
+                                                      "team4_bundle4_newseye_fr_2")]  # system runs: HIPE files too
 BRAT_FOLDERS = [f"quaero_fr_med_brat/EMEA/{part}" for part in ("train", "dev", "test")]
 BRAT_ARCHIVES = [f"quaero_fr_med_brat/MEDLINE_{part}.tar.gz" for part in ("train", "dev", "test")]
 
 
 @pytest.mark.parametrize("relative", HIPE)
-def test_hipe_gold_every_tagged_entity_is_accounted_for(relative, tmp_path):
+def test_hipe_every_tagged_entity_is_accounted_for(relative, tmp_path):
     path = sample(relative)
     counts = imported_counts("hipe", path, tmp_path)
     assert counts.read == counts.accounted == hipe_count(path), counts

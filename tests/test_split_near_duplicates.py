@@ -141,3 +141,21 @@ def test_groups_are_transitive_and_their_first_member_is_a_pin_or_the_smallest_i
     assert pinned.splits["b"] == "test"  # c is the pinned member with the smallest id; d keeps its own pin
     assert pinned.pinned == {"c", "d"} and "c" not in pinned.splits and "d" not in pinned.splits
     assert group_near_duplicates(list(reversed(ids)), [(5 - a, 5 - b) for a, b in chain], registry) == pinned
+
+
+def test_the_build_command_keeps_near_duplicates_together_and_refuses_pins_that_part_them(tmp_path, capsys):
+    from chronique.cli import main
+
+    repo = near_pair(tmp_path / "repo")
+    releases = tmp_path / "releases"
+    argv = ["build", "--repo", str(repo), "--releases", str(releases), "--status", *STATUSES, "--no-cache"]
+    assert main([*argv, "--no-registry-update"]) == 0, capsys.readouterr().err
+    [release] = releases.iterdir()
+    placed = split_by_doc(read_manifest(release))
+    assert placed[FIRST_ID] == placed[SECOND_ID] == "test"
+    capsys.readouterr()
+    pin(repo, f"{FIRST_ID}\ttest\toverride", f"{SECOND_ID}\ttrain\toverride")
+    assert main([*argv, "--releases", str(tmp_path / "other")]) == 1
+    err = capsys.readouterr().err
+    assert f"{REGISTRY}:" in err and "[L4.leak.near-duplicate]" in err
+    assert not (tmp_path / "other").exists() or not any((tmp_path / "other").iterdir())
