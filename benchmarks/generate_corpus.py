@@ -19,9 +19,9 @@ import re
 import sys
 from pathlib import Path
 
-from chronique.annotations import dumps_annotation, quote
-from chronique.normalize import normalize_text
-from chronique.tokenize import tokenize
+from chronique.store.annotations import dumps_annotation, quote
+from chronique.text.normalize import normalize_text
+from chronique.text.segment import tokenize
 
 SOURCE = Path(__file__).resolve().parents[2] / "shared" / "external" / "raw_fr_hist_news" / "fr_hist_news_raw.jsonl"
 TYPES = ("PER", "ORG", "GPE", "LOC", "NORP", "DATE", "MISC", "FAC", "EVENT")

@@ -26,13 +26,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from chronique.annotations import GUIDELINES_VERSION, dumps_annotation, read_annotation, schema_errors
-from chronique.checks import check_document
-from chronique.documents import is_safe_id, make_document, sha256_text
+from chronique.store.annotations import GUIDELINES_VERSION, dumps_annotation, read_annotation, schema_errors
+from chronique.checks.document import check_document
+from chronique.store.documents import is_safe_id, make_document, sha256_text
 from chronique.errors import Finding, FindingLog
 from chronique.interop.quotes import draft_to_record, numbered_paragraphs, record_to_draft
-from chronique.normalize import normalize_text
-from chronique.readers import read_raw, walk_raw
+from chronique.text.normalize import normalize_text
+from chronique.store.readers import read_raw, walk_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 ANNOTATOR = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -98,7 +98,7 @@ def convert(draft_path: Path, as_version: bool, pass_name: str, status: str, rev
         return 1
     article = raw_article(doc_id)
     text = normalize_text(article.body)
-    # an annotator's version stays silver until adjudication or review promotes it (chronique.versions)
+    # an annotator's version stays silver until adjudication or review promotes it (chronique.store.annotator_versions)
     provenance = {"status": "silver" if as_version else status, "annotators": [annotator, *([reviewer] if reviewer else [])],
                   "guidelines_version": GUIDELINES_VERSION, "tool": "manual", "date": dt.date.today().isoformat(),
                   "pass": "reviewed" if reviewer else pass_name}

@@ -8,16 +8,16 @@ import pytest
 
 from conftest import make_repo
 
-from chronique.annotations import GUIDELINES_VERSION
-from chronique.adjudicate import CONFLICTS_NAME, adjudicate
-from chronique.agreement import versions_folder
-from chronique.annotations import quote, read_annotation, write_annotation
-from chronique.checks import DOCUMENT_CHECKS
-from chronique.documents import make_document, sha256_text
+from chronique.store.annotations import GUIDELINES_VERSION
+from chronique.curation.adjudicate import CONFLICTS_NAME, adjudicate
+from chronique.curation.agreement import versions_folder
+from chronique.store.annotations import quote, read_annotation, write_annotation
+from chronique.checks.document import DOCUMENT_CHECKS
+from chronique.store.documents import make_document, sha256_text
 from chronique.errors import FindingLog, UsageError
 from chronique.pipeline import validate
-from chronique.readers import read_raw, walk_raw
-from chronique.records import Annotation, AnnotationProvenance, Entity, Mention, Stance
+from chronique.store.readers import read_raw, walk_raw
+from chronique.store.records import Annotation, AnnotationProvenance, Entity, Mention, Stance
 
 DOC_ID = "0123456789abcdef"
 TEXT = "Emmanuel Macron a rencontré Angela Merkel à Berlin.\n\nSelon le Kremlin, Vladimir Poutine a salué les accords de Minsk."

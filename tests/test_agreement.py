@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import make_repo
 
-from chronique.agreement import (
+from chronique.curation.agreement import (
     TABLE_COLUMNS,
     agreement_report,
     cohen_kappa,
@@ -27,10 +27,10 @@ from chronique.agreement import (
     table_rows,
     versions_folder,
 )
-from chronique.annotations import quote, write_annotation
-from chronique.documents import sha256_text
+from chronique.store.annotations import quote, write_annotation
+from chronique.store.documents import sha256_text
 from chronique.errors import FindingLog
-from chronique.records import Annotation, AnnotationProvenance, Entity, Mention, Stance
+from chronique.store.records import Annotation, AnnotationProvenance, Entity, Mention, Stance
 
 DOC_ID = "0123456789abcdef"
 # Ten tokens: Emmanuel | Macron | a | rencontré | Angela | Merkel | à | Berlin | et | Paris

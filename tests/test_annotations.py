@@ -7,11 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from datasets import load_dataset
 
-from chronique.annotations import annotation_from_dict, annotation_to_dict, dumps_annotation, quote, read_annotation
+from chronique.store.annotations import annotation_from_dict, annotation_to_dict, dumps_annotation, quote, read_annotation
 from chronique.errors import FindingLog
 from chronique.pipeline import build
-from chronique.records import Mention, Sentence, Span
-from chronique.rows import iob2_tags, outermost
+from chronique.store.records import Mention, Sentence, Span
+from chronique.run.rows import iob2_tags, outermost
 
 from conftest import PROJECT, SEED_ID, seed_only_repo
 
@@ -143,7 +143,7 @@ _JUNK = st.one_of(st.none(), st.booleans(), st.integers(-5, 10_000), st.text(max
 def test_compiled_schema_check_agrees_with_the_reference_validator(data):
     import fastjsonschema
 
-    from chronique.annotations import _compiled, _validator
+    from chronique.store.annotations import _compiled, _validator
 
     record = json.loads((PROJECT / "annotations" / f"{SEED_ID}.json").read_text("utf-8"))
     for _ in range(data.draw(st.integers(1, 3))):

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from chronique.baseline import read_baselines, run_baselines, write_baselines
-from chronique.card import refresh_card
+from chronique.evaluation.baseline import read_baselines, run_baselines, write_baselines
+from chronique.release.card import refresh_card
 from chronique.pipeline import build
-from chronique.release import file_sha256, read_manifest, shard_digests_from_files
+from chronique.release.writer import file_sha256, read_manifest, shard_digests_from_files
 
 from conftest import PROJECT, seed_only_repo
 

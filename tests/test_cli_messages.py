@@ -273,7 +273,7 @@ def test_an_unknown_config_lists_the_configs_and_the_readme_shows_the_message():
 
 def test_chronique_releases_points_the_package_at_another_folder_of_releases(tmp_path, monkeypatch):
     """The README's examples run against a scratch copy: a command without --release must not write the checkout's."""
-    from chronique.loading import release_path
+    from chronique.release.loading import release_path
 
     copy = tmp_path / "releases" / chronique.__version__
     copy.mkdir(parents=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset
 
-from chronique.release import read_manifest
+from chronique.release.writer import read_manifest
 from chronique.version import __version__
 
 from conftest import PROJECT

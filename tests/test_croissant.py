@@ -12,9 +12,9 @@ from conftest import PROJECT, seed_only_repo
 mlc = pytest.importorskip("mlcroissant")
 from datasets import load_dataset  # noqa: E402
 
-from chronique.croissant import CROISSANT_NAME, croissant_metadata, write_croissant  # noqa: E402
+from chronique.release.croissant import CROISSANT_NAME, croissant_metadata, write_croissant  # noqa: E402
 from chronique.pipeline import build  # noqa: E402
-from chronique.release import file_sha256, read_manifest  # noqa: E402
+from chronique.release.writer import file_sha256, read_manifest  # noqa: E402
 from chronique.schema import FEATURES  # noqa: E402
 
 pytestmark = [
@@ -23,7 +23,7 @@ pytestmark = [
 ]
 # The manifest carries no publication date yet, and Croissant recommends one.
 NO_DATE = 'Property "https://schema.org/datePublished" is recommended, but does not exist.'
-# Left out of the documents record sets (see chronique.croissant); the stance record sets carry it.
+# Left out of the documents record sets (see chronique.release.croissant); the stance record sets carry it.
 OMITTED = {"documents": {"stances": "evidence"}}
 
 

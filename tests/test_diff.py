@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from chronique.annotations import dumps_annotation
-from chronique.diff import (
+from chronique.store.annotations import dumps_annotation
+from chronique.release.diff import (
     DocumentEntry,
     MentionRelabel,
     SplitMove,
@@ -21,8 +21,8 @@ from chronique.diff import (
 )
 from chronique.errors import InputError, UsageError
 from chronique.pipeline import build
-from chronique.release import read_manifest, shard_path
-from chronique.splits import hash_split
+from chronique.release.writer import read_manifest, shard_path
+from chronique.store.splits import hash_split
 
 from conftest import SEED_ID, make_repo
 

@@ -11,10 +11,10 @@ import pytest
 import yaml
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from chronique.card_checks import check_card
+from chronique.checks.card import check_card
 from chronique.pipeline import build
-from chronique.recording import STATS_END, STATS_START
-from chronique.release import read_manifest
+from chronique.release.recording import STATS_END, STATS_START
+from chronique.release.writer import read_manifest
 from chronique.version import __version__
 
 from conftest import PROJECT, make_repo
@@ -79,7 +79,7 @@ def test_build_records_the_release_in_citation_and_datasheet(documented_repo, mo
 
 
 def test_committed_datasheet_statistics_match_the_committed_release():
-    from chronique.recording import update_datasheet
+    from chronique.release.recording import update_datasheet
 
     text = (PROJECT / "DATASHEET.md").read_text("utf-8")
     assert update_datasheet(text, read_manifest(PROJECT / "releases" / __version__)) == text

@@ -12,7 +12,7 @@ import pytest
 
 from chronique.cli import main
 from chronique.errors import FindingLog, UsageError
-from chronique.loading import release_path
+from chronique.release.loading import release_path
 from chronique.schema import COARSE_TYPES
 
 from conftest import SEED_ID

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset
 
-from chronique.annotations import read_annotation
+from chronique.store.annotations import read_annotation
 from chronique.cli import main
 from chronique.errors import FindingLog
 from chronique.schema import COARSE_OF_FINE

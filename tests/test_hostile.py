@@ -13,7 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from chronique.annotations import dumps_annotation
+from chronique.store.annotations import dumps_annotation
 from chronique.cli import main
 
 from conftest import SEED_ID, SEED_NAME, make_repo, snapshot

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from chronique.annotations import quote, write_annotation
+from chronique.store.annotations import quote, write_annotation
 from chronique.cli import main
-from chronique.documents import sha256_text
+from chronique.store.documents import sha256_text
 from chronique.errors import InputError
-from chronique.records import Annotation, AnnotationProvenance, Entity, Mention
+from chronique.store.records import Annotation, AnnotationProvenance, Entity, Mention
 
 from conftest import SEED_ID, make_repo, snapshot
 
@@ -142,7 +142,7 @@ def test_hostile_prediction_lines_are_located_errors(release_cache, tmp_path, ca
 
 
 def test_a_hostile_baselines_file_is_an_input_error(tmp_path):
-    from chronique.baseline import read_baselines
+    from chronique.evaluation.baseline import read_baselines
 
     for content, check_id in (("[" * 100_000 + "]" * 100_000, "L1.json.depth"), ('{"model": "x"}', "baseline.format"),
                               ('[{"model": "x", "scores": []}]', "baseline.format")):
@@ -258,8 +258,8 @@ def test_crossing_brat_spans_are_reported_at_their_ann_line(repo, tmp_path, caps
 def test_a_preannotation_refused_by_the_checks_is_reported_at_the_raw_article(repo, capsys, monkeypatch):
     import spacy
 
-    import chronique.preannotate as preannotate
-    from chronique.preannotate import PredictedSpan
+    import chronique.curation.preannotate as preannotate
+    from chronique.curation.preannotate import PredictedSpan
 
     # A model step that lets a crossing pair through, as a broken component would.
     (start, end), crossing_end = span("Agnès Buzyn"), span("Buzyn a")[1]

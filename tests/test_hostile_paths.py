@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chronique.cli import main
-from chronique.paths import UnsafePathError, contained, is_safe_name
+from chronique.store.paths import UnsafePathError, contained, is_safe_name
 
 from conftest import SEED_ID, make_repo
 

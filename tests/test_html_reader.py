@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from chronique.errors import FindingLog
-from chronique.normalize import normalize_text
-from chronique.readers import read_html, read_raw
+from chronique.text.normalize import normalize_text
+from chronique.store.readers import read_html, read_raw
 
 CORPUS_PAGE = Path(__file__).resolve().parents[2] / "shared/corpus/raw/004_751e548c6cb59549.html"
 

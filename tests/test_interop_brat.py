@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from datasets import concatenate_datasets, load_dataset
 
-from chronique.annotations import read_annotation
-from chronique.documents import sha256_text
+from chronique.store.annotations import read_annotation
+from chronique.store.documents import sha256_text
 from chronique.errors import FindingLog, UsageError
 from chronique.interop.base import IGNORE, LabelMapping, to_annotation
 from chronique.interop.brat import BratCounts, read_brat

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from chronique.annotations import annotation_to_dict, dumps_annotation, read_annotation
+from chronique.store.annotations import annotation_to_dict, dumps_annotation, read_annotation
 from chronique.cli import main
 from chronique.errors import FindingLog, InputError
 from chronique.interop.base import LabelMapping

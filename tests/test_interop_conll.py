@@ -17,7 +17,7 @@ from chronique.interop.hipe import export_hipe, read_hipe
 from chronique.interop.registry import importer
 from chronique.interop.tokens import TokenAlignmentError, align_tokens, realign
 from chronique.schema import COARSE_OF_FINE, COARSE_NER_LABELS, FINE_NER_LABELS
-from chronique.tags import TagSpan, parse_tag, spans_from_tags, tags_from_spans
+from chronique.text.tags import TagSpan, parse_tag, spans_from_tags, tags_from_spans
 from conftest import external
 
 HIPE_GOLD = "hipe2022_newseye_fr/gold"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from chronique.annotations import annotation_to_dict, read_annotation
+from chronique.store.annotations import annotation_to_dict, read_annotation
 from chronique.cli import main
-from chronique.documents import sha256_text
+from chronique.store.documents import sha256_text
 from chronique.errors import FindingLog, InputError, UsageError
 from chronique.interop.base import LabelMapping, to_annotation
 from chronique.interop.doccano import read_doccano

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from conftest import PROJECT, SEED_ID, SEED_NAME, external, make_repo
-from chronique.annotations import read_annotation
+from chronique.store.annotations import read_annotation
 from chronique.errors import FindingLog
 from chronique.interop.base import IGNORE, LabelMapping, ToolDocument, count_outcomes, to_annotation
 from chronique.interop.labelstudio import read_labelstudio

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from chronique.cli import main
-from chronique.publish import redact_url_credentials
+from chronique.release.publish import redact_url_credentials
 
 from conftest import make_repo, seed_only_repo
 

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 import chronique
-import chronique.loading
+import chronique.release.loading
 from chronique.errors import UsageError
 
 from conftest import PROJECT, seed_only_repo
@@ -56,12 +56,12 @@ def own_release(tmp_path, monkeypatch):
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     release = build(seed_only_repo(tmp_path), releases=tmp_path / "releases", update_registry=False).path
-    monkeypatch.setattr(chronique.loading, "release_path", lambda version=None: release)
+    monkeypatch.setattr(chronique.release.loading, "release_path", lambda version=None: release)
     return release
 
 
 def test_load_checks_the_files_it_opens_against_the_manifest(own_release, tmp_path):
-    from chronique.loading import TamperedReleaseError
+    from chronique.release.loading import TamperedReleaseError
 
     assert chronique.load("ner", split="train", cache_dir=str(tmp_path / "c1")).num_rows > 0
     shard = own_release / "data" / "ner" / "train-00000-of-00001.parquet"
@@ -75,7 +75,7 @@ def test_load_checks_the_files_it_opens_against_the_manifest(own_release, tmp_pa
 
 
 def test_verify_false_skips_the_check(own_release, tmp_path):
-    from chronique.loading import TamperedReleaseError
+    from chronique.release.loading import TamperedReleaseError
 
     with (own_release / "README.md").open("a", encoding="utf-8") as card:
         card.write("\nA line added by hand.\n")

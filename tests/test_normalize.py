@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chronique.normalize import normalize_text, segment_paragraphs
+from chronique.text.normalize import normalize_text, segment_paragraphs
 
 from conftest import PROJECT, SEED_NAME
 

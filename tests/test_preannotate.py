@@ -10,12 +10,12 @@ import pytest
 
 from conftest import SEED_ID, make_repo, snapshot
 
-from chronique.annotations import read_annotation
-from chronique.checks import check_document
-from chronique.documents import make_document
+from chronique.store.annotations import read_annotation
+from chronique.checks.document import check_document
+from chronique.store.documents import make_document
 from chronique.errors import FindingLog, InputError, UsageError
 from chronique.pipeline import build
-from chronique.preannotate import (
+from chronique.curation.preannotate import (
     PredictedSpan,
     load_ner_model,
     preannotate,
@@ -23,9 +23,9 @@ from chronique.preannotate import (
     snapped_spans,
     without_overlaps,
 )
-from chronique.readers import read_raw, walk_raw
-from chronique.records import Span
-from chronique.tokenize import tokenize
+from chronique.store.readers import read_raw, walk_raw
+from chronique.store.records import Span
+from chronique.text.segment import tokenize
 
 DOC_ID = "0123456789abcdef"
 RAW_NAME = f"001_{DOC_ID}.txt"

@@ -16,8 +16,8 @@ from huggingface_hub.utils import HfHubHTTPError
 
 from chronique.errors import InputError, UsageError
 from chronique.pipeline import build
-from chronique.publish import PublishError, describe, pinned_local_path, plan_publication, publish
-from chronique.release import MANIFEST_NAME, file_sha256
+from chronique.release.publish import PublishError, describe, pinned_local_path, plan_publication, publish
+from chronique.release.writer import MANIFEST_NAME, file_sha256
 from chronique.version import __version__
 
 from conftest import PROJECT, seed_only_repo

@@ -6,8 +6,8 @@ import pytest
 
 from chronique.errors import FindingLog
 from chronique.interop.quotes import draft_to_record, find_quote, numbered_paragraphs, quote_pattern
-from chronique.normalize import normalize_text
-from chronique.readers import read_txt
+from chronique.text.normalize import normalize_text
+from chronique.store.readers import read_txt
 
 from conftest import PROJECT, SEED_ID, SEED_NAME
 

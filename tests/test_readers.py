@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from chronique.errors import FindingLog
-from chronique.readers import MAX_RAW_BYTES, READERS, read_raw, walk_raw
+from chronique.store.readers import MAX_RAW_BYTES, READERS, read_raw, walk_raw
 
 from conftest import PROJECT, SEED_ID, SEED_NAME, external
 

@@ -4,7 +4,7 @@ import json
 
 from chronique.cli import main
 from chronique.pipeline import validate
-from chronique.reanchor import reanchor_repository
+from chronique.curation.reanchor import reanchor_repository
 
 from conftest import SEED_ID, SEED_NAME
 

@@ -8,7 +8,7 @@ from datasets import ClassLabel, load_dataset
 
 from chronique.errors import InputError, ReleaseExistsError
 from chronique.pipeline import build
-from chronique.release import ShardWriter, file_sha256, read_manifest, shard_digests_from_files
+from chronique.release.writer import ShardWriter, file_sha256, read_manifest, shard_digests_from_files
 from chronique.schema import COARSE_NER_LABELS, FINE_NER_LABELS
 from chronique.version import __version__
 
@@ -150,7 +150,7 @@ def test_annotation_that_no_longer_matches_the_text_is_refused(repo):
     path = repo / "annotations" / f"{SEED_ID}.json"
     data = json.loads(path.read_text("utf-8"))
     data["mentions"][1]["exact"] = "Emmanuel Macrom"
-    from chronique.annotations import dumps_annotation
+    from chronique.store.annotations import dumps_annotation
     path.write_text(dumps_annotation(data), encoding="utf-8")
     with pytest.raises(InputError) as error:
         build(repo)

@@ -7,11 +7,11 @@ import pytest
 import yaml
 from datasets import load_dataset
 
-from chronique.card_checks import check_citations
+from chronique.checks.card import check_citations
 from chronique.cli import main
-from chronique.licensing import dataset_licence, is_redistributable
+from chronique.release.licensing import dataset_licence, is_redistributable
 from chronique.pipeline import build
-from chronique.recording import record_release
+from chronique.release.recording import record_release
 
 from conftest import SEED_ID, make_repo
 

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from chronique.release import shard_path
+from chronique.release.writer import shard_path
 
 from conftest import make_repo
 

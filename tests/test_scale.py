@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-import chronique.chunks as chunks
+import chronique.run.chunks as chunks
 from chronique.pipeline import build
 
 from conftest import make_repo, snapshot

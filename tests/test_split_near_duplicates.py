@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 from datasets import load_dataset
 
-import chronique.chunks as chunks
-from chronique.corpus_checks import minhash, near_duplicate_pairs
+import chronique.run.chunks as chunks
+from chronique.checks.corpus import minhash, near_duplicate_pairs
 from chronique.errors import InputError
 from chronique.pipeline import build
-from chronique.release import read_manifest
-from chronique.splits import SplitEntry, group_near_duplicates, hash_split
+from chronique.release.writer import read_manifest
+from chronique.store.splits import SplitEntry, group_near_duplicates, hash_split
 
 from conftest import SEED_ID, error_ids, make_repo
 

@@ -3,8 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chronique.normalize import normalize_text, segment_paragraphs
-from chronique.tokenize import segment_sentences, tokenize
+from chronique.text.normalize import normalize_text, segment_paragraphs
+from chronique.text.segment import segment_sentences, tokenize
 
 
 def words(text, boundaries=()):

@@ -13,8 +13,8 @@ from typing import Callable
 import pytest
 
 from chronique.version import __version__
-from chronique.annotations import dumps_annotation
-from chronique.checks import CATALOGUE
+from chronique.store.annotations import dumps_annotation
+from chronique.checks.document import CATALOGUE
 from chronique.errors import InputError
 from chronique.pipeline import build, validate
 

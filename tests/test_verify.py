@@ -7,8 +7,8 @@ import pytest
 
 from chronique.errors import UsageError
 from chronique.pipeline import build
-from chronique.release import MANIFEST_NAME, read_manifest, shard_path
-from chronique.verify import verify_release
+from chronique.release.writer import MANIFEST_NAME, read_manifest, shard_path
+from chronique.release.verify import verify_release
 
 from conftest import PROJECT, make_repo
 

@@ -4,7 +4,7 @@
 >>> ner = chronique.load("ner")          # doctest: +SKIP
 """
 
-from chronique.loading import load, release_path
+from chronique.release.loading import load, release_path
 from chronique.version import __version__
 
 __all__ = ["__version__", "load", "release_path"]

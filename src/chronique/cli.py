@@ -22,13 +22,13 @@ from rich.table import Table
 
 from chronique.errors import ChroniqueError, UsageError
 from chronique.schema import STATUSES
-from chronique.splits import SPLITS
+from chronique.store.splits import SPLITS
 from chronique.version import __version__
 
 
 def _safe_name(value: str) -> str:
     """An argparse type: a name that may become a file name or a recorded pseudonym."""
-    from chronique.paths import SAFE_NAME_RULE, is_safe_name
+    from chronique.store.paths import SAFE_NAME_RULE, is_safe_name
 
     if not is_safe_name(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a safe name ({SAFE_NAME_RULE})")
@@ -59,7 +59,7 @@ def summary_table(result) -> Table:
 
 def targets_table(stats: dict[str, dict], repo: Path) -> Table:
     """The release's figures beside the corpus targets, each marked met or missed."""
-    from chronique.stats import CORPUS_TARGETS, corpus_figures
+    from chronique.run.stats import CORPUS_TARGETS, corpus_figures
 
     versions = repo / "annotations" / "versions"
     doubly = sum(1 for p in versions.iterdir() if len(list(p.glob("*.json"))) >= 2) if versions.is_dir() else 0
@@ -104,7 +104,7 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
 
 
 def preannotate_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.preannotate import preannotate_results
+    from chronique.curation.preannotate import preannotate_results
 
     with errors.status(f"running {args.model}", spinner="dots") if not args.quiet and errors.is_terminal else nullcontext():
         results = preannotate_results(args.doc_ids, repo=Path(args.repo), model=args.model,
@@ -147,7 +147,7 @@ def distribution_table(stats: dict[str, dict]) -> Table:
 
 
 def validate_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.checks import CATALOGUE
+    from chronique.checks.document import CATALOGUE
     from chronique.pipeline import validate
 
     if args.list_checks:
@@ -169,7 +169,7 @@ def validate_cli(args: argparse.Namespace, console: Console, errors: Console) ->
 
 
 def reanchor_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.reanchor import reanchor_repository
+    from chronique.curation.reanchor import reanchor_repository
 
     report = reanchor_repository(Path(args.repo), doc_ids=args.doc_ids or None, dry_run=args.dry_run)
     for outcome in ("moved", "edited"):
@@ -226,7 +226,7 @@ def export_cli(args: argparse.Namespace, console: Console, errors: Console) -> i
 
     from chronique.interop.registry import PER_SPLIT_FORMATS, exporter
     from chronique.interop.runner import export_release
-    from chronique.loading import release_path
+    from chronique.release.loading import release_path
 
     if args.config != "documents":
         raise UsageError("exports are made from the documents config, which holds every annotation layer")
@@ -280,7 +280,7 @@ def scores_table(scores, title: str) -> Table:
 def evaluate_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from chronique.errors import FindingLog
     from chronique.evaluation import evaluate_ner, evaluate_stance
-    from chronique.loading import release_path
+    from chronique.release.loading import release_path
 
     log = FindingLog()
     try:  # each error once: as its located findings, or as the message when it has none
@@ -308,9 +308,9 @@ def evaluate_cli(args: argparse.Namespace, console: Console, errors: Console) ->
 
 
 def baseline_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.baseline import run_baselines, write_baselines
-    from chronique.card import refresh_card
-    from chronique.loading import release_path
+    from chronique.evaluation.baseline import run_baselines, write_baselines
+    from chronique.release.card import refresh_card
+    from chronique.release.loading import release_path
 
     from chronique.pipeline import refuse_damaged_release
 
@@ -331,13 +331,13 @@ def baseline_cli(args: argparse.Namespace, console: Console, errors: Console) ->
 
 
 def read_manifest_rows(release: Path) -> dict[str, int]:
-    from chronique.release import read_manifest
+    from chronique.release.writer import read_manifest
 
     return read_manifest(release)["rows"].get("documents", {})
 
 
 def agreement_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.agreement import TABLE_COLUMNS, repository_agreement, table_rows
+    from chronique.curation.agreement import TABLE_COLUMNS, repository_agreement, table_rows
     from chronique.errors import FindingLog
 
     log = FindingLog()
@@ -355,7 +355,7 @@ def agreement_cli(args: argparse.Namespace, console: Console, errors: Console) -
 
 
 def adjudicate_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.adjudicate import adjudicate
+    from chronique.curation.adjudicate import adjudicate
     from chronique.errors import FindingLog
 
     status = 0
@@ -373,8 +373,8 @@ def adjudicate_cli(args: argparse.Namespace, console: Console, errors: Console) 
 
 
 def publish_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.loading import release_path
-    from chronique.publish import describe, plan_publication, publish
+    from chronique.release.loading import release_path
+    from chronique.release.publish import describe, plan_publication, publish
 
     release = Path(args.release) if args.release else release_path(args.version)
     plan = plan_publication(release, repo_id=args.repo_id, version=args.version,
@@ -390,7 +390,7 @@ def publish_cli(args: argparse.Namespace, console: Console, errors: Console) -> 
 
 
 def diff_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.diff import diff_releases, prepend_changelog
+    from chronique.release.diff import diff_releases, prepend_changelog
 
     before, after = Path(args.a), Path(args.b)
     if args.limit < 0:
@@ -416,7 +416,7 @@ def diff_cli(args: argparse.Namespace, console: Console, errors: Console) -> int
 
 
 def verify_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.verify import verify_release
+    from chronique.release.verify import verify_release
 
     findings = verify_release(Path(args.release))
     for item in findings:
@@ -431,7 +431,7 @@ def verify_cli(args: argparse.Namespace, console: Console, errors: Console) -> i
 
 def browse_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from chronique.browse import write_site
-    from chronique.loading import release_path
+    from chronique.release.loading import release_path
 
     release = Path(args.release) if args.release else release_path()
     busy = not args.quiet and errors.is_terminal

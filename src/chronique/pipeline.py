@@ -1,7 +1,7 @@
 """The build, in order: raw files → chunks → (articles → documents → checks → rows) → release.
 
 Read :func:`build` top to bottom for the whole data flow. Raw files are cut into chunks
-that :mod:`chronique.chunks` processes alone (the steps inside a chunk are generators over
+that :mod:`chronique.run.chunks` processes alone (the steps inside a chunk are generators over
 one record type); results come back in chunk order and are written shard by shard.
 Problems go to a shared :class:`FindingLog`, and nothing is published unless the log holds
 no error once every chunk was read.
@@ -17,18 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from chronique.card import render_card
-from chronique.citation import CITATION_NAME, Citation, read_citation
-from chronique.card_checks import check_card, check_citations
-from chronique.croissant import write_croissant
-from chronique.recording import record_release
-from chronique.checks import finding
-from chronique.chunks import BuildContext, ChunkResult, adopt_cache, chunk_specs, ordered_map, process_chunk
-from chronique.corpus_checks import CorpusChecker, DocumentSummary
+from chronique.release.card import render_card
+from chronique.release.citation import CITATION_NAME, Citation, read_citation
+from chronique.checks.card import check_card, check_citations
+from chronique.release.croissant import write_croissant
+from chronique.release.recording import record_release
+from chronique.checks.document import finding
+from chronique.run.chunks import BuildContext, ChunkResult, adopt_cache, chunk_specs, ordered_map, process_chunk
+from chronique.checks.corpus import CorpusChecker, DocumentSummary
 from chronique.errors import Finding, FindingLog, InputError, ReleaseExistsError, UsageError, raise_if_errors
-from chronique.readers import walk_raw
-from chronique.repository import Repository
-from chronique.release import (
+from chronique.store.readers import walk_raw
+from chronique.store.repository import Repository
+from chronique.release.writer import (
     MANIFEST_NAME,
     ReleaseWriter,
     build_lock,
@@ -41,9 +41,9 @@ from chronique.release import (
     write_manifest,
 )
 from chronique.schema import CONFIGS, STATUSES
-from chronique.splits import SPLITS, updated_registry
-from chronique.stats import CorpusStats
-from chronique.verify import verify_release
+from chronique.store.splits import SPLITS, updated_registry
+from chronique.run.stats import CorpusStats
+from chronique.release.verify import verify_release
 from chronique.version import __version__
 
 
@@ -267,7 +267,7 @@ class ReleaseNotes:
 
 
 def _agreement(root: Path, released: set[str]) -> str | None:
-    from chronique.agreement import agreement_section  # krippendorff and numpy only when a build gets this far
+    from chronique.curation.agreement import agreement_section  # krippendorff and numpy only when a build gets this far
 
     return agreement_section(root, released)
 

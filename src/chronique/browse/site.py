@@ -23,11 +23,11 @@ from typing import Mapping, Sequence
 
 from chronique.browse import pages, plots
 from chronique.browse.markup import escape
-from chronique.documents import is_safe_id
+from chronique.store.documents import is_safe_id
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.schema import FINE_TYPES, POLARITIES, SCOPES
-from chronique.splits import SPLITS
-from chronique.tokenize import tokenize
+from chronique.store.splits import SPLITS
+from chronique.text.segment import tokenize
 
 MARKER = ".chronique-browse"
 ASSETS = ("browse.css", "index.js", "document.js")
@@ -86,7 +86,7 @@ def load_rows(release: Path, *, cache_dir: str | None = None) -> list[dict]:
 
 
 def release_version(release: Path) -> str:
-    from chronique.release import MANIFEST_NAME, read_manifest
+    from chronique.release.writer import MANIFEST_NAME, read_manifest
 
     if (release / MANIFEST_NAME).is_file():
         return str(read_manifest(release).get("version") or release.name)
@@ -96,8 +96,8 @@ def release_version(release: Path) -> str:
 def load_agreement(repo: Path, *, log: FindingLog):
     """The agreement of the documents of ``repo``'s ``annotations/versions`` annotated twice, pooled as one pair
     (first and second annotation, whoever made them), or None when no document has two versions."""
-    from chronique.agreement import agreement_report, paired_versions, versions_folder
-    from chronique.versions import load_texts, load_versions
+    from chronique.curation.agreement import agreement_report, paired_versions, versions_folder
+    from chronique.store.annotator_versions import load_texts, load_versions
 
     if not versions_folder(repo).is_dir():
         return None
@@ -238,7 +238,7 @@ def _agreement_section(report, figures: dict[str, bytes]) -> str:
     if report is None:
         return (f'<p class="single-annotator">{SINGLE_ANNOTATOR.capitalize()}: each document has one annotation, '
                 f"so there is no agreement to report (no annotations/versions/ with two or more annotators).</p>")
-    from chronique.agreement import TABLE_COLUMNS, table_rows
+    from chronique.curation.agreement import TABLE_COLUMNS, table_rows
 
     report, people = report
     [pair] = report.pairs

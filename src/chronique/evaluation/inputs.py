@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from chronique.errors import Finding, InputError, UsageError
-from chronique.jsonfiles import JsonFileError, decode_json_bytes, parse_json, type_name
+from chronique.store.jsonfiles import JsonFileError, decode_json_bytes, parse_json, type_name
 
 MISMATCH = "evaluate.mismatch"
 FORMAT = "evaluate.format"
@@ -212,7 +212,7 @@ class SpanPrediction:
 def json_lines(path: Path) -> Iterator[tuple[int, object]]:
     """``(line number, value)`` for each non-blank line of a JSON Lines file, read with the guarded loader.
 
-    Raises :class:`~chronique.jsonfiles.JsonFileError` (an :class:`InputError`), ``evaluate.format``
+    Raises :class:`~chronique.store.jsonfiles.JsonFileError` (an :class:`InputError`), ``evaluate.format``
     at the line, for a line that is not UTF-8 or not JSON, and ``L1.json.depth`` for one nested too deeply.
     """
     try:

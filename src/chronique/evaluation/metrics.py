@@ -28,8 +28,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, Sequence
 
-# Re-exported: scores are computed on entities decoded from tag sequences (see chronique.tags).
-from chronique.tags import IllFormed, decode_tags  # noqa: F401
+# Re-exported: scores are computed on entities decoded from tag sequences (see chronique.text.tags).
+from chronique.text.tags import IllFormed, decode_tags  # noqa: F401
 
 Entity = tuple[str, int, int]
 Scheme = Literal["strict", "fuzzy"]

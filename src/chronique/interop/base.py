@@ -6,7 +6,7 @@ text, offsets (already converted to Unicode code points) and label names. It rep
 unreadable input into ``log`` as located findings and never prints.
 
 :func:`to_annotation` then turns a :class:`ToolDocument` into our
-:class:`~chronique.records.Annotation` against the normalised text: labels go through a
+:class:`~chronique.store.records.Annotation` against the normalised text: labels go through a
 :class:`LabelMapping`, and every span whose stored text disagrees with its offsets is
 re-anchored by quote or rejected with a finding. :class:`ImportCounts` says how many
 spans were imported, re-anchored and rejected; nothing is dropped silently.
@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
-from chronique.annotations import quote
+from chronique.store.annotations import quote
 from chronique.errors import Finding, FindingLog, UsageError
-from chronique.jsonfiles import JsonFileError, expect_type, line_of_key, parse_json, read_json_text, string_map
-from chronique.records import Annotation, AnnotationProvenance, Entity, Mention, Quote, Stance
+from chronique.store.jsonfiles import JsonFileError, expect_type, line_of_key, parse_json, read_json_text, string_map
+from chronique.store.records import Annotation, AnnotationProvenance, Entity, Mention, Quote, Stance
 from chronique.interop.nesting import smallest_containers
-from chronique.reanchor import place
+from chronique.curation.reanchor import place
 from chronique.schema import COARSE_OF_FINE, FINE_TYPES, POLARITIES
 
 IGNORE = "IGNORE"
@@ -160,7 +160,7 @@ class LabelMapping:
 
         The file must be an object whose ``labels`` and ``polarities`` (both optional) are objects of
         string → string; anything else is ``import.mapping.shape``, invalid JSON ``import.mapping.json``
-        and too deep a nesting :data:`chronique.jsonfiles.DEPTH_CHECK`. A mapping file is an argument
+        and too deep a nesting :data:`chronique.store.jsonfiles.DEPTH_CHECK`. A mapping file is an argument
         of the command, so each is a usage error. Targets must be our fine types (polarities) or ``IGNORE``.
         """
         shown, shape = str(path), "import.mapping.shape"

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
-from chronique.documents import is_safe_id
+from chronique.store.documents import is_safe_id
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.interop.brat import one_line
 from chronique.interop.brat_notes import STANCE_NOTE, entity_note, stance_note

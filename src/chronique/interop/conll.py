@@ -4,7 +4,7 @@ CoNLL carries tokens, sentence breaks, document ids and one flat layer of typed 
 no nesting, no entity clusters, no QIDs, no metonymy, no stances, no date, and the text
 only up to whitespace (it is rebuilt with single spaces;
 :func:`~chronique.interop.tokens.realign` puts the spans back on the real text). Tags are
-decoded and encoded by :mod:`chronique.tags`, with the ``"begin"`` policy for ill-formed
+decoded and encoded by :mod:`chronique.text.tags`, with the ``"begin"`` policy for ill-formed
 sequences, so that our entity counts agree with conlleval's.
 """
 
@@ -34,7 +34,7 @@ from chronique.interop.tokens import (
     tool_document,
     write_lines,
 )
-from chronique.tags import check_scheme
+from chronique.text.tags import check_scheme
 
 DOCSTART = "-DOCSTART-"
 

@@ -40,7 +40,7 @@ from typing import Iterator
 
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
-from chronique.jsonfiles import JsonFileError, parse_json
+from chronique.store.jsonfiles import JsonFileError, parse_json
 from chronique.schema import POLARITIES
 
 _HINT = ("see doccano's JSONL export: {\"text\": ..., \"label\": [[start, end, \"TYPE\"], ...]}, or \"entities\": "

@@ -5,7 +5,7 @@ HIPE carries what CoNLL does (:mod:`chronique.interop.conll`) plus the date, QID
 own type, so the literal type is repeated there), one level of nesting (``NE-NESTED``, coarse
 types only) and ``NoSpaceAfter``; it cannot carry deeper nesting, clusters of mentions not
 linked to a QID, stances, or paragraph breaks (written as ``EndOfLine``). Its tag columns are
-IOB2, decoded by :mod:`chronique.tags` as the HIPE scorer decodes them.
+IOB2, decoded by :mod:`chronique.text.tags` as the HIPE scorer decodes them.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from chronique.interop.tokens import (
     tool_document,
     write_lines,
 )
-from chronique.records import Span
+from chronique.store.records import Span
 
 HIPE_COLUMNS = ("TOKEN", "NE-COARSE-LIT", "NE-COARSE-METO", "NE-FINE-LIT", "NE-FINE-METO", "NE-FINE-COMP",
                 "NE-NESTED", "NEL-LIT", "NEL-METO", "MISC")

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Iterator
 
 from chronique.errors import Finding, FindingLog
-from chronique.jsonfiles import JsonFileError, read_json_file, type_name
+from chronique.store.jsonfiles import JsonFileError, read_json_file, type_name
 from chronique.interop.base import ToolDocument, ToolSpan, ToolStance
 from chronique.interop.labelstudio_config import (
     AUTHOR,

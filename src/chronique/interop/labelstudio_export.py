@@ -49,7 +49,7 @@ def export_labelstudio(documents: Iterable[dict], out_dir: Path, *, model: str |
     """
     nlp = version = None
     if model is not None:
-        from chronique.preannotate import load_ner_model, model_annotator  # spaCy is only loaded when asked for
+        from chronique.curation.preannotate import load_ner_model, model_annotator  # spaCy is only loaded when asked for
 
         nlp = load_ner_model(model)
         version = model_annotator(nlp)
@@ -151,7 +151,7 @@ def _linked_mention(row: dict, entity_id: str, evidence: dict, stance_id: str) -
 
 def _model_results(row: dict, nlp) -> list[dict]:
     """spaCy's entities as ``label`` regions, paragraph by paragraph as ``chronique preannotate`` runs it."""
-    from chronique.preannotate import LABEL_TYPES
+    from chronique.curation.preannotate import LABEL_TYPES
 
     text = row["text"]
     paragraphs = row.get("paragraphs") or [{"start": 0, "end": len(text)}]

@@ -34,9 +34,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from chronique.annotations import ANNOTATION_SCHEMA_VERSION, quote
+from chronique.store.annotations import ANNOTATION_SCHEMA_VERSION, quote
 from chronique.errors import Finding, FindingLog
-from chronique.normalize import segment_paragraphs
+from chronique.text.normalize import segment_paragraphs
 
 _OPTIONAL_SPACE_AROUND = "«»;:!?"
 _APOSTROPHES = "'’ʼ"

@@ -17,16 +17,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
-from chronique.annotations import annotation_to_dict, dumps_annotation, read_annotation
-from chronique.documents import is_safe_id, make_document, sha256_text
+from chronique.store.annotations import annotation_to_dict, dumps_annotation, read_annotation
+from chronique.store.documents import is_safe_id, make_document, sha256_text
 from chronique.errors import Finding, FindingLog, InputError, UsageError, raise_if_errors
 from chronique.interop.base import ImportCounts, LabelMapping, Origins, ToolDocument, to_annotation
 from chronique.interop.folders import folder_files
 from chronique.interop.registry import exporter, importer, realigner
-from chronique.normalize import normalize_text
-from chronique.paths import SAFE_NAME_RULE, UnsafePathError, contained, is_safe_name
-from chronique.readers import display_path, parse_date, read_raw, walk_raw
-from chronique.records import Annotation, RawArticle
+from chronique.text.normalize import normalize_text
+from chronique.store.paths import SAFE_NAME_RULE, UnsafePathError, contained, is_safe_name
+from chronique.store.readers import display_path, parse_date, read_raw, walk_raw
+from chronique.store.records import Annotation, RawArticle
 
 
 FOLDER_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -61,7 +61,7 @@ def _raw_articles(repo: Path, log: FindingLog) -> dict[str, RawArticle]:
 
 
 def _target(repo: Path, doc_id: str, annotation: Annotation, as_version: bool) -> Path:
-    """The resolved file to write, built from checked names only (:func:`chronique.paths.contained`)."""
+    """The resolved file to write, built from checked names only (:func:`chronique.store.paths.contained`)."""
     if as_version:
         return contained(repo / "annotations" / "versions", doc_id, f"{annotation.provenance.annotators[0]}.json")
     return contained(repo / "annotations", f"{doc_id}.json")
@@ -237,7 +237,7 @@ def _checked(article: RawArticle, annotation: Annotation, document: ToolDocument
     tool span or stance it is about (else the document's line) and says which tool item its
     mention or stance id stands for; the would-be annotation path is only mentioned in the message.
     """
-    from chronique.checks import DOCUMENT_CHECKS
+    from chronique.checks.document import DOCUMENT_CHECKS
 
     checked = make_document(article, annotation, "train")
     locate = _ToolLocator(document, annotation, origins)

@@ -2,7 +2,7 @@
 
 Reading: a file's token lines become a :class:`DocumentBuffer` of :class:`Token` records, and
 :func:`tool_document` rebuilds the text from the tokens and decodes each tag column, sentence by
-sentence, with :func:`chronique.tags.spans_from_tags`. Token formats keep only the tokens, so
+sentence, with :func:`chronique.text.tags.spans_from_tags`. Token formats keep only the tokens, so
 :func:`realign` puts the spans back on the real text afterwards.
 
 Writing: :func:`tokenised` re-tokenises a ``documents`` row as the build does, and
@@ -20,11 +20,11 @@ from typing import Callable, Iterable, Iterator, Sequence
 from chronique.errors import Finding, FindingLog, InputError
 from chronique.interop.base import ToolDocument, ToolSpan
 from chronique.interop.nesting import with_parents
-from chronique.normalize import normalize_text
-from chronique.records import Span
+from chronique.text.normalize import normalize_text
+from chronique.store.records import Span
 from chronique.schema import COARSE_OF_FINE
-from chronique.tags import TAG_SCHEMES, TagSpan, parse_tag, spans_from_tags, tags_from_spans
-from chronique.tokenize import tokenize
+from chronique.text.tags import TAG_SCHEMES, TagSpan, parse_tag, spans_from_tags, tags_from_spans
+from chronique.text.segment import tokenize
 
 COMMENT = re.compile(r"#\s*([\w.:-]+)\s*=\s*(.*?)\s*$")
 """A ``# key = value`` comment line (``# hipe2022:date = 1901-01-01``, ``# doc_id = d1``)."""

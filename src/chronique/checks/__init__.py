@@ -1,0 +1,1 @@
+"""Every check: the catalogue of ids, and the document, corpus and card checks."""

@@ -1,0 +1,1 @@
+"""Growing the gold: pre-annotation, re-anchoring, agreement and adjudication."""

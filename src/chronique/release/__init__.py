@@ -1,0 +1,1 @@
+"""Releases: writing, the manifest, card, croissant, loading, verifying, diffing, publishing."""

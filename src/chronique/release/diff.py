@@ -1,0 +1,586 @@
+"""What changed between two releases, and the CHANGELOG entry that says so.
+
+:func:`diff_releases` compares two release folders by their manifests and the rows of
+their ``documents`` config (every split): documents added, removed, moved between
+splits or whose text changed; mentions and stances added, removed and relabelled;
+and the deltas of the manifest statistics. :meth:`ReleaseDiff.to_markdown` renders
+that as a CHANGELOG entry and :func:`prepend_changelog` puts it into ``CHANGELOG.md``.
+
+Versioning rules for the data (SemVer applied to a corpus):
+
+* **major** — a user's code or trained model may break: the ``schema_version``
+  differs, a label set (a ``ClassLabel``'s names) differs, or a config or column
+  was removed;
+* **minor** — something was added: documents, or an annotation layer (a config or
+  a column);
+* **patch** — everything else: corrections of annotations or texts, documents
+  withdrawn;
+* **none** — the releases are the same: the same rows (equal fingerprints), labels and
+  layers, so that nothing is listed as changed.
+
+:attr:`ReleaseDiff.suggested_bump` applies these rules. A document never changes
+split once released, so :attr:`ReleaseDiff.split_moves` must be empty; it is
+exposed so that the command line can refuse such a pair of releases.
+
+Mentions are matched on their span and text (relabelled: same span, other type or
+metonymy); stances on their holder, target and evidence spans (relabelled: other
+polarity), holders and targets named as in the ``stance`` config. Annotations of
+added and removed documents are counted in their document entry, not listed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import re
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, TypeVar
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from chronique.errors import Finding, InputError, UsageError
+from chronique.release.writer import MANIFEST_NAME, read_manifest, shard_path
+from chronique.run.rows import AUTHOR
+from chronique.store.splits import SPLITS
+
+_DOCUMENT_COLUMNS = ["doc_id", "text_sha256", "mentions", "entities", "stances"]
+_BATCH_ROWS = 256
+T = TypeVar("T")
+
+# --- records ------------------------------------------------------------------------
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentEntry:
+    """A document added or removed, with how many annotations it carries."""
+
+    doc_id: str
+    split: str
+    mentions: int
+    stances: int
+
+
+@dataclass(frozen=True, slots=True)
+class SplitMove:
+    doc_id: str
+    split_before: str
+    split_after: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextChange:
+    doc_id: str
+    split: str
+    sha256_before: str
+    sha256_after: str
+
+
+@dataclass(frozen=True, slots=True)
+class MentionEntry:
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    type: str
+    metonymic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MentionRelabel:
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    type_before: str
+    type_after: str
+    metonymic_before: bool
+    metonymic_after: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StanceEntry:
+    doc_id: str
+    holder: str
+    target: str
+    evidence: tuple[Span, ...]
+    polarity: str
+
+
+@dataclass(frozen=True, slots=True)
+class StanceRelabel:
+    doc_id: str
+    holder: str
+    target: str
+    evidence: tuple[Span, ...]
+    polarity_before: str
+    polarity_after: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatDelta:
+    """One statistic of one split: ``metric`` is ``documents``, ``mentions.PER``, ``stances.FAVOR``…"""
+
+    split: str
+    metric: str
+    before: int
+    after: int
+    delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseDiff:
+    """Everything that changed from release ``version_before`` to release ``version_after``."""
+
+    version_before: str
+    version_after: str
+    date_after: str | None
+    schema_before: str
+    schema_after: str
+    labels_changed: tuple[str, ...]
+    layers_added: tuple[str, ...]
+    layers_removed: tuple[str, ...]
+    documents_added: tuple[DocumentEntry, ...]
+    documents_removed: tuple[DocumentEntry, ...]
+    split_moves: tuple[SplitMove, ...]
+    texts_changed: tuple[TextChange, ...]
+    mentions_added: tuple[MentionEntry, ...]
+    mentions_removed: tuple[MentionEntry, ...]
+    mentions_relabelled: tuple[MentionRelabel, ...]
+    stances_added: tuple[StanceEntry, ...]
+    stances_removed: tuple[StanceEntry, ...]
+    stances_relabelled: tuple[StanceRelabel, ...]
+    statistics: tuple[StatDelta, ...]
+    same_rows: bool = False
+    """Whether both manifests state the same fingerprint of the logical rows."""
+
+    @property
+    def suggested_bump(self) -> str:
+        """``major``, ``minor``, ``patch`` or ``none`` by the rules of the module docstring."""
+        if self.schema_before != self.schema_after or self.labels_changed or self.layers_removed:
+            return "major"
+        if self.documents_added or self.layers_added:
+            return "minor"
+        return "none" if self.unchanged else "patch"
+
+    @property
+    def unchanged(self) -> bool:
+        """True when the releases are the same: equal rows and nothing listed as changed."""
+        listed = (self.labels_changed, self.layers_added, self.layers_removed, self.documents_added,
+                  self.documents_removed, self.split_moves, self.texts_changed, self.mentions_added,
+                  self.mentions_removed, self.mentions_relabelled, self.stances_added, self.stances_removed,
+                  self.stances_relabelled)
+        return (self.same_rows and self.schema_before == self.schema_after and not any(listed)
+                and not any(d.delta for d in self.statistics))
+
+    @property
+    def bump_description(self) -> str:
+        """The suggested bump as a CHANGELOG entry and the command line say it."""
+        return "none: the releases are the same" if self.suggested_bump == "none" else self.suggested_bump
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict: every field, plus ``suggested_bump``."""
+        return {**asdict(self), "suggested_bump": self.suggested_bump}
+
+    def to_markdown(self, *, date: str | None = None, limit: int = 10) -> str:
+        """A CHANGELOG entry; ``date`` overrides the manifest's, today's date is the fallback."""
+        return render_entry(self, date=date, limit=limit)
+
+
+# --- reading a release --------------------------------------------------------------
+
+MentionKey = tuple[int, int, str, str, bool]  # start, end, text, type, metonymic
+StanceKey = tuple[str, str, tuple[Span, ...], str]  # holder, target, evidence, polarity
+
+
+@dataclass(frozen=True, slots=True)
+class _Annotated:
+    """What the comparison needs of one document: its split, text hash and annotations as multisets."""
+
+    split: str
+    text_sha256: str
+    mentions: Counter[MentionKey]
+    stances: Counter[StanceKey]
+
+
+def one_line(error: BaseException) -> str:
+    """An error's text on one printable line: decoder errors can quote the corrupt bytes."""
+    text = " ".join(str(error).split())
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def _unreadable(path: Path, error: BaseException) -> InputError:
+    finding = Finding("diff.unreadable", f"cannot read the release file: {one_line(error)}", str(path),
+                      hint="run chronique verify on the release")
+    return InputError(f"cannot compare releases: {path} is unreadable", [finding])
+
+
+def _release_manifest(folder: Path) -> dict:
+    """The manifest of ``folder``; :class:`UsageError` when it is not a release folder."""
+    if not (folder / MANIFEST_NAME).is_file():
+        raise UsageError(f"{folder} is not a release folder: it has no {MANIFEST_NAME}")
+    try:
+        manifest = read_manifest(folder)
+    except (OSError, ValueError) as error:
+        raise _unreadable(folder / MANIFEST_NAME, error) from error
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("rows"), dict):
+        raise _unreadable(folder / MANIFEST_NAME, ValueError("no 'rows' object"))
+    return manifest
+
+
+def _parquet_rows(path: Path, columns: list[str]) -> Iterator[dict]:
+    """Rows of a Parquet file, a batch at a time; a corrupt file becomes :class:`InputError`."""
+    try:
+        with pq.ParquetFile(path) as parquet:
+            for batch in parquet.iter_batches(batch_size=_BATCH_ROWS, columns=columns):
+                yield from batch.to_pylist()
+    except (OSError, ValueError, pa.ArrowException) as error:
+        raise _unreadable(path, error) from error
+
+
+def _document_rows(folder: Path, manifest: dict) -> Iterator[tuple[str, dict]]:
+    """``(split, row)`` for every row of the ``documents`` config, split by split."""
+    splits = manifest["rows"].get("documents", {})
+    for split in [s for s in SPLITS if s in splits]:
+        for row in _parquet_rows(folder / shard_path("documents", split), _DOCUMENT_COLUMNS):
+            yield split, row
+
+
+def _stance_key(stance: dict, names: dict[str, str]) -> StanceKey:
+    """Holder and target named as in the ``stance`` config, evidence as spans, and the polarity."""
+    holder = stance["holder"] if stance["holder"] == AUTHOR else names.get(stance["holder"], stance["holder"])
+    target = names.get(stance["target"], stance["target"]) if stance["target_kind"] == "entity" else stance["target"]
+    evidence = tuple((quote["start"], quote["end"]) for quote in stance["evidence"])
+    return holder, target, evidence, stance["polarity"]
+
+
+def _annotated(split: str, row: dict) -> _Annotated:
+    names = {entity["id"]: entity["name"] for entity in row["entities"] or ()}
+    mentions = Counter((m["start"], m["end"], m["text"], m["type"], bool(m["metonymic"])) for m in row["mentions"] or ())
+    stances = Counter(_stance_key(s, names) for s in row["stances"] or ())
+    return _Annotated(split, row["text_sha256"], mentions, stances)
+
+
+def _class_names(feature: dict) -> list[str] | None:
+    """The names of a ClassLabel feature, also inside a list feature; None for other features."""
+    if feature.get("_type") == "ClassLabel":
+        return feature.get("names")
+    inner = feature.get("feature")
+    return _class_names(inner) if isinstance(inner, dict) else None
+
+
+def _layout(folder: Path, manifest: dict) -> tuple[set[str], dict[str, tuple[str, ...]]]:
+    """Layers (``config`` and ``config.column``) and ClassLabel names, from one Parquet footer per config."""
+    layers: set[str] = set()
+    labels: dict[str, tuple[str, ...]] = {}
+    for config, splits in sorted(manifest["rows"].items()):
+        split = next((s for s in SPLITS if s in splits), None)
+        if split is None:
+            continue
+        path = folder / shard_path(config, split)
+        try:
+            schema = pq.read_schema(path)
+            hf_metadata = json.loads((schema.metadata or {}).get(b"huggingface", b"{}"))
+        except (OSError, ValueError, pa.ArrowException) as error:
+            raise _unreadable(path, error) from error
+        layers |= {config, *(f"{config}.{name}" for name in schema.names)}
+        for column, feature in hf_metadata.get("info", {}).get("features", {}).items():
+            if (names := _class_names(feature)) is not None:
+                labels[f"{config}.{column}"] = tuple(names)
+    return layers, labels
+
+
+# --- comparing ----------------------------------------------------------------------
+
+
+def _paired(before: Counter[T], after: Counter[T],
+            key: Callable[[T], object]) -> tuple[list[T], list[T], list[tuple[T, T]]]:
+    """Items only before, items only after, and (before, after) pairs sharing ``key``: the relabellings."""
+    unmatched: dict[object, list[T]] = {}
+    for item in (before - after).elements():
+        unmatched.setdefault(key(item), []).append(item)
+    added, pairs = [], []
+    for item in (after - before).elements():
+        candidates = unmatched.get(key(item))
+        if candidates:
+            pairs.append((candidates.pop(0), item))
+        else:
+            added.append(item)
+    return [item for items in unmatched.values() for item in items], added, pairs
+
+
+def _mention(doc_id: str, key: MentionKey) -> MentionEntry:
+    return MentionEntry(doc_id, *key)
+
+
+def _stance(doc_id: str, key: StanceKey) -> StanceEntry:
+    return StanceEntry(doc_id, *key)
+
+
+@dataclass
+class _Changes:
+    """Accumulates the changes while release B streams past release A's index."""
+
+    documents_added: list[DocumentEntry]
+    documents_removed: list[DocumentEntry]
+    split_moves: list[SplitMove]
+    texts_changed: list[TextChange]
+    mentions_added: list[MentionEntry]
+    mentions_removed: list[MentionEntry]
+    mentions_relabelled: list[MentionRelabel]
+    stances_added: list[StanceEntry]
+    stances_removed: list[StanceEntry]
+    stances_relabelled: list[StanceRelabel]
+
+    @classmethod
+    def empty(cls) -> "_Changes":
+        return cls(*([] for _ in range(10)))
+
+    def compare(self, doc_id: str, old: _Annotated, new: _Annotated) -> None:
+        """Record what changed in one document present in both releases."""
+        if old.split != new.split:
+            self.split_moves.append(SplitMove(doc_id, old.split, new.split))
+        if old.text_sha256 != new.text_sha256:
+            self.texts_changed.append(TextChange(doc_id, new.split, old.text_sha256, new.text_sha256))
+        removed, added, pairs = _paired(old.mentions, new.mentions, key=lambda m: m[:3])
+        self.mentions_removed += [_mention(doc_id, m) for m in removed]
+        self.mentions_added += [_mention(doc_id, m) for m in added]
+        self.mentions_relabelled += [MentionRelabel(doc_id, *a[:3], a[3], b[3], a[4], b[4]) for a, b in pairs]
+        removed, added, pairs = _paired(old.stances, new.stances, key=lambda s: s[:3])
+        self.stances_removed += [_stance(doc_id, s) for s in removed]
+        self.stances_added += [_stance(doc_id, s) for s in added]
+        self.stances_relabelled += [StanceRelabel(doc_id, *a[:3], a[3], b[3]) for a, b in pairs]
+
+    def sorted_fields(self) -> dict[str, tuple]:
+        """Every list as a tuple in a fixed order: by document, then by place in the text."""
+        def order(item) -> tuple:
+            place = (item.start, item.end) if hasattr(item, "start") else getattr(item, "evidence", ())
+            return item.doc_id, place, repr(item)
+
+        return {name: tuple(sorted(items, key=order)) for name, items in vars(self).items()}
+
+
+def _entry(doc_id: str, document: _Annotated) -> DocumentEntry:
+    return DocumentEntry(doc_id, document.split, sum(document.mentions.values()), sum(document.stances.values()))
+
+
+_STAT_GROUPS = ("documents", "sentences", "tokens", "mentions", "stances")
+
+
+def _flat_statistics(split_stats: dict) -> dict[str, int]:
+    """``documents``, ``sentences``, ``tokens``, ``mentions.<type>``, ``stances.<polarity>`` of one split."""
+    flat = {name: split_stats.get(name, 0) for name in _STAT_GROUPS[:3]}
+    for group in _STAT_GROUPS[3:]:
+        flat.update({f"{group}.{name}": n for name, n in (split_stats.get(group) or {}).items()})
+    return flat
+
+
+def _statistics(before: dict, after: dict) -> tuple[StatDelta, ...]:
+    """Before, after and delta of every statistic of every split of either manifest."""
+    deltas = []
+    for split in [s for s in SPLITS if s in before or s in after]:
+        old, new = _flat_statistics(before.get(split, {})), _flat_statistics(after.get(split, {}))
+        for metric in sorted(old.keys() | new.keys(), key=lambda m: (_STAT_GROUPS.index(m.split(".")[0]), m)):
+            a, b = old.get(metric, 0), new.get(metric, 0)
+            deltas.append(StatDelta(split, metric, a, b, b - a))
+    return tuple(deltas)
+
+
+def diff_releases(a: Path, b: Path) -> ReleaseDiff:
+    """Compare release folder ``a`` (before) with release folder ``b`` (after).
+
+    Release A's documents are indexed (ids, hashes, annotations; not texts), then B's
+    stream past them batch by batch. Raises :class:`UsageError` when a folder is not a
+    release and :class:`InputError` when one of its files cannot be read.
+    """
+    a, b = Path(a), Path(b)
+    before, after = _release_manifest(a), _release_manifest(b)
+    index = {row["doc_id"]: _annotated(split, row) for split, row in _document_rows(a, before)}
+    changes = _Changes.empty()
+    for split, row in _document_rows(b, after):
+        new, old = _annotated(split, row), index.pop(row["doc_id"], None)
+        if old is None:
+            changes.documents_added.append(_entry(row["doc_id"], new))
+        else:
+            changes.compare(row["doc_id"], old, new)
+    changes.documents_removed += [_entry(doc_id, old) for doc_id, old in index.items()]
+    (layers_a, labels_a), (layers_b, labels_b) = _layout(a, before), _layout(b, after)
+    return ReleaseDiff(
+        version_before=before.get("version", a.name), version_after=after.get("version", b.name),
+        date_after=after.get("released") or after.get("date"),
+        schema_before=str(before.get("schema_version")), schema_after=str(after.get("schema_version")),
+        labels_changed=tuple(sorted(k for k in labels_a.keys() | labels_b.keys() if labels_a.get(k) != labels_b.get(k))),
+        layers_added=tuple(sorted(layers_b - layers_a)), layers_removed=tuple(sorted(layers_a - layers_b)),
+        statistics=_statistics(before.get("statistics") or {}, after.get("statistics") or {}),
+        **changes.sorted_fields(),
+        same_rows=isinstance(before.get("fingerprint"), str) and before.get("fingerprint") == after.get("fingerprint"),
+    )
+
+
+# --- CHANGELOG ----------------------------------------------------------------------
+
+
+def _short(text: str, width: int = 60) -> str:
+    """One line, at most ``width`` characters, for a Markdown list item."""
+    text = " ".join(str(text).split()).replace("`", "'")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _spans(evidence: Iterable[Span]) -> str:
+    return ", ".join(f"{start}–{end}" for start, end in evidence)
+
+
+def _metonymy(flag: bool) -> str:
+    return "metonymic" if flag else "literal"
+
+
+def _describe(item) -> str:
+    """One list item for any change record."""
+    if isinstance(item, str):
+        return f"`{item}`"
+    where = f"`{item.doc_id}`"
+    if isinstance(item, DocumentEntry):
+        return f"{where} ({item.split}; {item.mentions} mentions, {item.stances} stances)"
+    if isinstance(item, SplitMove):
+        return f"{where} {item.split_before} → {item.split_after}"
+    if isinstance(item, TextChange):
+        return f"{where} ({item.split}) text sha256 {item.sha256_before[:12]} → {item.sha256_after[:12]}"
+    if isinstance(item, (MentionEntry, MentionRelabel)):
+        where += f" {item.start}–{item.end} «{_short(item.text)}»"
+        if isinstance(item, MentionEntry):
+            return f"{where} {item.type}" + (" (metonymic)" if item.metonymic else "")
+        change = [f"{item.type_before} → {item.type_after}"] if item.type_before != item.type_after else [item.type_after]
+        if item.metonymic_before != item.metonymic_after:
+            change.append(f"{_metonymy(item.metonymic_before)} → {_metonymy(item.metonymic_after)}")
+        return f"{where} {', '.join(change)}"
+    where += f" {_short(item.holder, 30)} on «{_short(item.target)}» ({_spans(item.evidence)})"
+    if isinstance(item, StanceEntry):
+        return f"{where} {item.polarity}"
+    return f"{where} {item.polarity_before} → {item.polarity_after}"
+
+
+def _section(groups: list[tuple[str, tuple]], limit: int) -> list[str]:
+    """``- N nouns`` then the first ``limit`` items of every non-empty group."""
+    lines = []
+    for noun, items in groups:
+        if not items:
+            continue
+        lines.append(f"- {len(items)} {noun}{'' if len(items) == 1 else 's'}")
+        lines += [f"  - {_describe(item)}" for item in items[:limit]]
+        if len(items) > limit:
+            lines.append(f"  - … and {len(items) - limit} more")
+    return lines or ["- nothing"]
+
+
+def _statistics_table(diff: ReleaseDiff) -> list[str]:
+    changed = [d for d in diff.statistics if d.delta]
+    if not changed:
+        return ["No statistic changed."]
+    lines = [f"| split | statistic | {diff.version_before} | {diff.version_after} | change |",
+             "| --- | --- | ---: | ---: | ---: |"]
+    return lines + [f"| {d.split} | {d.metric} | {d.before:,} | {d.after:,} | {d.delta:+,} |" for d in changed]
+
+
+def render_entry(diff: ReleaseDiff, *, date: str | None = None, limit: int = 10) -> str:
+    """The CHANGELOG entry of ``diff``: title, Added, Removed, Changed and a statistics table."""
+    day = date or diff.date_after or datetime.date.today().isoformat()
+    changed: list[tuple[str, tuple]] = [("relabelled mention", diff.mentions_relabelled),
+                                        ("relabelled stance", diff.stances_relabelled),
+                                        ("changed text", diff.texts_changed), ("split move", diff.split_moves),
+                                        ("changed label set", diff.labels_changed)]
+    if diff.schema_before != diff.schema_after:
+        changed.insert(0, ("schema version change", (f"{diff.schema_before} → {diff.schema_after}",)))
+    sections = {
+        "Added": [("document", diff.documents_added), ("mention", diff.mentions_added),
+                  ("stance", diff.stances_added), ("layer", diff.layers_added)],
+        "Removed": [("document", diff.documents_removed), ("mention", diff.mentions_removed),
+                    ("stance", diff.stances_removed), ("layer", diff.layers_removed)],
+        "Changed": changed,
+    }
+    lines = [f"## {diff.version_after} — {day}", "",
+             f"Compared with {diff.version_before}; suggested version bump: {diff.bump_description}."]
+    for title, groups in sections.items():
+        lines += ["", f"### {title}", "", *_section(groups, limit)]
+    lines += ["", "### Statistics", "", *_statistics_table(diff)]
+    return "\n".join(lines) + "\n"
+
+
+def changelog_entry(a: Path, b: Path, *, date: str | None = None, limit: int = 10) -> str:
+    """The CHANGELOG entry for release ``b`` compared with release ``a``."""
+    return diff_releases(a, b).to_markdown(date=date, limit=limit)
+
+
+_HEADING = re.compile(r"^##\s+\[?([^\]\s]+)\]?")
+CHANGELOG_TITLE = "# Changelog"
+
+
+def _entry_version(entry: str) -> str:
+    match = _HEADING.match(entry)
+    if not match:
+        raise UsageError("a CHANGELOG entry must start with '## <version>'")
+    return match.group(1)
+
+
+def _split_changelog(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The text before the first ``## `` heading, and ``(version, block)`` for every entry after it.
+
+    Headings inside fenced code blocks do not start an entry.
+    """
+    preamble, entries, fenced = [], [], False
+    for line in text.splitlines(keepends=True):
+        fenced ^= line.lstrip().startswith("```")
+        match = None if fenced else _HEADING.match(line)
+        if match:
+            entries.append([match.group(1), line])
+        elif entries:
+            entries[-1][1] += line
+        else:
+            preamble.append(line)
+    return "".join(preamble), [(version, block) for version, block in entries]
+
+
+def _block(text: str) -> str:
+    """A block ending with exactly one blank line."""
+    return text.rstrip("\n") + "\n\n"
+
+
+def prepend_changelog(changelog: Path, entry: str) -> None:
+    """Insert ``entry`` above the newest entry of ``changelog`` (below its title and preamble).
+
+    An entry for the same version is replaced where it stands (a duplicate of it is
+    dropped); every other entry is kept as written, hand edits included, up to its
+    trailing blank lines. A missing file is created with a title. The file
+    is replaced atomically.
+    """
+    changelog = Path(changelog)
+    version = _entry_version(entry)
+    text = changelog.read_text(encoding="utf-8") if changelog.exists() else ""
+    preamble, entries = _split_changelog(text)
+    blocks, placed = [], False
+    for entry_version, block in entries:
+        if entry_version != version:
+            blocks.append(block)
+        elif not placed:
+            blocks.append(entry)
+            placed = True
+    if not placed:
+        blocks.insert(0, entry)
+    head = _block(preamble) if preamble.strip() else f"{CHANGELOG_TITLE}\n\n"
+    _write_atomically(changelog, (head + "".join(_block(b) for b in blocks)).rstrip("\n") + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,1 @@
+"""Running the build over chunks of documents: workers, cache, rows, statistics, digests."""

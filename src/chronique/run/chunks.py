@@ -1,0 +1,309 @@
+"""The build's unit of work: a chunk of raw files, processed alone, in parallel, and cached by content.
+
+A chunk is a run of consecutive raw files in sorted order. :func:`process_chunk` reads its
+articles and their annotation files, checks them, and returns a :class:`ChunkResult`:
+findings, one small :class:`DocumentSummary` per document for the corpus-level checks,
+statistics, and the Arrow tables of its published rows per config and split. The build
+consumes results in chunk order, so the output is the same whatever the number of jobs.
+
+Results are cached on disk under a key derived from the chunk's content: each raw file's
+SHA-256, each annotation file's SHA-256, the split and source entries of its documents,
+the published statuses, and the hash of this package's code and schema. A chunk whose
+key is unchanged is read back from the cache instead of being computed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, TypeVar
+
+import pyarrow as pa
+
+from chronique.store.annotations import read_named_annotation
+from chronique.checks.document import check_document, finding
+from chronique.checks.corpus import DocumentSummary, summarise
+from chronique.store.documents import is_safe_id, make_document
+from chronique.errors import Finding, FindingLog
+from chronique.store.readers import READERS, display_path
+from chronique.store.records import Document, RawArticle
+from chronique.store.repository import Repository
+from chronique.run.rows import SplitBatches
+from chronique.store.splits import SPLITS, group_pin, split_of
+from chronique.run.stats import CorpusStats
+
+CHUNK_FILES = 256
+"""Raw files per chunk: large enough to amortise the per-chunk cost, small enough to re-do cheaply."""
+
+CODE_KEY_EXCLUDED = frozenset({"version.py"})
+"""Package files that shape no row, and so are not part of the cache key."""
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@lru_cache(maxsize=None)
+def code_version() -> str:
+    """SHA-256 of this package's Python sources and schemas: a change to them invalidates the cache.
+
+    ``version.py`` is left out: bumping the version, the documented step before every release,
+    changes no row, and keying on it would throw the whole cache away at each release.
+    """
+    digest = hashlib.sha256()
+    package = resources.files("chronique")
+    for path in sorted(Path(str(package)).rglob("*")):
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts and path.name not in CODE_KEY_EXCLUDED:
+            digest.update(path.relative_to(Path(str(package))).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    index: int
+    paths: tuple[str, ...]  # repository-relative raw files
+
+
+@dataclass
+class ChunkResult:
+    index: int
+    key: str
+    files: int
+    summaries: list[DocumentSummary] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    tables: dict[tuple[str, str], pa.Table] = field(default_factory=dict)
+    stats: CorpusStats = field(default_factory=CorpusStats)
+    withheld: Counter = field(default_factory=Counter)
+    kept_out: list = field(default_factory=list)  # doc ids listed in annotations/withheld.tsv
+    published: dict[str, list[str]] = field(default_factory=dict)
+    from_cache: bool = False
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What every worker needs, sent once per worker rather than once per chunk."""
+
+    repo: Repository
+    statuses: frozenset[str]
+    cache_dir: Path | None  # where finished builds left their chunk results (read)
+    cache_staging: Path | None = None  # where this build puts new ones, adopted only if it succeeds (write)
+
+
+_CONTEXT: BuildContext | None = None
+
+
+def _install(context: BuildContext) -> None:
+    global _CONTEXT
+    _CONTEXT = context
+
+
+def chunk_specs(paths: Iterable[Path], root: Path, size: int | None = None) -> list[ChunkSpec]:
+    size = size or CHUNK_FILES
+    shown = [display_path(p, root) for p in paths]
+    return [ChunkSpec(i, tuple(shown[start : start + size])) for i, start in enumerate(range(0, len(shown), size))]
+
+
+def ordered_map(function: Callable[[T], R], items: list[T], *, jobs: int, context: BuildContext) -> Iterator[R]:
+    """``map(function, items)`` in order, over ``jobs`` processes, with at most ``2 × jobs`` results in flight."""
+    if jobs <= 1:
+        _install(context)
+        yield from map(function, items)
+        return
+    window = 2 * jobs
+    with ProcessPoolExecutor(jobs, initializer=_install, initargs=(context,)) as pool:
+        pending = [pool.submit(function, item) for item in items[:window]]
+        for position in range(len(items)):
+            result = pending[position].result()
+            pending[position] = None  # release the finished result
+            if position + window < len(items):
+                pending.append(pool.submit(function, items[position + window]))
+            yield result
+
+
+# --- one chunk ---------------------------------------------------------------------
+
+
+def _read_articles(spec: ChunkSpec, root: Path, log: FindingLog) -> list[RawArticle]:
+    articles = []
+    for relative in spec.paths:
+        path = root / relative
+        reader = READERS.get(path.suffix.lower())
+        if reader is None:
+            known = ", ".join(sorted(READERS))
+            log.add(Finding("L1.raw.extension", f"unknown raw file extension {path.suffix!r} (known: {known})", relative,
+                            None, hint="rename the file or add a reader to READERS"))
+            continue
+        articles.extend(reader(path, root=root, log=log))
+    return articles
+
+
+def _annotation_bytes(repo: Repository, doc_id: str) -> bytes | None:
+    relative = repo.annotation_files.get(doc_id)
+    return (repo.root / relative).read_bytes() if relative else None
+
+
+def chunk_key(articles: list[RawArticle], context: BuildContext, spec: ChunkSpec) -> str:
+    """The content address of a chunk's result."""
+    repo = context.repo
+    digest = hashlib.sha256(f"{code_version()}\n{sorted(context.statuses)}\n{spec.paths}\n".encode())
+    for article in articles:
+        annotation = _annotation_bytes(repo, article.doc_id) if is_safe_id(article.doc_id) else None
+        entry = repo.sources.get(article.doc_id)
+        digest.update(f"{article.path}:{article.line}\t{article.doc_id}\t{article.raw_sha256}\t"
+                      f"{hashlib.sha256(annotation).hexdigest() if annotation is not None else '-'}\t"
+                      f"{split_of(article.doc_id, repo)}\t{group_pin(article.doc_id, repo)}\t{entry}\t"
+                      f"{repo.withheld.get(article.doc_id)}\n".encode())
+    return digest.hexdigest()
+
+
+def _documents(articles: list[RawArticle], repo: Repository, log: FindingLog) -> Iterator[Document]:
+    """Normalise and segment each article with its annotation and split; refuse unsafe and duplicate ids."""
+    seen: dict[str, str] = {}
+    for article in articles:
+        if not is_safe_id(article.doc_id):
+            log.add(finding("L0.ids.unsafe", f"document id {article.doc_id!r} is not safe as a file name", article.path,
+                            article.line, hint="use letters, digits, '_', '.' and '-' only"))
+            continue
+        if article.doc_id in seen:
+            log.add(finding("L0.ids.duplicate", f"document id {article.doc_id!r} was already used at {seen[article.doc_id]}",
+                            article.path, article.line))
+            continue
+        seen[article.doc_id] = f"{article.path}:{article.line}"
+        article = repo.with_sources(article, log)
+        relative = repo.annotation_files.get(article.doc_id)
+        annotation = read_named_annotation(repo.root / relative, root=repo.root, log=log) if relative else None
+        yield make_document(article, annotation, split_of(article.doc_id, repo))  # near duplicates stay together
+
+
+def _check(document: Document, root: Path, log: FindingLog) -> bool:
+    """Run the document checks into ``log``; True when the document has no error."""
+    if document.annotation is None:
+        log.add(finding("L0.status.unannotated", f"document {document.doc_id!r} has no annotation file: status "
+                        "unannotated", document.provenance.raw_path, document.provenance.raw_line,
+                        hint=f"annotate it in annotations/{document.doc_id}.json (chronique preannotate helps)"))
+    findings = list(check_document(document, root))
+    log.extend(findings)
+    return not any(f.severity == "error" for f in findings)
+
+
+def compute_chunk(spec: ChunkSpec, articles: list[RawArticle], log: FindingLog, context: BuildContext, key: str) -> ChunkResult:
+    """Documents, checks, summaries, statistics and tables of one chunk."""
+    result = ChunkResult(spec.index, key, len(spec.paths), published={split: [] for split in SPLITS})
+    batches = {split: SplitBatches(batch_documents=10**9) for split in SPLITS}
+    for document in _documents(articles, context.repo, log):
+        # every document counts for the corpus checks, valid or not
+        result.summaries.append(summarise(document, group_pin(document.doc_id, context.repo)))
+        if not _check(document, context.repo.root, log):
+            continue
+        if document.doc_id in context.repo.withheld:
+            result.withheld["kept out (annotations/withheld.tsv)"] += 1
+            result.kept_out.append(document.doc_id)
+            continue
+        if document.status not in context.statuses:
+            result.withheld[document.status] += 1
+            continue
+        result.stats.add(document)
+        result.published[document.split].append(document.doc_id)
+        batches[document.split].add(document)
+    for split, batch in batches.items():
+        if batch.documents:
+            for config, table in batch.take().items():
+                result.tables[(config, split)] = table
+    result.findings = log.findings
+    return result
+
+
+def process_chunk(spec: ChunkSpec) -> ChunkResult:
+    """Read, check and convert one chunk, or take its result from the cache."""
+    context = _CONTEXT
+    log = FindingLog()
+    articles = _read_articles(spec, context.repo.root, log)
+    key = chunk_key(articles, context, spec)
+    cached = load_cached(context.cache_dir, key)
+    if isinstance(cached, ChunkResult):
+        cached.index, cached.from_cache = spec.index, True
+        return cached
+    if cached == CORRUPT:
+        log.add(Finding("build.cache.corrupt", f"cache entry {key[:12]}… of chunk {spec.index} failed its digest check; "
+                        "it was discarded and the chunk recomputed", str(_cache_path(context.cache_dir, key)),
+                        severity="warning"))
+    result = compute_chunk(spec, articles, log, context, key)
+    if not any(f.severity == "error" for f in result.findings):
+        store_cached(context.cache_staging, result)
+    return result
+
+
+# --- the cache ---------------------------------------------------------------------
+
+
+def _cache_path(cache_dir: Path, key: str) -> Path:
+    return cache_dir / key[:2] / f"{key}.pickle"
+
+
+_DIGEST_BYTES = 32
+CORRUPT = "corrupt"
+"""What :func:`load_cached` returns for an entry whose digest does not match: it was discarded."""
+
+
+def load_cached(cache_dir: Path | None, key: str) -> ChunkResult | str | None:
+    """The cached result, None when there is none, or :data:`CORRUPT` for a damaged entry (then deleted).
+
+    Each entry is the SHA-256 of its pickle followed by the pickle, so a flipped bit is found
+    before anything is unpickled."""
+    if cache_dir is None:
+        return None
+    path = _cache_path(cache_dir, key)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None  # absent: compute it
+    digest, payload = data[:_DIGEST_BYTES], data[_DIGEST_BYTES:]
+    if hashlib.sha256(payload).digest() != digest:
+        path.unlink(missing_ok=True)
+        return CORRUPT
+    try:
+        return pickle.loads(payload)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+        path.unlink(missing_ok=True)
+        return CORRUPT
+
+
+def store_cached(cache_dir: Path | None, result: ChunkResult) -> None:
+    """Write atomically, so that a reader never sees half an entry."""
+    if cache_dir is None:
+        return
+    path = _cache_path(cache_dir, result.key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(dir=path.parent, suffix=".partial")
+    payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    with os.fdopen(handle, "wb") as out:
+        out.write(hashlib.sha256(payload).digest() + payload)
+    os.replace(staging, path)
+
+
+def adopt_cache(staging: Path | None, cache_dir: Path | None, keep: set[str]) -> None:
+    """Move this build's new entries into the cache and drop the entries it did not use."""
+    if staging is None or cache_dir is None:
+        return
+    for path in sorted(staging.glob("*/*.pickle")):
+        target = _cache_path(cache_dir, path.stem)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    prune_cache(cache_dir, keep)
+
+
+def prune_cache(cache_dir: Path | None, keep: set[str]) -> None:
+    """Remove the entries this build did not use, so the cache holds one corpus's worth."""
+    if cache_dir is None or not cache_dir.is_dir():
+        return
+    for path in cache_dir.glob("*/*.pickle"):
+        if path.stem not in keep:
+            path.unlink(missing_ok=True)

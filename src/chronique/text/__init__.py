@@ -1,0 +1,1 @@
+"""Text: normalisation, segmentation into sentences and tokens, tag schemes."""
