@@ -1,10 +1,13 @@
 """The build, in order: raw files → chunks → (articles → documents → checks → rows) → release.
 
-Read :func:`build` top to bottom for the whole data flow. Raw files are cut into chunks
-that :mod:`chronique.run.chunks` processes alone (the steps inside a chunk are generators over
-one record type); results come back in chunk order and are written shard by shard.
-Problems go to a shared :class:`FindingLog`, and nothing is published unless the log holds
-no error once every chunk was read.
+Raw files are cut into chunks that :mod:`chronique.run.chunks` processes alone, in
+parallel: each chunk's files are read (:data:`READ_STEP`), then its articles go through
+:data:`CHUNK_STEPS`, the generators listed below in the order they run, and what comes out
+becomes rows. Every document a step does not pass on is counted under its reason. Results
+come back in chunk order and are written shard by shard; then :func:`build` runs the checks
+that need the whole corpus, writes the card, the manifest and croissant.json, and moves the
+release into place. Problems go to a shared :class:`FindingLog`, and nothing is published
+unless the log holds no error once every chunk was read. Read :func:`build` top to bottom.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from chronique.checks.card import check_card, check_citations
 from chronique.release.croissant import write_croissant
 from chronique.release.recording import record_release
 from chronique.checks.document import finding
+from chronique.run import steps
 from chronique.run.chunks import BuildContext, ChunkResult, adopt_cache, chunk_specs, ordered_map, process_chunk
 from chronique.checks.corpus import CorpusChecker, DocumentSummary
 from chronique.errors import Finding, FindingLog, InputError, ReleaseExistsError, UsageError, raise_if_errors
@@ -47,6 +51,21 @@ from chronique.release.verify import verify_release
 from chronique.version import __version__
 
 
+READ_STEP = steps.read_articles  # a chunk's raw files → articles, by the reader of each file's extension;
+# the chunk's cache key is taken here, and an unchanged chunk's result is read back instead of the steps below
+
+CHUNK_STEPS: tuple[steps.Step, ...] = (
+    steps.drop_unsafe_and_repeated_ids,  # ids must be safe as file names and used once
+    steps.attach_sources,  # licence, origin, beat… from annotations/sources.tsv
+    steps.make_documents,  # annotation file attached, text normalised and segmented, split assigned
+    steps.summarise_for_corpus_checks,  # every document, valid or not, for the corpus-level checks
+    steps.drop_invalid,  # the document checks; a document with an error goes no further
+    steps.keep_out_withheld,  # texts annotations/withheld.tsv keeps out of releases
+    steps.keep_published_statuses,  # gold only, unless the build is asked for more
+)
+"""The document steps of one chunk, in order; what comes out of the last becomes rows."""
+
+
 @dataclass
 class BuildResult:
     version: str
@@ -57,6 +76,8 @@ class BuildResult:
     stats: dict[str, dict]
     withheld: dict[str, int] = field(default_factory=dict)
     warnings: list[Finding] = field(default_factory=list)
+    chunks: int = 0  # chunks of raw files the build went through
+    cache_hits: int = 0  # of them, read back from the build cache instead of computed
 
 
 @dataclass
@@ -96,6 +117,8 @@ class CorpusPass:
     assigned: dict[str, str] = field(default_factory=dict)
     corpus: CorpusChecker = field(default_factory=CorpusChecker)
     keys: set[str] = field(default_factory=set)
+    chunks: int = 0
+    cache_hits: int = 0
 
     def results(self, context: BuildContext, jobs: int, on_progress: OnProgress | None) -> Iterator[ChunkResult]:
         """raw/ in sorted order, cut into chunks, each read, checked and converted (in ``jobs`` processes)."""
@@ -106,6 +129,8 @@ class CorpusPass:
             for summary in result.summaries:
                 self._remember(summary)
             self.keys.add(result.key)
+            self.chunks += 1
+            self.cache_hits += result.from_cache
             if on_progress:
                 on_progress(result.files)
             yield result
@@ -144,7 +169,7 @@ def validate(repo: Path, *, version: str = __version__, releases: Path | None = 
     """Run every check over the repository without writing anything (but the build cache, when given)."""
     corpus = open_pass(repo, version=version, releases=releases)
     stats = CorpusStats()
-    context = BuildContext(corpus.repo, frozenset(STATUSES), cache)
+    context = BuildContext(corpus.repo, frozenset(STATUSES), cache, read=READ_STEP, steps=CHUNK_STEPS)
     for result in corpus.results(context, jobs, on_progress):
         stats.merge(result.stats)
     corpus.finish()
@@ -199,7 +224,7 @@ def build(
             cache_staging_folder(cache) as cache_staging:
         # new cache entries wait in a folder inside the cache (its own file system, so that adopting
         # them is a rename); a failed build leaves the cache as it was
-        context = BuildContext(corpus.repo, statuses, cache, cache_staging)
+        context = BuildContext(corpus.repo, statuses, cache, cache_staging, read=READ_STEP, steps=CHUNK_STEPS)
         writer = ReleaseWriter(staging)
         for result in corpus.results(context, jobs, on_progress):
             stats.merge(result.stats)
@@ -220,6 +245,7 @@ def build(
         notes = ReleaseNotes(citation, [{"doc_id": d, "reason": corpus.repo.withheld[d]} for d in sorted(kept_out)],
                              _agreement(corpus.repo.root, set().union(*published.values())))
         result = _publish(staging, writer, stats, published, version, releases, log, dict(withheld), notes)
+        result.chunks, result.cache_hits = corpus.chunks, corpus.cache_hits
 
     if update_registry:
         released_docs = [(doc_id, split) for split, ids in published.items() for doc_id in ids]

@@ -425,10 +425,37 @@ def line_locator(root: Path, path: str) -> Locate:
     return locate
 
 
-def check_document(document: Document, root: Path) -> Iterator[Finding]:
-    """Run every level-2 and level-3 check on an annotated document (nothing for an unannotated one)."""
-    if document.annotation is None:
+def check_annotation(document: Document, locate: Locate | None = None, *, schema: bool = True) -> Iterator[Finding]:
+    """Every finding about an annotated document's annotation, the one check that the build, imports,
+    pre-annotation and adjudication all run before they accept an annotation.
+
+    With ``schema``, the annotation is first checked against the JSON Schema (the validator the
+    annotation reader uses, so every path agrees); the build passes ``schema=False`` because its
+    files were just read through that schema. Then every level-2 and level-3 check of
+    :data:`DOCUMENT_CHECKS` runs. ``locate(key, index)`` gives the line of an item (None: no line).
+    Findings are yielded one at a time, right after the ``locate`` call for the item they are
+    about, so a caller can relocate each one into a tool file as it comes.
+    """
+    annotation = document.annotation
+    if annotation is None:
         return
-    locate = line_locator(root, document.annotation.path)
+    if schema:
+        from chronique.store.annotations import annotation_to_dict, schema_errors
+
+        for error in schema_errors(annotation_to_dict(annotation)):
+            where = "/".join(map(str, error.absolute_path)) or "(top level)"
+            yield Finding("L1.annotation.schema", f"{where}: {error.message}", annotation.path)
+    locate = locate or _no_line
     for check in DOCUMENT_CHECKS.values():
         yield from check(document, locate)
+
+
+def _no_line(key: str, index: int | None) -> None:
+    return None
+
+
+def check_document(document: Document, root: Path) -> Iterator[Finding]:
+    """:func:`check_annotation` on a document of the repository, located by the lines of its file."""
+    if document.annotation is None:
+        return
+    yield from check_annotation(document, line_locator(root, document.annotation.path), schema=False)

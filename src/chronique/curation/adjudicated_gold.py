@@ -4,7 +4,7 @@ Status ``gold``, ``annotators`` all of them, ``tool`` ``chronique adjudicate``, 
 ``adjudicated``. Mentions ``m1…`` are in text order ``(start, -end)``; entities ``e1…`` are rebuilt
 from the kept mentions in order of first mention (then those only stances name), typed like their
 first mention; stances ``s1…`` follow guidelines 9.4. The result must pass the JSON Schema and every
-check in :data:`chronique.checks.document.DOCUMENT_CHECKS` before it is written, atomically.
+check of :func:`chronique.checks.document.check_annotation` before it is written, atomically.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
-import jsonschema
 
 from chronique.curation.adjudication_units import Unit, entities_by_ref
 from chronique.curation.agreement import Ref, entity_class
-from chronique.store.annotations import GUIDELINES_VERSION, annotation_schema, annotation_to_dict, quote
-from chronique.checks.document import DOCUMENT_CHECKS
+from chronique.store.annotations import GUIDELINES_VERSION, quote
+from chronique.checks.document import check_annotation
 from chronique.store.documents import make_document, sha256_text
 from chronique.errors import Finding
 from chronique.interop.nesting import smallest_containers
@@ -147,11 +146,4 @@ def verification_findings(article: RawArticle, annotation: Annotation) -> list[F
 
     Warnings (a DATE entity named by its words rather than its ISO value, say) do not stop an adjudication:
     ``chronique validate`` reports them for a person to follow up."""
-    found = []
-    for error in jsonschema.Draft202012Validator(annotation_schema()).iter_errors(annotation_to_dict(annotation)):
-        where = "/".join(map(str, error.absolute_path)) or "(top level)"
-        found.append(Finding("L1.annotation.schema", f"{where}: {error.message}", annotation.path))
-    document = make_document(article, annotation, "train")
-    for check in DOCUMENT_CHECKS.values():
-        found.extend(f for f in check(document, lambda key, index: None) if f.severity == "error")
-    return found
+    return [f for f in check_annotation(make_document(article, annotation, "train")) if f.severity == "error"]

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 
-from chronique.store.annotations import _line_of_item, annotation_to_dict, quote, read_annotation, schema_errors, write_annotation
-from chronique.checks.document import DOCUMENT_CHECKS
+from chronique.store.annotations import _line_of_item, quote, read_annotation, write_annotation
+from chronique.checks.document import check_annotation
 from chronique.store.documents import is_safe_id, make_document
 from chronique.errors import Finding, FindingLog, UsageError, raise_if_errors
 from chronique.store.readers import read_raw, walk_raw
@@ -334,12 +334,7 @@ def verify_silver(article: RawArticle, annotation: Annotation) -> None:
     the would-be annotation file in its message only.
     """
     log = FindingLog()
-    for error in schema_errors(annotation_to_dict(annotation)):
-        where = "/".join(map(str, error.absolute_path)) or "(top level)"
-        log.add(Finding("L1.annotation.schema", f"{where}: {error.message}", annotation.path))
-    document = make_document(article, annotation, "train")
-    for check in DOCUMENT_CHECKS.values():
-        log.extend(check(document, lambda key, index: None))
+    log.extend(check_annotation(make_document(article, annotation, "train")))
     log.findings[:] = [replace(f, message=f"{f.message} (in the pre-annotation {annotation.path}, not written)",
                                path=article.path, line=article.line, col=None) for f in log.findings]
     raise_if_errors(log, f"the pre-annotation of {article.doc_id} would not pass the checks; nothing was written")

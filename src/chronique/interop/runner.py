@@ -237,14 +237,10 @@ def _checked(article: RawArticle, annotation: Annotation, document: ToolDocument
     tool span or stance it is about (else the document's line) and says which tool item its
     mention or stance id stands for; the would-be annotation path is only mentioned in the message.
     """
-    from chronique.checks.document import DOCUMENT_CHECKS
+    from chronique.checks.document import check_annotation
 
-    checked = make_document(article, annotation, "train")
     locate = _ToolLocator(document, annotation, origins)
-    findings = []
-    for check in DOCUMENT_CHECKS.values():
-        findings.extend(locate.relocated(finding) for finding in check(checked, locate))
-    return findings
+    return [locate.relocated(finding) for finding in check_annotation(make_document(article, annotation, "train"), locate)]
 
 
 @dataclass

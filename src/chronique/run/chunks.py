@@ -1,7 +1,8 @@
 """The build's unit of work: a chunk of raw files, processed alone, in parallel, and cached by content.
 
 A chunk is a run of consecutive raw files in sorted order. :func:`process_chunk` reads its
-articles and their annotation files, checks them, and returns a :class:`ChunkResult`:
+articles, then runs them through the document steps that :mod:`chronique.pipeline` lists
+(:mod:`chronique.run.steps`), and returns a :class:`ChunkResult`:
 findings, one small :class:`DocumentSummary` per document for the corpus-level checks,
 statistics, and the Arrow tables of its published rows per config and split. The build
 consumes results in chunk order, so the output is the same whatever the number of jobs.
@@ -28,17 +29,16 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 import pyarrow as pa
 
-from chronique.store.annotations import read_named_annotation
-from chronique.checks.document import check_document, finding
-from chronique.checks.corpus import DocumentSummary, summarise
-from chronique.store.documents import is_safe_id, make_document
+from chronique.checks.corpus import DocumentSummary
 from chronique.errors import Finding, FindingLog
-from chronique.store.readers import READERS, display_path
-from chronique.store.records import Document, RawArticle
-from chronique.store.repository import Repository
 from chronique.run.rows import SplitBatches
-from chronique.store.splits import SPLITS, group_pin, split_of
 from chronique.run.stats import CorpusStats
+from chronique.run.steps import Chunk, Step, read_articles, run_steps
+from chronique.store.documents import is_safe_id
+from chronique.store.readers import display_path
+from chronique.store.records import RawArticle
+from chronique.store.repository import Repository
+from chronique.store.splits import SPLITS, group_pin, split_of
 
 CHUNK_FILES = 256
 """Raw files per chunk: large enough to amortise the per-chunk cost, small enough to re-do cheaply."""
@@ -89,12 +89,18 @@ class ChunkResult:
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What every worker needs, sent once per worker rather than once per chunk."""
+    """What every worker needs, sent once per worker rather than once per chunk.
+
+    ``read`` turns a chunk's raw files into articles, and ``steps`` are the document steps that
+    follow (:data:`chronique.pipeline.CHUNK_STEPS`); the chunk's cache key is taken between the two.
+    """
 
     repo: Repository
     statuses: frozenset[str]
     cache_dir: Path | None  # where finished builds left their chunk results (read)
     cache_staging: Path | None = None  # where this build puts new ones, adopted only if it succeeds (write)
+    read: Step = read_articles
+    steps: tuple[Step, ...] = ()
 
 
 _CONTEXT: BuildContext | None = None
@@ -131,20 +137,6 @@ def ordered_map(function: Callable[[T], R], items: list[T], *, jobs: int, contex
 # --- one chunk ---------------------------------------------------------------------
 
 
-def _read_articles(spec: ChunkSpec, root: Path, log: FindingLog) -> list[RawArticle]:
-    articles = []
-    for relative in spec.paths:
-        path = root / relative
-        reader = READERS.get(path.suffix.lower())
-        if reader is None:
-            known = ", ".join(sorted(READERS))
-            log.add(Finding("L1.raw.extension", f"unknown raw file extension {path.suffix!r} (known: {known})", relative,
-                            None, hint="rename the file or add a reader to READERS"))
-            continue
-        articles.extend(reader(path, root=root, log=log))
-    return articles
-
-
 def _annotation_bytes(repo: Repository, doc_id: str) -> bytes | None:
     relative = repo.annotation_files.get(doc_id)
     return (repo.root / relative).read_bytes() if relative else None
@@ -164,52 +156,11 @@ def chunk_key(articles: list[RawArticle], context: BuildContext, spec: ChunkSpec
     return digest.hexdigest()
 
 
-def _documents(articles: list[RawArticle], repo: Repository, log: FindingLog) -> Iterator[Document]:
-    """Normalise and segment each article with its annotation and split; refuse unsafe and duplicate ids."""
-    seen: dict[str, str] = {}
-    for article in articles:
-        if not is_safe_id(article.doc_id):
-            log.add(finding("L0.ids.unsafe", f"document id {article.doc_id!r} is not safe as a file name", article.path,
-                            article.line, hint="use letters, digits, '_', '.' and '-' only"))
-            continue
-        if article.doc_id in seen:
-            log.add(finding("L0.ids.duplicate", f"document id {article.doc_id!r} was already used at {seen[article.doc_id]}",
-                            article.path, article.line))
-            continue
-        seen[article.doc_id] = f"{article.path}:{article.line}"
-        article = repo.with_sources(article, log)
-        relative = repo.annotation_files.get(article.doc_id)
-        annotation = read_named_annotation(repo.root / relative, root=repo.root, log=log) if relative else None
-        yield make_document(article, annotation, split_of(article.doc_id, repo))  # near duplicates stay together
-
-
-def _check(document: Document, root: Path, log: FindingLog) -> bool:
-    """Run the document checks into ``log``; True when the document has no error."""
-    if document.annotation is None:
-        log.add(finding("L0.status.unannotated", f"document {document.doc_id!r} has no annotation file: status "
-                        "unannotated", document.provenance.raw_path, document.provenance.raw_line,
-                        hint=f"annotate it in annotations/{document.doc_id}.json (chronique preannotate helps)"))
-    findings = list(check_document(document, root))
-    log.extend(findings)
-    return not any(f.severity == "error" for f in findings)
-
-
-def compute_chunk(spec: ChunkSpec, articles: list[RawArticle], log: FindingLog, context: BuildContext, key: str) -> ChunkResult:
-    """Documents, checks, summaries, statistics and tables of one chunk."""
+def compute_chunk(spec: ChunkSpec, articles: list[RawArticle], chunk: Chunk, context: BuildContext, key: str) -> ChunkResult:
+    """The chunk's articles through the document steps, then its statistics and tables."""
     result = ChunkResult(spec.index, key, len(spec.paths), published={split: [] for split in SPLITS})
     batches = {split: SplitBatches(batch_documents=10**9) for split in SPLITS}
-    for document in _documents(articles, context.repo, log):
-        # every document counts for the corpus checks, valid or not
-        result.summaries.append(summarise(document, group_pin(document.doc_id, context.repo)))
-        if not _check(document, context.repo.root, log):
-            continue
-        if document.doc_id in context.repo.withheld:
-            result.withheld["kept out (annotations/withheld.tsv)"] += 1
-            result.kept_out.append(document.doc_id)
-            continue
-        if document.status not in context.statuses:
-            result.withheld[document.status] += 1
-            continue
+    for document in run_steps(context.steps, articles, chunk):
         result.stats.add(document)
         result.published[document.split].append(document.doc_id)
         batches[document.split].add(document)
@@ -217,25 +168,26 @@ def compute_chunk(spec: ChunkSpec, articles: list[RawArticle], log: FindingLog, 
         if batch.documents:
             for config, table in batch.take().items():
                 result.tables[(config, split)] = table
-    result.findings = log.findings
+    result.summaries, result.withheld, result.kept_out = chunk.summaries, chunk.dropped, chunk.kept_out
+    result.findings = chunk.log.findings
     return result
 
 
 def process_chunk(spec: ChunkSpec) -> ChunkResult:
-    """Read, check and convert one chunk, or take its result from the cache."""
+    """Read one chunk, then take its result from the cache or compute it with the document steps."""
     context = _CONTEXT
-    log = FindingLog()
-    articles = _read_articles(spec, context.repo.root, log)
+    chunk = Chunk(context.repo, context.statuses, FindingLog())
+    articles = list(context.read(spec.paths, chunk))
     key = chunk_key(articles, context, spec)
     cached = load_cached(context.cache_dir, key)
     if isinstance(cached, ChunkResult):
         cached.index, cached.from_cache = spec.index, True
         return cached
     if cached == CORRUPT:
-        log.add(Finding("build.cache.corrupt", f"cache entry {key[:12]}… of chunk {spec.index} failed its digest check; "
-                        "it was discarded and the chunk recomputed", str(_cache_path(context.cache_dir, key)),
-                        severity="warning"))
-    result = compute_chunk(spec, articles, log, context, key)
+        chunk.log.add(Finding("build.cache.corrupt", f"cache entry {key[:12]}… of chunk {spec.index} failed its digest "
+                              "check; it was discarded and the chunk recomputed", str(_cache_path(context.cache_dir, key)),
+                              severity="warning"))
+    result = compute_chunk(spec, articles, chunk, context, key)
     if not any(f.severity == "error" for f in result.findings):
         store_cached(context.cache_staging, result)
     return result
