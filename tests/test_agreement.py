@@ -240,3 +240,28 @@ def test_misplaced_and_misnamed_versions_are_reported(tmp_path):
     versions = load_versions(repo, log=log)
     assert list(versions) == [DOC_ID] and list(versions[DOC_ID]) == ["a9"]  # a mere naming slip is only a warning
     assert [(f.check_id, f.severity) for f in log] == [("versions.annotator", "warning"), ("versions.doc-id", "error")]
+
+
+def test_links_and_unsafe_names_among_versions_are_refused(tmp_path):
+    repo = tmp_path / "repo"
+    first = write_version(repo, version("a1", FIRST), "a1")
+    (first.parent / "a2.json").symlink_to(first)
+    write_version(repo, version("a b", SECOND), "a b")
+    (versions_folder(repo) / "not a doc").mkdir()
+    log = FindingLog()
+    versions = load_versions(repo, log=log)
+    assert list(versions) == [DOC_ID] and list(versions[DOC_ID]) == ["a1"]
+    assert sorted((f.check_id, f.path) for f in log) == [
+        ("versions.name", f"annotations/versions/{DOC_ID}/a b.json"), ("versions.name", "annotations/versions/not a doc"),
+        ("versions.symlink", f"annotations/versions/{DOC_ID}/a2.json")]
+
+
+def test_a_version_of_an_older_text_is_left_out_of_kappa(tmp_path):
+    repo = make_repo(tmp_path / "repo", {f"001_{DOC_ID}.txt": f"date 2020-11 {TEXT}, et Lyon\n"}, seed=False)
+    write_version(repo, version("a1", FIRST), "a1")
+    write_version(repo, version("a2", SECOND), "a2")
+    log = FindingLog()
+    report = repository_agreement(repo, log=log)
+    assert [(f.check_id, f.path, f.severity) for f in log] == [
+        ("versions.text-hash", f"annotations/versions/{DOC_ID}/{name}.json", "error") for name in ("a1", "a2")]
+    assert report.without_text == (DOC_ID,)

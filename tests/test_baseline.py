@@ -7,7 +7,8 @@ import pytest
 from chronique.evaluation.baseline import read_baselines, run_baselines, write_baselines
 from chronique.release.card import refresh_card
 from chronique.pipeline import build
-from chronique.release.writer import file_sha256, read_manifest, shard_digests_from_files
+from chronique.release.manifest import file_sha256, read_manifest
+from chronique.release.writer import shard_digests_from_files
 
 from conftest import PROJECT, seed_only_repo
 
@@ -27,7 +28,7 @@ def test_both_models_are_scored_on_every_split_with_their_versions(baselined):
     release, before, results = baselined
     assert [(r.model, r.split) for r in results] == [("fr_core_news_sm", "train"), ("fr_core_news_md", "train")]
     assert all(r.model_version.count(".") == 2 for r in results)
-    gold_entities = sum(before["statistics"]["train"]["coarse_mentions_outermost"].values())
+    gold_entities = sum(before.statistics["train"]["coarse_mentions_outermost"].values())
     for result in results:
         micro = result.scores.strict.micro
         assert micro.tp + micro.fn == gold_entities
@@ -47,11 +48,11 @@ def test_results_are_in_the_card_and_beside_the_release(baselined):
 def test_data_is_untouched_and_checksums_follow_the_documentation(baselined):
     release, before, _ = baselined
     after = read_manifest(release)
-    assert after["fingerprint"] == before["fingerprint"]
-    assert shard_digests_from_files(release, after["rows"]) == before["shard_digests"]
-    assert {k: v for k, v in after["files"].items() if k.startswith("data/")} == \
-        {k: v for k, v in before["files"].items() if k.startswith("data/")}
-    for relative, entry in after["files"].items():
-        assert file_sha256(release / relative) == entry["sha256"]
-    assert "baselines.json" in after["files"]
+    assert after.fingerprint == before.fingerprint
+    assert shard_digests_from_files(release, after.rows) == before.shard_digests
+    assert {k: v for k, v in after.files.items() if k.startswith("data/")} == \
+        {k: v for k, v in before.files.items() if k.startswith("data/")}
+    for relative, entry in after.files.items():
+        assert file_sha256(release / relative) == entry.sha256
+    assert "baselines.json" in after.files
     json.loads((release / "baselines.json").read_text())

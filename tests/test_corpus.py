@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from datasets import load_dataset
 
-from chronique.release.writer import read_manifest
+from chronique.release.manifest import read_manifest
 from chronique.version import __version__
 
 from conftest import PROJECT
@@ -82,7 +82,7 @@ def _written_texts() -> dict[str, str]:
 def test_each_composed_text_is_released_as_written(loaded):
     written = _written_texts()
     released = {row["doc_id"]: row for split in loaded["documents"].values() for row in split}
-    kept_out = {item["doc_id"] for item in read_manifest(RELEASE).get("kept_out", [])}
+    kept_out = {item["doc_id"] for item in read_manifest(RELEASE).kept_out}
     assert len(written) == 150 and set(written) - set(released) == kept_out
     for doc_id, row in released.items():
         if row["origin"] == "composed":

@@ -14,7 +14,7 @@ from datasets import load_dataset  # noqa: E402
 
 from chronique.release.croissant import CROISSANT_NAME, croissant_metadata, write_croissant  # noqa: E402
 from chronique.pipeline import build  # noqa: E402
-from chronique.release.writer import file_sha256, read_manifest  # noqa: E402
+from chronique.release.manifest import file_sha256, read_manifest  # noqa: E402
 from chronique.schema import FEATURES  # noqa: E402
 
 pytestmark = [
@@ -76,7 +76,7 @@ def test_mlcroissant_validates_with_no_error_and_no_avoidable_warning(release):
 
 def test_a_publication_date_in_the_manifest_is_used_and_silences_the_last_warning(release, tmp_path):
     folder = shutil.copytree(release, tmp_path / "dated")
-    manifest = read_manifest(folder)
+    manifest = read_manifest(folder).to_dict()
     manifest["released"] = "2024-05-17"
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     metadata = json.loads(write_croissant(folder).read_text(encoding="utf-8"))
@@ -87,7 +87,7 @@ def test_a_publication_date_in_the_manifest_is_used_and_silences_the_last_warnin
 
 def test_records_equal_the_rows_datasets_loads(release, tmp_path):
     dataset = mlc.Dataset(jsonld=release / CROISSANT_NAME)
-    rows = read_manifest(release)["rows"]
+    rows = read_manifest(release).rows
     for config, splits in rows.items():
         for split, count in splits.items():
             expected = [expected_row(config, row) for row in
@@ -108,9 +108,9 @@ def test_label_record_sets_list_the_class_label_names(release):
 
 def test_checksums_are_the_manifests_and_the_files(release):
     metadata = json.loads((release / CROISSANT_NAME).read_text(encoding="utf-8"))
-    files = read_manifest(release)["files"]
+    files = read_manifest(release).files
     objects = {o["contentUrl"]: o["sha256"] for o in metadata["distribution"]}
-    assert objects == {path: entry["sha256"] for path, entry in files.items() if path.endswith(".parquet")}
+    assert objects == {path: entry.sha256 for path, entry in files.items() if path.endswith(".parquet")}
     assert all(file_sha256(release / path) == sha256 for path, sha256 in objects.items())
 
 

@@ -9,19 +9,19 @@ import pyarrow.parquet as pq
 import pytest
 
 from chronique.store.annotations import dumps_annotation
+from chronique.release.changelog import changelog_entry, prepend_changelog
 from chronique.release.diff import (
     DocumentEntry,
     MentionRelabel,
     SplitMove,
     StanceEntry,
     StanceRelabel,
-    changelog_entry,
     diff_releases,
-    prepend_changelog,
 )
 from chronique.errors import InputError, UsageError
 from chronique.pipeline import build
-from chronique.release.writer import read_manifest, shard_path
+from chronique.release.manifest import read_manifest
+from chronique.release.writer import shard_path
 from chronique.store.splits import hash_split
 
 from conftest import SEED_ID, make_repo
@@ -89,7 +89,7 @@ def test_statistics_deltas(releases):
         ("train", "mentions.GPE"): -1, ("train", "mentions.LOC"): 1,
         ("train", "stances.FAVOR"): -1, ("train", "stances.AGAINST"): 1, ("train", "stances.NEUTRAL"): -1,
     }
-    before, after = read_manifest(a)["statistics"]["train"], read_manifest(b)["statistics"]["train"]
+    before, after = read_manifest(a).statistics["train"], read_manifest(b).statistics["train"]
     per = next(d for d in diff.statistics if (d.split, d.metric) == ("train", "mentions.PER"))
     assert (per.before, per.after, per.delta) == (before["mentions"]["PER"], after["mentions"]["PER"], 0)
 
@@ -105,7 +105,7 @@ def test_to_dict_is_json_with_the_suggested_bump(releases):
 def test_changelog_entry_names_every_change_and_the_statistics(releases):
     a, b, _ = releases
     entry = changelog_entry(a, b, date="2024-05-01")
-    gpe = (read_manifest(a)["statistics"]["train"]["mentions"]["GPE"], read_manifest(b)["statistics"]["train"]["mentions"]["GPE"])
+    gpe = (read_manifest(a).statistics["train"]["mentions"]["GPE"], read_manifest(b).statistics["train"]["mentions"]["GPE"])
     assert entry.startswith("## 1.1.0 — 2024-05-01\n")
     assert entry.index("### Added") < entry.index("### Removed") < entry.index("### Changed") < entry.index("### Statistics")
     assert f"- 1 document\n  - `{NEW_ID}` ({hash_split(NEW_ID)}; 0 mentions, 0 stances)" in entry
@@ -124,7 +124,7 @@ def test_changelog_entry_shows_the_first_items_and_counts_the_rest(releases):
 
 def test_changelog_date_defaults_to_the_release_date(releases):
     a, b, _ = releases
-    released = read_manifest(b).get("released") or datetime.date.today().isoformat()
+    released = read_manifest(b).released or datetime.date.today().isoformat()
     assert diff_releases(a, b).to_markdown().startswith(f"## 1.1.0 — {released}\n")
 
 
@@ -148,7 +148,7 @@ def test_a_relabelling_alone_suggests_a_patch(tmp_path):
 def test_a_schema_or_label_set_change_suggests_a_major(releases, tmp_path):
     a, b, _ = releases
     schema_changed = shutil.copytree(b, tmp_path / "schema")
-    manifest = read_manifest(schema_changed)
+    manifest = read_manifest(schema_changed).to_dict()
     (schema_changed / "manifest.json").write_text(json.dumps({**manifest, "schema_version": "2.0"}), "utf-8")
     assert diff_releases(a, schema_changed).suggested_bump == "major"
 

@@ -14,7 +14,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from chronique.checks.card import check_card
 from chronique.pipeline import build
 from chronique.release.recording import STATS_END, STATS_START
-from chronique.release.writer import read_manifest
+from chronique.release.manifest import read_manifest
 from chronique.version import __version__
 
 from conftest import PROJECT, make_repo
@@ -52,7 +52,7 @@ def test_card_parses_without_warnings_and_declares_the_metadata(repo):
 def test_card_sections_come_from_the_data(repo):
     result = build(repo)
     card = (result.path / "README.md").read_text("utf-8")
-    stats = read_manifest(result.path)["statistics"]["train"]
+    stats = read_manifest(result.path).statistics["train"]
     for heading in ("Mentions per fine type", "Outermost mentions per coarse type", "Stances per polarity",
                     "Stances per scope", "Annotation status", "## Baselines", "## Licence", "## Known limitations"):
         assert heading in card
@@ -60,7 +60,7 @@ def test_card_sections_come_from_the_data(repo):
     assert f"| document | {stats['stance_scopes']['document']} |" in card
     for config in ("documents", "ner", "stance"):
         assert f'load_dataset(release, "{config}")' in card
-    released = read_manifest(result.path)["released"]
+    released = read_manifest(result.path).released
     assert f"version = {{{__version__}}}" in card and f"Release {__version__}, {released}" in card
 
 

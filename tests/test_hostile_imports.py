@@ -255,6 +255,55 @@ def test_crossing_brat_spans_are_reported_at_their_ann_line(repo, tmp_path, caps
     assert f"annotations/{DOC_ID}.json:" not in output
 
 
+# --- what an import refuses, and what it sets aside ------------------------------------------------------
+
+
+@pytest.mark.parametrize("content, expected", [
+    ('{"labels": {"PER": "PER",}}', "{mapping}:1:26: [import.mapping.json] not valid JSON"),
+    ('{\n  "labels": {\n    "PER": "PERSON"\n  }\n}\n', "{mapping}:3: [import.mapping.target] labels['PER'] → 'PERSON'"),
+])
+def test_a_mapping_that_is_not_json_or_maps_to_no_type_is_a_usage_error(repo, tmp_path, capsys, content, expected):
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(content, encoding="utf-8")
+    source = doccano(tmp_path, {"doc_id": DOC_ID, "text": TEXT, "label": []})
+    code, output = run(capsys, "import", "doccano", str(source), "--repo", str(repo), "--mapping", str(mapping))
+    assert code == 2 and expected.format(mapping=mapping) in output, output
+
+
+def test_a_document_without_its_raw_article_is_refused(repo, tmp_path, capsys):
+    source = doccano(tmp_path, {"doc_id": "ffffffffffffffff", "text": "Autre texte.", "label": []})
+    before = snapshot(repo)
+    code, output = run(capsys, "import", "doccano", str(source), "--repo", str(repo))
+    assert code == 1 and f"{source.as_posix()}:1: [import.doc.unknown] no raw article has id 'ffffffffffffffff'" in output
+    assert snapshot(repo) == before
+
+
+def test_a_span_given_twice_is_dropped_once_with_a_warning(repo, tmp_path, capsys):
+    start, end = span("Agnès Buzyn")
+    source = doccano(tmp_path, {"doc_id": DOC_ID, "text": TEXT, "label": [[start, end, "PER"], [start, end, "PER"]]})
+    code, output = run(capsys, "import", "doccano", str(source), "--repo", str(repo), "--dry-run")
+    assert code == 0 and f"{source.as_posix()}:1: [import.span.duplicate] warning: span 2 ('PER'" in output, output
+
+
+def test_tokens_that_are_not_the_raw_text_are_refused(repo, tmp_path, capsys):
+    source = tmp_path / "other.conll"
+    source.write_text(f"# doc_id = {DOC_ID}\nUn O\nautre O\ntexte O\n", encoding="utf-8")
+    before = snapshot(repo)
+    code, output = run(capsys, "import", "conll", str(source), "--repo", str(repo))
+    assert code == 1 and f"{source}:1: [import.tokens.mismatch] token 0 'Un'" in output, output
+    assert snapshot(repo) == before
+
+
+def test_an_annotation_file_linked_out_of_the_repository_is_never_written_through(repo, tmp_path, capsys):
+    outside = tmp_path / "outside.json"
+    outside.write_text("{}", encoding="utf-8")
+    (repo / "annotations" / f"{DOC_ID}.json").symlink_to(outside)
+    source = doccano(tmp_path, {"doc_id": DOC_ID, "text": TEXT, "label": []})
+    code, output = run(capsys, "import", "doccano", str(source), "--repo", str(repo))
+    assert code == 1 and f"{source.as_posix()}:1: [import.path.outside]" in output, output
+    assert outside.read_text("utf-8") == "{}"
+
+
 def test_a_preannotation_refused_by_the_checks_is_reported_at_the_raw_article(repo, capsys, monkeypatch):
     import spacy
 

@@ -135,6 +135,30 @@ def test_a_span_across_a_line_break_and_a_missing_text_file(tmp_path):
         list(read_brat(tmp_path / "nothing.json", log=log))
 
 
+def test_two_files_of_one_name_and_a_file_not_in_utf8_are_errors(tmp_path):
+    write_pair(tmp_path, "doc", "Jean est là.", "T1\tPER 0 4\tJean\n")
+    write_pair(tmp_path / "sub", "doc", "Paul est là.", "T1\tPER 0 4\tPaul\n")
+    (tmp_path / "latin.txt").write_bytes("Élysée.".encode("latin-1"))
+    (tmp_path / "latin.ann").write_text("T1\tGPE 0 6\tÉlysée\n", encoding="utf-8")
+    log = FindingLog()
+    assert [d.spans[0].text for d in read_brat(tmp_path, log=log)] == ["Jean"]
+    assert sorted((f.check_id, f.severity, Path(f.path).relative_to(tmp_path).as_posix(), f.line) for f in log) == [
+        ("import.brat.duplicate-id", "error", "sub/doc.ann", None), ("import.brat.encoding", "error", "latin.txt", 1)]
+
+
+def test_an_archive_member_skipped_is_a_warning_and_an_unreadable_archive_an_error(tmp_path):
+    path = tmp_path / "collection.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        tar_member(archive, "docs/link.ann", kind=tarfile.SYMTYPE, link="/etc/passwd")
+    log = FindingLog()
+    assert list(read_brat(path, log=log)) == []
+    assert [(f.check_id, f.severity) for f in log] == [("import.brat.archive", "warning")]
+    (tmp_path / "broken.tar.gz").write_bytes(path.read_bytes()[:40])
+    log = FindingLog()
+    assert list(read_brat(tmp_path / "broken.tar.gz", log=log)) == []
+    assert [(f.check_id, f.severity) for f in log] == [("import.brat.archive", "error")]
+
+
 def tar_member(archive: tarfile.TarFile, name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE,
                link: str = "") -> None:
     info = tarfile.TarInfo(name)

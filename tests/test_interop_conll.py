@@ -232,6 +232,16 @@ def test_read_hipe_without_the_column_is_a_finding(tmp_path):
     assert [(f.check_id, f.line) for f in log] == [("import.hipe.header", 1)]
 
 
+def test_a_hipe_tag_that_is_not_iob2_is_read_as_o(tmp_path):
+    path = tmp_path / "tags.tsv"
+    path.write_text("\n".join([HEADER, hipe_line("Le"), hipe_line("Havre", "E-LOC"), hipe_line("Paris", "B-LOC")]) + "\n",
+                    encoding="utf-8")
+    log = FindingLog()
+    [document] = read_hipe(path, log=log)
+    assert [s.text for s in document.spans] == ["Paris"]
+    assert [(f.check_id, f.severity, f.line) for f in log] == [("import.hipe.tag", "error", 3)]
+
+
 def _hipe_gold_files() -> list[Path]:
     files = sorted(external(HIPE_GOLD).glob("*.tsv"))
     if not files:

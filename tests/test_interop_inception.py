@@ -270,6 +270,50 @@ def test_type_system_with_a_doctype_is_refused(tmp_path, xmi_file):
     assert ids(log) == {"import.xml.unsafe": 1} and SECRET not in str(log.findings[0])
 
 
+def test_a_missing_or_oversized_export_file_is_an_error(tmp_path, monkeypatch):
+    log = FindingLog()
+    assert list(read_inception_xmi(tmp_path / "gone.xmi", log=log)) == []
+    assert [(f.check_id, f.path) for f in log] == [("import.file.missing", (tmp_path / "gone.xmi").as_posix())]
+    path = tmp_path / "big.xmi"
+    path.write_text(xmi_document(TEXT, [entity(11, TEXT, "Paris", "LOC")]), encoding="utf-8")
+    monkeypatch.setattr("chronique.interop.inception.MAX_IMPORT_BYTES", 100)
+    log = FindingLog()
+    assert list(read_inception_xmi(path, log=log)) == [] and ids(log) == {"import.file.size": 1}
+
+
+@pytest.mark.parametrize("types", [None, STANCE_TYPES.replace("uima.tcas.Annotation</super", "no.such.Type</super")])
+def test_a_type_system_that_is_absent_or_unusable_is_an_error(xmi_file, tmp_path, types):
+    path = tmp_path / "types.xml"
+    if types is not None:
+        path.write_text(types, encoding="utf-8")
+    log = FindingLog()
+    assert list(read_inception_xmi(xmi_file, log=log, typesystem=path)) == []
+    assert [(f.check_id, f.severity, f.path) for f in log] == [("import.typesystem.unreadable", "error", path.as_posix())]
+
+
+def test_a_cas_without_text_or_that_cassis_cannot_load_is_an_error(tmp_path):
+    no_text = xmi_document(TEXT, []).replace(f" sofaString={quoteattr(TEXT)}", "")
+    dangling = xmi_document(TEXT, [entity(11, TEXT, "Paris", "LOC")]).replace('members="11"', 'members="11 99"')
+    for name, content, check_id in (("empty", no_text, "import.xmi.no-text"),
+                                    ("dangling", dangling, "import.xmi.unreadable")):
+        path = tmp_path / f"{name}.xmi"
+        path.write_text(content, encoding="utf-8")
+        log = FindingLog()
+        assert list(read_inception_xmi(path, log=log)) == [] and ids(log) == {check_id: 1}, name
+
+
+def test_an_undeclared_feature_is_dropped_with_a_warning_and_the_span_kept(tmp_path):
+    path = tmp_path / "extra.xmi"
+    span = entity(11, TEXT, "Paris", "LOC").replace("/>", ' colour="red"/>')
+    path.write_text(xmi_document(TEXT, [span]), encoding="utf-8")
+    log = FindingLog()
+    [document] = read_inception_xmi(path, log=log)
+    assert span_table(document) == [("Paris", "LOC", None)]
+    [warning] = log.findings
+    assert (warning.check_id, warning.severity) == ("import.xmi.feature-unknown", "warning")
+    assert "'colour'" in warning.message
+
+
 # --- WebAnno TSV inline fixtures -------------------------------------------------------------
 
 TSV_HEADER = ["#FORMAT=WebAnno TSV 3.3",

@@ -377,3 +377,17 @@ def test_unreadable_export_is_a_located_error(tmp_path):
     assert list(read_labelstudio(broken, log=log)) == []
     (error,) = log.errors
     assert error.check_id == "import.labelstudio.json" and error.path == str(broken)
+
+
+@pytest.mark.parametrize("check_id, broken", [
+    ("import.labelstudio.task", {"id": 1, "annotations": []}),
+    ("import.labelstudio.task", {"id": 2, "data": {"text": TEXT}, "annotations": {"result": []}}),
+    ("import.labelstudio.task", task(data={"text": TEXT}) | {"annotations": [{"id": 1, "result": {"id": "a"}}]}),
+    ("import.labelstudio.text", task(data={"pages": 3})),
+])
+def test_a_task_that_cannot_be_read_is_an_error_and_the_others_are_imported(tmp_path, check_id, broken):
+    tasks = write_tasks(tmp_path / "t.json", broken, task(region("a", 0, 5, "GPE")))
+    log = FindingLog()
+    (document,) = read_labelstudio(tasks, log=log)
+    assert document.spans[0].text == "Paris"
+    assert [(f.check_id, f.severity, f.line) for f in log] == [(check_id, "error", 1)]

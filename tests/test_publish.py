@@ -17,7 +17,7 @@ from huggingface_hub.utils import HfHubHTTPError
 from chronique.errors import InputError, UsageError
 from chronique.pipeline import build
 from chronique.release.publish import PublishError, describe, pinned_local_path, plan_publication, publish
-from chronique.release.writer import MANIFEST_NAME, file_sha256
+from chronique.release.manifest import MANIFEST_NAME, file_sha256
 from chronique.version import __version__
 
 from conftest import PROJECT, seed_only_repo
@@ -115,6 +115,19 @@ def test_a_version_other_than_the_manifests_is_refused(release):
         plan_publication(release, repo_id=REPO_ID, version="9.9.9")
     assert [f.check_id for f in caught.value.findings] == ["publish.version"]
     assert __version__ in str(caught.value.findings[0])
+
+
+@pytest.mark.parametrize("damage, says", [
+    (lambda manifest: manifest.unlink(), "no manifest: this is not a built release"),
+    (lambda manifest: manifest.write_text("{not json", encoding="utf-8"), "unreadable manifest"),
+])
+def test_a_folder_without_a_readable_manifest_is_refused(release, damage, says):
+    damage(release / MANIFEST_NAME)
+    with pytest.raises(InputError) as caught:
+        plan_publication(release, repo_id=REPO_ID, version=__version__)
+    [problem] = caught.value.findings
+    assert (problem.check_id, problem.path) == ("publish.manifest", str(release.resolve() / MANIFEST_NAME))
+    assert says in problem.message
 
 
 def test_a_missing_release_folder_is_a_usage_error(tmp_path):

@@ -94,3 +94,26 @@ def test_a_later_occurrence_is_exported_with_its_rank():
     record = {"doc_id": "d", "provenance": {"annotators": ["a"]}, "mentions": [mention],
               "entities": [{"id": "e1", "name": "Paris", "type": "GPE", "qid": None}], "stances": []}
     assert record_to_draft(record, text)["mentions"] == [{"p": 1, "exact": "Paris", "entity": "e1", "n": 2}]
+
+
+def _set_mention(index, **fields):
+    return lambda draft: draft["mentions"][index].update(fields)
+
+
+@pytest.mark.parametrize("check_id, change", [
+    ("quotes.format", lambda draft: draft.update(mentions={"p": 1})),
+    ("quotes.entity", lambda draft: draft.update(entities="e1")),
+    ("quotes.entity", _set_mention(0, entity="no-such-entity")),
+    ("quotes.mention", lambda draft: draft["mentions"].__setitem__(0, "Moscou")),
+    ("quotes.stance", lambda draft: draft["stances"][0].pop("polarity")),
+    ("quotes.stance", lambda draft: draft["stances"][0].update(evidence=[])),
+    ("quotes.paragraph", _set_mention(0, p=999)),
+    ("quotes.n", _set_mention(0, n=0)),
+])
+def test_a_malformed_draft_is_refused_with_a_located_finding(text, check_id, change):
+    draft = seed_draft(text)
+    change(draft)
+    log = FindingLog()
+    assert convert(draft, text, log) is None
+    assert {f.check_id for f in log.errors} == {check_id}
+    assert all(f.path == "draft.json" and f.line is not None for f in log.errors)

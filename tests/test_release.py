@@ -8,7 +8,8 @@ from datasets import ClassLabel, load_dataset
 
 from chronique.errors import InputError, ReleaseExistsError
 from chronique.pipeline import build
-from chronique.release.writer import ShardWriter, file_sha256, read_manifest, shard_digests_from_files
+from chronique.release.manifest import file_sha256, read_manifest
+from chronique.release.writer import ShardWriter, shard_digests_from_files
 from chronique.schema import COARSE_NER_LABELS, FINE_NER_LABELS
 from chronique.version import __version__
 
@@ -54,31 +55,31 @@ def test_no_empty_split_file_is_written(repo):
 def test_manifest_checksums_rows_and_logical_fingerprint(repo):
     result = build(repo)
     manifest = read_manifest(result.path)
-    assert manifest["fingerprint"] == result.fingerprint and manifest["version"] == __version__
-    for relative, entry in manifest["files"].items():
-        assert file_sha256(result.path / relative) == entry["sha256"]
-    assert set(manifest["files"]) == {p.relative_to(result.path).as_posix() for p in result.path.rglob("*") if p.is_file()} - {"manifest.json", "manifest.sha256"}
+    assert manifest.fingerprint == result.fingerprint and manifest.version == __version__
+    for relative, entry in manifest.files.items():
+        assert file_sha256(result.path / relative) == entry.sha256
+    assert set(manifest.files) == {p.relative_to(result.path).as_posix() for p in result.path.rglob("*") if p.is_file()} - {"manifest.json", "manifest.sha256"}
     assert (result.path / "manifest.sha256").read_text() == f"{file_sha256(result.path / 'manifest.json')}  manifest.json\n"
-    assert shard_digests_from_files(result.path, manifest["rows"]) == manifest["shard_digests"]
-    assert manifest["documents"] == {"train": [SEED_ID]}
+    assert shard_digests_from_files(result.path, manifest.rows) == manifest.shard_digests
+    assert manifest.documents == {"train": [SEED_ID]}
 
 
 def test_committed_release_is_reproduced_from_raw_and_annotations(tmp_path):
     """The current release is exactly what the repository's own raw/ and annotations/ build."""
     committed = read_manifest(PROJECT / "releases" / __version__)
     result = build(PROJECT, releases=tmp_path / "releases", update_registry=False)
-    assert result.fingerprint == committed["fingerprint"]
-    assert result.rows == committed["rows"]
+    assert result.fingerprint == committed.fingerprint
+    assert result.rows == committed.rows
 
 
 def test_splits_are_stable_when_documents_are_added(tmp_path):
     repo = make_repo(tmp_path / "repo", extra_articles(30))
     first = build_all(repo, version="1.0.0")
-    before = read_manifest(first.path)["documents"]
+    before = read_manifest(first.path).documents
     assert set(before) == {"train", "validation", "test"}
     make_repo(repo, extra_articles(40, start=31), seed=False)
     second = build_all(repo, version="1.1.0")
-    after = read_manifest(second.path)["documents"]
+    after = read_manifest(second.path).documents
     for split, doc_ids in before.items():
         assert set(doc_ids) <= set(after[split])
     registry = (repo / "annotations" / "splits.tsv").read_text("utf-8")
@@ -91,7 +92,7 @@ def test_registry_override_places_a_new_document_and_moves_are_refused(tmp_path)
     new_id = next(iter(articles))[4:20]
     (repo / "annotations" / "splits.tsv").write_text(f"{new_id}\ttest\toverride\n")
     result = build_all(repo, version="1.0.0")
-    assert new_id in read_manifest(result.path)["documents"]["test"]
+    assert new_id in read_manifest(result.path).documents["test"]
     registry = repo / "annotations" / "splits.tsv"
     registry.write_text(registry.read_text().replace(f"{new_id}\ttest", f"{new_id}\ttrain"))
     with pytest.raises(InputError) as error:

@@ -14,7 +14,7 @@ import chronique.run.chunks as chunks
 from chronique.checks.corpus import minhash, near_duplicate_pairs
 from chronique.errors import InputError
 from chronique.pipeline import build
-from chronique.release.writer import read_manifest
+from chronique.release.manifest import Manifest, read_manifest
 from chronique.store.splits import SplitEntry, group_near_duplicates, hash_split
 
 from conftest import SEED_ID, error_ids, make_repo
@@ -47,8 +47,8 @@ def pin(repo, *lines: str) -> None:
     (repo / REGISTRY).write_text("# doc_id\tsplit\torigin\n" + "".join(f"{line}\n" for line in lines), encoding="utf-8")
 
 
-def split_by_doc(manifest: dict) -> dict[str, str]:
-    return {doc_id: split for split, doc_ids in manifest["documents"].items() for doc_id in doc_ids}
+def split_by_doc(manifest: Manifest) -> dict[str, str]:
+    return {doc_id: split for split, doc_ids in manifest.documents.items() for doc_id in doc_ids}
 
 
 def test_the_fixture_is_a_near_duplicate_pair_whose_hashes_disagree():

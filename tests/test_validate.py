@@ -1,7 +1,8 @@
 """One fixture per check id: each mutation of the seed repository fires its check.
 
-The table CASES is the proof that every check in the catalogue can fire; a test
-keeps the table and the catalogue in step.
+The table CASES is the proof that every validation check of the catalogue (``CHECKS``) can
+fire; a test keeps the table and the catalogue in step. tests/test_catalogue.py covers the
+ids the other commands report.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 
 from chronique.version import __version__
 from chronique.store.annotations import dumps_annotation
-from chronique.checks.document import CATALOGUE
+from chronique.checks.catalogue import CHECKS
 from chronique.errors import InputError
 from chronique.pipeline import build, validate
 
@@ -151,6 +152,7 @@ CASES: dict[str, Callable[[Path], None]] = {
     "L1.raw.extension": lambda r: add_raw(r, "article.docx", b"PK"),
     "L1.raw.json": lambda r: add_raw(r, "bulk.jsonl", '{"id": "x",\n'),
     "L1.raw.field": lambda r: add_raw(r, "bulk.jsonl", jsonl({"id": ""})),
+    "L1.raw.html": lambda r: add_raw(r, "page.html", "<!-- a comment, and no element lxml could make a page of -->"),
     # L1 annotation
     "L1.annotation.size": lambda r: (r / "annotations" / f"{OTHER_ID}.json").write_bytes(b" " * (20 * 1024 * 1024 + 1)),
     "L1.annotation.empty": lambda r: (r / "annotations" / f"{OTHER_ID}.json").write_bytes(b"\n"),
@@ -201,7 +203,7 @@ CASES: dict[str, Callable[[Path], None]] = {
 
 
 def test_every_catalogued_check_has_a_fixture():
-    assert sorted(CASES) == sorted(CATALOGUE)
+    assert sorted(CASES) == sorted(CHECKS)
 
 
 def test_seed_corpus_validates_without_errors(repo):
@@ -221,7 +223,7 @@ def test_check_fires_on_its_fixture(repo, check_id):
         findings = validate(repo, version="1.0" if check_id == "L0.version.semver" else __version__).findings
     fired = [f for f in findings if f.check_id == check_id]
     assert fired, f"{check_id} did not fire; got {[f.check_id for f in findings]}"
-    assert all(f.severity == CATALOGUE[check_id].severity for f in fired)
+    assert all(f.severity == CHECKS[check_id].severity for f in fired)
     assert all(str(f).startswith(f.path) and f"[{check_id}]" in str(f) for f in fired)
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from chronique.errors import UsageError
 from chronique.pipeline import build
-from chronique.release.writer import MANIFEST_NAME, read_manifest, shard_path
+from chronique.release.manifest import MANIFEST_NAME, read_manifest
+from chronique.release.writer import shard_path
 from chronique.release.verify import verify_release
 
 from conftest import PROJECT, make_repo
@@ -28,7 +29,7 @@ def test_a_clean_build_verifies(release):
 
 def test_the_committed_release_verifies():
     manifest = read_manifest(PROJECT / "releases" / "0.1.0")
-    findings = verify_release(PROJECT / "releases" / manifest["version"])
+    findings = verify_release(PROJECT / "releases" / manifest.version)
     # 0.1.0 was released before manifests had a digest sidecar: that is the one warning it may have
     assert [(f.check_id, f.severity) for f in findings] == [("verify.manifest-digest", "warning")]
 
@@ -55,7 +56,7 @@ def test_a_flipped_byte_in_the_data_is_a_checksum_and_a_content_finding(release,
     assert ids in (["verify.checksum", "verify.fingerprint"], ["verify.checksum", "verify.unreadable"])
     assert {f.path for f in findings} == {str(path)}
     checksum = next(f for f in findings if f.check_id == "verify.checksum")
-    assert read_manifest(release)["files"][shard_path(config, "train")]["sha256"] in checksum.message
+    assert read_manifest(release).files[shard_path(config, "train")].sha256 in checksum.message
 
 
 @pytest.mark.parametrize("config", ["documents", "ner", "stance"])
@@ -93,7 +94,7 @@ def test_a_stray_file_is_unlisted(release):
 
 
 def test_an_edited_fingerprint_is_reported_on_the_manifest(release):
-    manifest = read_manifest(release)
+    manifest = read_manifest(release).to_dict()
     manifest["fingerprint"] = "0" * 64
     (release / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
     findings = verify_release(release)
@@ -108,7 +109,7 @@ def test_a_manifest_that_is_not_json_is_located(release):
 
 
 def test_a_manifest_path_outside_the_release_is_refused(release):
-    manifest = read_manifest(release)
+    manifest = read_manifest(release).to_dict()
     manifest["files"]["../outside.txt"] = {"sha256": "0" * 64, "bytes": 0}
     (release / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
     assert check_ids(verify_release(release)) == ["verify.manifest"]
@@ -144,7 +145,7 @@ MANIFEST_EDITS = {
 
 @pytest.mark.parametrize("what", sorted(MANIFEST_EDITS))
 def test_an_edit_to_any_manifest_figure_is_found_from_the_data_even_with_a_matching_sidecar(release, what):
-    manifest = read_manifest(release)
+    manifest = read_manifest(release).to_dict()
     MANIFEST_EDITS[what](manifest)
     (release / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     import hashlib

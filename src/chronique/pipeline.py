@@ -25,25 +25,15 @@ from chronique.release.citation import CITATION_NAME, Citation, read_citation
 from chronique.checks.card import check_card, check_citations
 from chronique.release.croissant import write_croissant
 from chronique.release.recording import record_release
-from chronique.checks.document import finding
+from chronique.checks.catalogue import finding
 from chronique.run import steps
 from chronique.run.chunks import BuildContext, ChunkResult, adopt_cache, chunk_specs, ordered_map, process_chunk
 from chronique.checks.corpus import CorpusChecker, DocumentSummary
 from chronique.errors import Finding, FindingLog, InputError, ReleaseExistsError, UsageError, raise_if_errors
 from chronique.store.readers import walk_raw
 from chronique.store.repository import Repository
-from chronique.release.writer import (
-    MANIFEST_NAME,
-    ReleaseWriter,
-    build_lock,
-    fingerprint,
-    publish,
-    read_manifest,
-    refresh_manifest_files,
-    release_date,
-    staging_folder,
-    write_manifest,
-)
+from chronique.release.manifest import MANIFEST_NAME, fingerprint, read_manifest, refresh_manifest_files, write_manifest
+from chronique.release.writer import ReleaseWriter, build_lock, publish, release_date, staging_folder
 from chronique.schema import CONFIGS, STATUSES
 from chronique.store.splits import SPLITS, updated_registry
 from chronique.run.stats import CorpusStats
@@ -138,7 +128,7 @@ class CorpusPass:
     def _remember(self, summary: DocumentSummary) -> None:
         if summary.doc_id in self.seen:  # inside one chunk the chunk reports it; across chunks, here
             self.log.add(finding("L0.ids.duplicate", f"document id {summary.doc_id!r} was already used at "
-                                 f"{self.seen[summary.doc_id]}", summary.path, summary.line))
+                                 f"{self.seen[summary.doc_id]}", summary.path, summary.line, 1))
             return
         self.seen[summary.doc_id] = f"{summary.path}:{summary.line}"
         self.assigned[summary.doc_id] = summary.split
@@ -183,10 +173,10 @@ def check_release_card(repo: Repository, log: FindingLog) -> None:
     folder = repo.releases / repo.version
     if (folder / "README.md").is_file() and (folder / MANIFEST_NAME).is_file():
         manifest = read_manifest(folder)
-        documents = sum(manifest["rows"].get("documents", {}).values())
+        documents = sum(manifest.rows.get("documents", {}).values())
         shown = f"{folder.relative_to(repo.root).as_posix() if folder.is_relative_to(repo.root) else folder}/README.md"
         log.extend(check_card(folder / "README.md", documents=documents, shown=shown))
-        if "citation" in manifest:  # releases before 0.2.0 did not yet take their citation from CITATION.cff
+        if manifest.citation is not None:  # releases before 0.2.0 did not yet take their citation from CITATION.cff
             log.extend(check_citations(folder, repo.root / CITATION_NAME, shown))
 
 
@@ -239,7 +229,7 @@ def build(
         citation = repository_citation(corpus.repo.root, log)
         if not any(published.values()) and not log.errors:
             log.add(finding("L0.release.empty", f"no document has a published status ({', '.join(sorted(statuses))})",
-                            "raw", None, hint="annotate a document or pass --status"))
+                            "raw", None, 1, hint="annotate a document or pass --status"))
         raise_if_errors(log, "the build found problems and published nothing")
         adopt_cache(context.cache_staging, cache, corpus.keys)
         notes = ReleaseNotes(citation, [{"doc_id": d, "reason": corpus.repo.withheld[d]} for d in sorted(kept_out)],
@@ -272,7 +262,7 @@ def refuse_damaged_release(folder: Path) -> None:
     """A release folder that fails ``verify`` stops the build: rebuilding over it would launder the damage."""
     findings = [f for f in verify_release(folder) if f.severity == "error"]
     if findings:
-        damaged = [Finding("release.damaged", f"{folder.name} fails verify: [{f.check_id}] {f.message}", f.path,
+        damaged = [finding("release.damaged", f"{folder.name} fails verify: [{f.check_id}] {f.message}", f.path,
                            f.line, hint="restore the release folder from git (git checkout -- releases/) and build again")
                    for f in findings]
         raise InputError(f"release {folder.name} at {folder} is damaged; nothing was built", damaged)
@@ -305,7 +295,7 @@ def repository_citation(root: Path, log: FindingLog) -> Citation | None:
         return read_citation(root / CITATION_NAME)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         log.add(finding("L0.citation.missing", f"cannot read the title and authors: {type(error).__name__}: {error}",
-                        CITATION_NAME, None, hint="the release's citation is generated from CITATION.cff; restore it"))
+                        CITATION_NAME, None, 1, hint="the release's citation is generated from CITATION.cff; restore it"))
         return None
 
 
@@ -318,7 +308,7 @@ def _publish(staging: Path, writer: ReleaseWriter, stats: CorpusStats, published
     result = BuildResult(version, destination, "published", fingerprint(digests), rows, split_stats, withheld, log.warnings)
     if destination.exists():
         refuse_damaged_release(destination)
-        if read_manifest(destination)["fingerprint"] != result.fingerprint:
+        if read_manifest(destination).fingerprint != result.fingerprint:
             raise ReleaseExistsError(
                 f"release {version} already exists at {destination} with different content; "
                 f"bump the version in src/chronique/version.py and build again"

@@ -14,6 +14,10 @@ SCHEMA_VERSION = "1.1"
 ``text`` and ``start``; ``stance`` gained ``text_start``. 1.0: the first release."""
 
 FINE_TYPES = ("PER", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "MISC", "DATE")
+AUTHOR = "AUTHOR"
+"""The stance holder that is the article's author (guidelines 8), in annotation files and rows alike."""
+SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
+"""A release version: MAJOR.MINOR.PATCH, without leading zeros (the ``L0.version.semver`` check)."""
 COARSE_TYPES = ("PER", "ORG", "LOC", "MISC")
 COARSE_OF_FINE: dict[str, str | None] = {
     "PER": "PER",

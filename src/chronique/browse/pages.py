@@ -12,13 +12,12 @@ from collections import Counter
 from typing import Mapping, Sequence
 
 from chronique.browse.markup import escape, qid_link, render_text, tag, type_class
-from chronique.schema import FINE_TYPES, POLARITIES
+from chronique.schema import AUTHOR, FINE_TYPES, POLARITIES
 
 TYPE_NAMES = {
     "PER": "person", "ORG": "organisation", "GPE": "geopolitical entity", "LOC": "location", "FAC": "facility",
     "NORP": "nationality, religious or political group", "EVENT": "event", "MISC": "miscellaneous", "DATE": "date",
 }
-AUTHOR = "AUTHOR"
 
 
 def layout(*, title: str, body: str, version: str, root: str = "", script: str | None = None, page: str) -> str:

@@ -86,10 +86,10 @@ def load_rows(release: Path, *, cache_dir: str | None = None) -> list[dict]:
 
 
 def release_version(release: Path) -> str:
-    from chronique.release.writer import MANIFEST_NAME, read_manifest
+    from chronique.release.manifest import MANIFEST_NAME, read_manifest
 
     if (release / MANIFEST_NAME).is_file():
-        return str(read_manifest(release).get("version") or release.name)
+        return read_manifest(release).version or release.name
     return release.name
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from chronique.checks.document import finding
+from chronique.checks.catalogue import finding
 from chronique.errors import Finding
 
 # Licence identifiers of the Hub's dataset cards (the common ones; "other" needs license_name).
@@ -49,8 +49,8 @@ def _parse(path: Path, shown: str) -> tuple[dict | None, list[Finding]]:
         try:
             card = DatasetCard.load(path)
         except Exception as error:  # the Hub library raises several types for a malformed card
-            return None, [finding("L4.card.parse", f"the card does not parse: {error}", shown, 1)]
-    problems = [finding("L4.card.parse", f"parsing warned: {w.message}", shown, 1) for w in caught]
+            return None, [finding("L4.card.parse", f"the card does not parse: {error}", shown, 1, col=1)]
+    problems = [finding("L4.card.parse", f"parsing warned: {w.message}", shown, 1, col=1) for w in caught]
     return card.data.to_dict(), problems
 
 
@@ -62,16 +62,18 @@ def check_card(path: Path, *, documents: int, shown: str | None = None) -> list[
         return problems
     licence = data.get("license")
     if licence not in HUB_LICENSES:
-        problems.append(finding("L4.card.license", f"licence {licence!r} is not a Hub licence identifier", shown, 1,
+        problems.append(finding("L4.card.license", f"licence {licence!r} is not a Hub licence identifier", shown,
+                                1, col=1,
                                 hint="use e.g. cc-by-4.0"))
     for key, known in (("task_categories", HUB_TASK_CATEGORIES), ("task_ids", HUB_TASK_IDS)):
         for value in data.get(key) or [None]:
             if value not in known:
-                problems.append(finding("L4.card.task", f"{key} value {value!r} is not known to the Hub", shown, 1))
+                problems.append(finding("L4.card.task", f"{key} value {value!r} is not known to the Hub", shown,
+                                        1, col=1))
     expected = size_category(documents)
     if data.get("size_categories") != [expected]:
         problems.append(finding("L4.card.size", f"size_categories is {data.get('size_categories')!r}; {documents} "
-                                f"documents make it {expected!r}", shown, 1))
+                                f"documents make it {expected!r}", shown, 1, col=1))
     return problems
 
 
@@ -126,7 +128,7 @@ def check_citations(folder: Path, cff: Path | None = None, shown: str | None = N
         values = {name: sources[name].get(field) for name in names if field in sources[name] or field == "url"}
         if len(set(values.values())) > 1:
             said = "; ".join(f"{name}: {value!r}" for name, value in values.items())
-            problems.append(finding("L4.card.citation", f"the citations disagree on {field}: {said}", shown, 1,
+            problems.append(finding("L4.card.citation", f"the citations disagree on {field}: {said}", shown, 1, col=1,
                                     hint="they are generated from CITATION.cff by chronique build; rebuild, do not "
                                     "edit them by hand"))
     return problems

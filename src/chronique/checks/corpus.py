@@ -22,7 +22,7 @@ from typing import Iterator, Sequence
 import numpy as np
 from xxhash import xxh64_intdigest
 
-from chronique.checks.document import finding
+from chronique.checks.catalogue import finding
 from chronique.errors import Finding, FindingLog
 from chronique.store.records import Document
 
@@ -132,7 +132,8 @@ class CorpusChecker:
         first = self.first_of_text.setdefault(summary.text_sha256, summary.doc_id)
         if first != summary.doc_id:
             self.findings.add(finding("L4.leak.exact-duplicate", f"document {summary.doc_id!r} has the same text as "
-                                      f"{first!r}", summary.path, summary.line, hint="remove one of the two articles"))
+                                      f"{first!r}", summary.path, summary.line, col=1,
+                                      hint="remove one of the two articles"))
         self.doc_ids.append(summary.doc_id)
         self.splits.append(summary.split)
         self.signatures.append(summary.signature)
@@ -158,7 +159,8 @@ class CorpusChecker:
         path, line = pins[0] if pins else (CORPUS_PATH, None)
         cause = "that the split registry pins apart" if pins else "in different splits"
         return finding("L4.leak.near-duplicate", f"{self._placed(a, pins)} and {self._placed(b, pins)} are near "
-                       f"duplicates (estimated Jaccard {similarity:.2f} ≥ {NEAR_DUPLICATE_THRESHOLD}) {cause}", path, line,
+                       f"duplicates (estimated Jaccard {similarity:.2f} ≥ {NEAR_DUPLICATE_THRESHOLD}) {cause}", path,
+                       line, col=1,
                        hint=f"pin both to one split in {REGISTRY_SHOWN} (a released document keeps its split: change "
                        "the other's line), or drop one of the two articles")
 
@@ -177,7 +179,7 @@ class CorpusChecker:
         for split, types in sorted(annotated.items()):
             if len(annotated) > 1 and (missing := everywhere - types):
                 log.add(finding("L4.split.missing-type", f"split {split} has no mention of type(s) {', '.join(sorted(missing))} "
-                                f"that other splits have", CORPUS_PATH, None))
+                                f"that other splits have", CORPUS_PATH, None, col=1))
 
     def finish(self, log: FindingLog) -> None:
         log.extend(self.findings)

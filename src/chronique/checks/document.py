@@ -1,20 +1,25 @@
-"""The catalogue of validation checks, and the document-level ones (levels 2 and 3).
+"""The document-level validation checks (levels 2 and 3).
 
 Every check has a stable id ``L<level>.<area>.<name>`` and a one-line explanation in
-:data:`CATALOGUE`. Checks of levels 0, 1 and 4 run where their data is read
+:mod:`chronique.checks.catalogue`. Checks of levels 0, 1 and 4 run where their data is read
 (:mod:`chronique.store.readers`, :mod:`chronique.store.annotations`, :mod:`chronique.store.repository`,
 :mod:`chronique.checks.corpus`); levels 2 and 3 run per document here, from
 :data:`DOCUMENT_CHECKS`: one function ``(document, locate) -> Iterator[Finding]`` per id.
 ``locate(key, index)`` gives the line of ``key[index]`` in the annotation file.
+
+``CATALOGUE`` here is the validation checks only (:data:`chronique.checks.catalogue.CHECKS`),
+what ``validate --list-checks`` prints; the full catalogue is
+:data:`chronique.checks.catalogue.CATALOGUE`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+from chronique.checks.catalogue import CHECKS
+from chronique.checks.catalogue import finding as catalogue_finding
 from chronique.errors import Finding
 from chronique.store.records import Document, Quote
 from chronique.schema import COARSE_OF_FINE
@@ -22,111 +27,18 @@ from chronique.schema import COARSE_OF_FINE
 Locate = Callable[[str, int | None], int]
 DocumentCheck = Callable[[Document, Locate], Iterator[Finding]]
 
-
-@dataclass(frozen=True)
-class CheckInfo:
-    level: int
-    explanation: str
-    severity: str = "error"
-
-
-_INFO = {
-    # L0 repository
-    "L0.ids.unsafe": "document ids are safe as file names: letters, digits, '_', '.', '-'; no '/', '..' or control characters",
-    "L0.ids.duplicate": "no two raw articles share a document id",
-    "L0.path.symlink": "raw/ and annotations/ hold no symbolic links (they could point outside the repository)",
-    "L0.annotation.orphan": "every annotation file has its raw article",
-    "L0.annotation.name": "an annotation file is named after the document it annotates",
-    "L0.status.unannotated": "every raw article has an annotation status; one without an annotation file is not published",
-    "L0.splits.format": "each line of the split registry is doc_id, split (train/validation/test), origin",
-    "L0.splits.duplicate": "the split registry lists a document once",
-    "L0.splits.unknown-doc": "the split registry lists only documents present in raw/",
-    "L0.splits.moved": "no document changes the split an earlier release published it in",
-    "L0.version.semver": "the dataset version is valid SemVer (MAJOR.MINOR.PATCH)",
-    "L0.version.order": "the dataset version is not lower than the latest release",
-    "L0.sources.format": "each line of annotations/sources.tsv is doc_id, license, origin, source, url, beat, domain, genre",
-    "L0.sources.unknown-doc": "annotations/sources.tsv describes only documents present in raw/",
-    "L0.license.missing": "every document has a licence, from its raw record or annotations/sources.tsv",
-    "L0.license.unknown": "a document whose licence is recorded as unknown is flagged for follow-up",
-    "L0.withheld.format": "each line of annotations/withheld.tsv is doc_id, then why the text is kept out of releases",
-    "L0.withheld.unknown-doc": "annotations/withheld.tsv lists only documents present in raw/",
-    "L0.citation.missing": "CITATION.cff, the one source of every citation a release states, is present and readable",
-    "L0.license.invalid": "a licence is an SPDX id (CC-BY-4.0) or 'unknown'",
-    "L0.origin.missing": "every document has an origin, from its raw record or annotations/sources.tsv",
-    "L0.origin.invalid": "an origin is 'published' (text from a publisher) or 'composed' (written for the corpus)",
-    "L0.release.empty": "a release holds at least one document",
-    # L1 files
-    "L1.raw.size": "a raw article is at most 5 MiB",
-    "L1.raw.empty": "a raw file holds text",
-    "L1.raw.bom": "raw files are UTF-8 without a byte-order mark",
-    "L1.raw.encoding": "raw files are valid UTF-8",
-    "L1.raw.nul": "raw files hold no NUL byte",
-    "L1.raw.crlf": "raw text files use LF line endings",
-    "L1.raw.header": "a raw .txt article starts with 'date YYYY-MM' or 'date YYYY-MM-DD'",
-    "L1.raw.date": "the date exists in the calendar and has the form YYYY-MM or YYYY-MM-DD",
-    "L1.raw.extension": "a raw file's extension has a registered reader",
-    "L1.raw.json": "a JSON Lines record is a valid JSON object",
-    "L1.raw.field": "a JSON Lines record has non-empty string 'id' and 'text'",
-    "L1.annotation.size": "an annotation file is at most 20 MiB",
-    "L1.annotation.empty": "an annotation file is not empty",
-    "L1.annotation.bom": "annotation files are UTF-8 without a byte-order mark",
-    "L1.annotation.encoding": "annotation files are valid UTF-8",
-    "L1.annotation.nul": "annotation files hold no NUL byte",
-    "L1.annotation.crlf": "annotation files use LF line endings",
-    "L1.annotation.json": "an annotation file is valid JSON",
-    "L1.annotation.schema": "an annotation file is valid against the shipped JSON Schema",
-    # L2 anchoring
-    "L2.anchor.text-hash": "the annotation's text_sha256 is the SHA-256 of the normalised text",
-    "L2.anchor.range": "mention offsets lie inside the text and start < end",
-    "L2.anchor.text-mismatch": "text[start:end] equals the quote's exact text",
-    "L2.anchor.token-boundary": "a span edge between two letters or digits of one word is flagged (an annotator's "
-                                "slip in running text, or a real boundary between tokens glued in OCR text, such as "
-                                "HIPE's NoSpaceAfter; the tokeniser cuts there either way)",
-    "L2.evidence.range": "stance evidence spans lie inside the document and start < end",
-    "L2.evidence.edges": "evidence starts on a letter or digit, not an elided l'/d', and ends on one or on a closing "
-                         "» ) ” opened inside the span (guidelines 9.2)",
-    "L2.anchor.hyphen-cut": "a mention starting or ending inside a hyphenated token (Saint-|Denis; guidelines 1.3) is "
-                            "flagged: our guidelines annotate the whole token, other corpora (HIPE) do not",
-    # L3 annotation rules
-    "L3.type.unknown": "mention and entity types are among the fine types",
-    "L3.stance.polarity": "stance polarity is FAVOR, AGAINST or NEUTRAL",
-    "L3.entity.qid": "a Wikidata id has the form Q<digits> or NIL",
-    "L3.ids.duplicate": "mention, entity and stance ids are unique in their file",
-    "L3.nesting.parent": "a mention's parent_id names a mention that contains it",
-    "L3.nesting.missing-parent": "a mention inside another one names it as parent_id",
-    "L3.nesting.depth": "nesting is at most one level deep",
-    "L3.nesting.crossing": "mention spans nest or are disjoint, never cross",
-    "L3.mention.duplicate": "no two mentions have the same span and type",
-    "L3.ref.entity": "every mention's entity_id names an entity of the file",
-    "L3.ref.parent": "every parent_id names a mention of the file",
-    "L3.ref.stance": "every stance holder (other than AUTHOR) and entity target names an entity of the file",
-    "L3.stance.self": "a stance's holder differs from its target",
-    "L3.entity.type-mismatch": "the mentions of one entity have types of the same coarse class as the entity",
-    "L3.entity.unmentioned": "every entity has at least one mention (guidelines 6)",
-    "L3.entity.date-value": "a DATE entity is named by an ISO 8601 date, month or year, or an interval of them (12.19)",
-    # L4 corpus
-    "L4.leak.exact-duplicate": "no text appears twice in the corpus (train/test leakage)",
-    "L4.leak.near-duplicate": "no two documents in different splits have shingle Jaccard similarity ≥ 0.8",
-    "L4.split.missing-type": "each split has every mention type that the other splits have",
-    "L4.card.parse": "the release's dataset card parses with huggingface_hub without warnings",
-    "L4.card.license": "the card's licence is a Hub licence identifier",
-    "L4.card.task": "the card's task categories and task ids are known to the Hub",
-    "L4.card.size": "the card's size category matches the number of documents",
-    "L4.card.citation": "the card's BibTeX, croissant.json and CITATION.cff agree on title, authors, version, year and URL",
-}
-_WARNINGS = {"L2.anchor.token-boundary", "L2.anchor.hyphen-cut", "L0.status.unannotated", "L0.license.unknown", "L3.entity.date-value", "L0.withheld.unknown-doc", "L0.splits.unknown-doc", "L0.sources.unknown-doc",
-             "L4.split.missing-type"}
-
-CATALOGUE: dict[str, CheckInfo] = {
-    check_id: CheckInfo(int(check_id[1]), text, "warning" if check_id in _WARNINGS else "error")
-    for check_id, text in _INFO.items()
-}
+CATALOGUE = CHECKS  # the name the CLI's --list-checks reads; see the module docstring
 
 
 def finding(check_id: str, message: str, path: str, line: int | None = None, col: int | None = 1,
             hint: str | None = None) -> Finding:
-    """A finding whose severity comes from the catalogue."""
-    return Finding(check_id, message, path, line, col, CATALOGUE[check_id].severity, hint)
+    """:func:`chronique.checks.catalogue.finding`, at column 1 unless told otherwise.
+
+    The checks here point at the line of an item of the annotation file, and their findings have
+    always shown column 1 there. (The catalogue's constructor leaves the column out by default, as
+    :class:`~chronique.errors.Finding` does; ``chronique.pipeline`` still imports this one.)
+    """
+    return catalogue_finding(check_id, message, path, line, col, hint=hint)
 
 
 # --- level 2: anchoring ------------------------------------------------------------
@@ -444,7 +356,7 @@ def check_annotation(document: Document, locate: Locate | None = None, *, schema
 
         for error in schema_errors(annotation_to_dict(annotation)):
             where = "/".join(map(str, error.absolute_path)) or "(top level)"
-            yield Finding("L1.annotation.schema", f"{where}: {error.message}", annotation.path)
+            yield catalogue_finding("L1.annotation.schema", f"{where}: {error.message}", annotation.path)
     locate = locate or _no_line
     for check in DOCUMENT_CHECKS.values():
         yield from check(document, locate)

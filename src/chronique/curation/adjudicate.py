@@ -19,7 +19,6 @@ only replaced with ``overwrite_gold=True``; an identical one (date aside) is lef
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -30,11 +29,13 @@ from chronique.curation.adjudication_units import KINDS, collect_units
 from chronique.store.annotations import annotation_to_dict, dumps_annotation, read_annotation
 from chronique.checks.document import line_locator
 from chronique.store.documents import is_safe_id, make_document, sha256_text
-from chronique.errors import Finding, FindingLog, UsageError
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog, UsageError
 from chronique.curation.preannotate import find_articles
 from chronique.store.readers import display_path
 from chronique.store.records import Annotation, RawArticle
 from chronique.store.annotator_versions import load_document_versions, versions_folder
+from chronique.store.files import write_atomically
 
 CONFLICTS_NAME = "conflicts.tsv"
 
@@ -42,13 +43,6 @@ Outcome = Literal["pending", "adjudicated", "unchanged", "refused", "invalid"]
 
 
 # --- writing ------------------------------------------------------------------------------------
-
-
-def _write_atomically(path: Path, content: str) -> None:
-    """Write through a temporary file in the same folder, so that a reader never sees half a file."""
-    staging = path.with_name(f".{path.name}.adjudicate")
-    staging.write_text(content, encoding="utf-8")
-    os.replace(staging, path)
 
 
 def _without_date(annotation: Annotation) -> dict:
@@ -66,10 +60,10 @@ def write_gold(path: Path, annotation: Annotation, *, repo: Path, overwrite_gold
         foreign = existing is None or (existing.provenance.status == "gold" and existing.provenance.tool != TOOL)
         if foreign and not overwrite_gold:
             what = "cannot be read (it may be gold)" if existing is None else f"is gold from {existing.provenance.tool!r}"
-            log.add(Finding("adjudicate.gold-exists", f"{annotation.path} {what}: the adjudication is complete but the "
+            log.add(finding("adjudicate.gold-exists", f"{annotation.path} {what}: the adjudication is complete but the "
                             "file is kept", annotation.path, 1, hint="pass overwrite_gold to replace it"))
             return "refused"
-    _write_atomically(path, dumps_annotation(annotation_to_dict(annotation)))
+    write_atomically(path, dumps_annotation(annotation_to_dict(annotation)))
     return "adjudicated"
 
 
@@ -134,7 +128,7 @@ def open_session(repo: Path, doc_id: str, log: FindingLog) -> _Session | None:
     for annotation in versions.values():
         if annotation.text_sha256 != sha256_text(text):
             line = line_locator(repo, annotation.path)("text_sha256", None)
-            log.add(Finding("versions.text-hash", "text_sha256 is not that of the normalised raw text", annotation.path,
+            log.add(finding("versions.text-hash", "text_sha256 is not that of the normalised raw text", annotation.path,
                             line, hint="the article changed since it was annotated: re-anchor this version"))
     return _Session(repo, doc_id, versions, article, text) if len(log.errors) == errors else None
 
@@ -153,7 +147,7 @@ def sync_conflicts(session: _Session, conflicts: list[Conflict], log: FindingLog
             return None
     content = render_conflicts(conflicts, session.annotators, session.text)
     if not path.exists() or path.read_bytes() != content.encode("utf-8"):
-        _write_atomically(path, content)
+        write_atomically(path, content)
     return conflicts
 
 
@@ -187,7 +181,7 @@ def adjudicate(repo: Path, doc_id: str, *, log: FindingLog, overwrite_gold: bool
                            curator)
     problems = verification_findings(session.article, gold)
     if problems:
-        log.extend(Finding(f.check_id, f"adjudicated result: {f.message}", shown, None, hint="change the resolutions")
+        log.extend(finding(f.check_id, f"adjudicated result: {f.message}", shown, None, hint="change the resolutions")
                    for f in problems)
         return result
     path = repo / gold.path

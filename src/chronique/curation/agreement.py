@@ -40,7 +40,8 @@ import numpy as np
 
 from chronique.checks.document import line_locator
 from chronique.store.documents import sha256_text
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 from chronique.store.records import Annotation, Entity, Mention, Stance
 from chronique.schema import COARSE_OF_FINE, POLARITIES
 from chronique.text.segment import tokenize
@@ -407,7 +408,7 @@ def repository_agreement(repo: Path, *, log: FindingLog) -> AgreementReport:
         for annotation in by_annotator.values():
             if annotation.text_sha256 != digest:
                 line = line_locator(repo, annotation.path)("text_sha256", None)
-                log.add(Finding("versions.text-hash", "text_sha256 is not that of the normalised raw text",
+                log.add(finding("versions.text-hash", "text_sha256 is not that of the normalised raw text",
                                 annotation.path, line, hint="re-anchor the version on the current text"))
                 texts.pop(doc_id, None)
     return agreement_report(versions, texts=texts)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Sequence
 
 from chronique.curation.adjudication_units import ABSENT, KINDS, Unit
+from chronique.checks.catalogue import finding
 from chronique.errors import Finding, FindingLog
 
 CONTEXT_CHARS = 40
@@ -115,11 +116,11 @@ def read_conflicts(path: Path, shown_path: str, log: FindingLog) -> list[Conflic
     try:
         lines = path.read_bytes().decode("utf-8").split("\n")
     except UnicodeDecodeError as err:
-        log.add(Finding("adjudicate.conflicts-format", f"not valid UTF-8 ({err.reason})", shown_path, 1))
+        log.add(finding("adjudicate.conflicts-format", f"not valid UTF-8 ({err.reason})", shown_path, 1))
         return None
     header = lines[0].rstrip("\r").split("\t")
     if tuple(header[:6]) != FIXED_COLUMNS or header[-1] != RESOLUTION or len(header) < 8:
-        log.add(Finding("adjudicate.conflicts-format", f"expected the header {' '.join(FIXED_COLUMNS)} <annotators…> "
+        log.add(finding("adjudicate.conflicts-format", f"expected the header {' '.join(FIXED_COLUMNS)} <annotators…> "
                         f"{RESOLUTION}", shown_path, 1, 1, hint="delete the file to have it written again"))
         return None
     annotators, entries, valid = header[6:-1], [], True
@@ -139,7 +140,7 @@ def read_conflicts(path: Path, shown_path: str, log: FindingLog) -> list[Conflic
 
 
 def _format_finding(expected: int, found: int, shown_path: str, line: int) -> Finding:
-    return Finding("adjudicate.conflicts-format", f"expected {expected} tab-separated cells, found {found}", shown_path,
+    return finding("adjudicate.conflicts-format", f"expected {expected} tab-separated cells, found {found}", shown_path,
                    line, 1, hint="write the resolution in the last cell only, and keep the other cells as written")
 
 
@@ -176,7 +177,7 @@ def _report_duplicates(matched: Sequence[ConflictLine], extra: Sequence[Conflict
     """An error per line that repeats a unit already written on an earlier line."""
     for entry in extra:
         first = matched[0]
-        log.add(Finding("adjudicate.conflicts-duplicate", f"line {entry.line} repeats the {first.key[0]} conflict on "
+        log.add(finding("adjudicate.conflicts-duplicate", f"line {entry.line} repeats the {first.key[0]} conflict on "
                         f"{first.key[3]!r} ({first.key[1]}–{first.key[2]}) of line {first.line}: resolution "
                         f"{entry.resolution!r} here, {first.resolution!r} there; one of them would be lost", shown_path,
                         entry.line, 1, hint=f"keep one of lines {first.line} and {entry.line} and delete the other"))
@@ -188,9 +189,9 @@ def _report_unmatched(key: tuple, entry: ConflictLine, annotators: Sequence[str]
         # One cell short and matching no conflict: a tab was lost inside the line, not after it.
         log.add(_format_finding(len(annotators) + 7, len(annotators) + 6, shown_path, entry.line))
     elif entry.resolution:
-        log.add(Finding("adjudicate.stale", f"the {key[0]} conflict on {key[3]!r} ({key[1]}–{key[2]}) formerly on line "
+        log.add(finding("adjudicate.stale", f"the {key[0]} conflict on {key[3]!r} ({key[1]}–{key[2]}) formerly on line "
                         f"{entry.line} no longer matches the versions; its resolution {entry.resolution!r} was "
-                        "dropped", shown_path, severity="warning", hint="resolve the new lines of the file"))
+                        "dropped", shown_path, hint="resolve the new lines of the file"))
 
 
 # --- resolutions --------------------------------------------------------------------------------
@@ -226,12 +227,12 @@ def decide(units: Sequence[Unit], conflicts: Sequence[Conflict], annotators: Seq
         where = f"{conflict.id}: {conflict.unit.kind} {conflict.unit.item!r}"
         if not conflict.resolution:
             unresolved += 1
-            log.add(Finding("adjudicate.unresolved", f"{where} has no resolution", shown_path, conflict.line,
+            log.add(finding("adjudicate.unresolved", f"{where} has no resolution", shown_path, conflict.line,
                             hint=f"write {', '.join(annotators)}, {DROP} or a value in the {RESOLUTION} column"))
             continue
         try:
             decisions[(conflict.unit.kind, conflict.unit.key)] = resolve(conflict, annotators, text)
         except ValueError as err:
             column = conflict_line(conflict, text).rfind("\t") + 2
-            log.add(Finding("adjudicate.resolution", f"{where}: {err}", shown_path, conflict.line, column))
+            log.add(finding("adjudicate.resolution", f"{where}: {err}", shown_path, conflict.line, column))
     return decisions, unresolved

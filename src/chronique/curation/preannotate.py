@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 from chronique.store.annotations import _line_of_item, quote, read_annotation, write_annotation
 from chronique.checks.document import check_annotation
 from chronique.store.documents import is_safe_id, make_document
-from chronique.errors import Finding, FindingLog, UsageError, raise_if_errors
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog, UsageError, raise_if_errors
 from chronique.store.readers import read_raw, walk_raw
 from chronique.store.records import (
     Annotation,
@@ -183,7 +184,7 @@ def find_articles(doc_ids: Sequence[str], repo: Path) -> list[RawArticle]:
             continue
         if article.doc_id in found:
             first = found[article.doc_id]
-            log.add(Finding("L0.ids.duplicate", f"document id {article.doc_id!r} was already used at {first.path}:{first.line}",
+            log.add(finding("L0.ids.duplicate", f"document id {article.doc_id!r} was already used at {first.path}:{first.line}",
                             article.path, article.line))
         else:
             found[article.doc_id] = article
@@ -209,13 +210,13 @@ def refuse_overwrites(targets: dict[str, Path], repo: Path, *, overwrite_silver:
         existing = read_annotation(path, root=repo, log=log)
         line = _line_of_item(path.read_text("utf-8", errors="replace"), ["provenance"])
         if existing is None:
-            log.add(Finding("preannotate.existing-invalid", "the existing annotation file cannot be read, so it may be "
+            log.add(finding("preannotate.existing-invalid", "the existing annotation file cannot be read, so it may be "
                             "gold: refusing to overwrite it", shown, 1, hint="fix the problems above or remove the file"))
         elif existing.provenance.status == "gold":
-            log.add(Finding("preannotate.gold-exists", f"{doc_id} already has a gold annotation; pre-annotation never "
+            log.add(finding("preannotate.gold-exists", f"{doc_id} already has a gold annotation; pre-annotation never "
                             "overwrites gold", shown, line, hint=f"leave {doc_id} out of the ids to pre-annotate"))
         elif not overwrite_silver:
-            log.add(Finding("preannotate.silver-exists", f"{doc_id} already has a silver annotation and overwrite_silver "
+            log.add(finding("preannotate.silver-exists", f"{doc_id} already has a silver annotation and overwrite_silver "
                             "is off", shown, line, hint="allow overwriting silver files, or leave the id out"))
     raise_if_errors(log, "pre-annotation refused; nothing was written")
 

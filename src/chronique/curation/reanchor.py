@@ -14,7 +14,6 @@ For each span, in order of preference:
 from __future__ import annotations
 
 import difflib
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -25,6 +24,7 @@ from chronique.text.normalize import normalize_text
 from chronique.store.readers import read_raw, walk_raw
 from chronique.store.records import Annotation, Quote
 from chronique.store.documents import sha256_text
+from chronique.store.files import write_atomically
 
 MIN_SIMILARITY = 0.8
 CONTEXT_PROBE = 12
@@ -145,12 +145,6 @@ class ReanchorReport:
         return [(path, p) for path, items in self.placements.items() for p in items if p.outcome == outcome]
 
 
-def _write_atomically(path: Path, content: str) -> None:
-    staging = path.with_name(f".{path.name}.reanchor")
-    staging.write_text(content, encoding="utf-8")
-    os.replace(staging, path)
-
-
 def reanchor_repository(repo: Path, *, doc_ids: list[str] | None = None, dry_run: bool = False) -> ReanchorReport:
     """Re-anchor the annotations whose text hash no longer matches their normalised raw text.
 
@@ -177,6 +171,6 @@ def reanchor_repository(repo: Path, *, doc_ids: list[str] | None = None, dry_run
         updated, placements = reanchor(annotation, text, digest)
         report.placements[annotation.path] = placements
         if updated != annotation and not dry_run:
-            _write_atomically(repo / annotation.path, dumps_annotation(annotation_to_dict(updated)))
+            write_atomically(repo / annotation.path, dumps_annotation(annotation_to_dict(updated)))
             report.written.append(annotation.path)
     return report

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from chronique.errors import Finding, FindingLog, InputError, UsageError
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog, InputError, UsageError
 from chronique.evaluation.gold import load_release_split, release_gold
 from chronique.evaluation.inputs import (
     FORMAT,
@@ -208,7 +209,7 @@ def evaluate_stance(release: Path, pred: Path, *, split: str | None = None, cach
         if label is None or not isinstance(row.get("id"), (str, int)):
             ids = ", ".join(f"{i} {name}" for i, name in enumerate(names))
             message = f'expected {{"id": stance row id, "label": one of {", ".join(names)}, or its number ({ids})}}'
-            raise InputError(f"{pred}:{number}: {message}", [Finding(FORMAT, message, str(pred), number)])
+            raise InputError(f"{pred}:{number}: {message}", [finding(FORMAT, message, str(pred), number)])
         predicted[row["id"]] = label
     missing = [key for key in gold if key not in predicted]
     if missing:

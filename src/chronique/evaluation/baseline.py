@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from chronique.errors import Finding, UsageError
+from chronique.checks.catalogue import finding
+from chronique.errors import UsageError
 from chronique.evaluation.metrics import NerScores, score_documents
 from chronique.extras import import_spacy
 from chronique.store.jsonfiles import JsonFileError, read_json_file
@@ -124,7 +125,7 @@ def read_baselines(release: Path) -> list[dict] | None:
     entries = read_json_file(path, check="baseline.format", expect=list, what="a list of baseline results", hint=hint)
     for number, entry in enumerate(entries, start=1):
         if not _is_baseline(entry):
-            raise JsonFileError(Finding("baseline.format", f"entry {number}: expected model, model_version, spacy_version, "
+            raise JsonFileError(finding("baseline.format", f"entry {number}: expected model, model_version, spacy_version, "
                                         "split and scores with strict and fuzzy micro figures", str(path), hint=hint))
     return entries
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from chronique.errors import Finding, FindingLog, UsageError
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog, UsageError
 from chronique.evaluation.inputs import TokenDocument, TokenSentence
 
 DEFAULT_SPLIT = "test"
@@ -27,8 +28,8 @@ def choose_split(release: Path, available: Sequence[str], requested: str | None,
     if DEFAULT_SPLIT in available:
         return DEFAULT_SPLIT
     if len(available) == 1:
-        log.add(Finding(SPLIT_CHECK, f"the release has no {DEFAULT_SPLIT!r} split; scored its only split, "
-                        f"{available[0]!r}", str(release), severity="warning"))
+        log.add(finding(SPLIT_CHECK, f"the release has no {DEFAULT_SPLIT!r} split; scored its only split, "
+                        f"{available[0]!r}", str(release)))
         return available[0]
     raise UsageError(f"{release} has no {DEFAULT_SPLIT!r} split; it has {listed}: pass --split with one of them")
 

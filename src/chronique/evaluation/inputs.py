@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from chronique.errors import Finding, InputError, UsageError
+from chronique.checks.catalogue import finding
+from chronique.errors import InputError, UsageError
 from chronique.store.jsonfiles import JsonFileError, decode_json_bytes, parse_json, type_name
 
 MISMATCH = "evaluate.mismatch"
@@ -43,7 +44,7 @@ class TokenDocument:
 
 
 def _mismatch(message: str, path: str, line: int | None = None) -> InputError:
-    return InputError(message, [Finding(MISMATCH, message, path, line,
+    return InputError(message, [finding(MISMATCH, message, path, line,
                                         hint="predict on exactly the gold tokens and sentences, in the same order")])
 
 
@@ -89,7 +90,7 @@ def read_hipe_tokens(path: Path, column: str = "NE-COARSE-LIT") -> list[TokenDoc
                 documents.append(TokenDocument(value or path.stem, [TokenSentence(None, [], [], number, lines=[])]))
             continue
         if header is None:
-            raise InputError(f"{path}: no TOKEN header line", [Finding(FORMAT, "no TOKEN header line before the "
+            raise InputError(f"{path}: no TOKEN header line", [finding(FORMAT, "no TOKEN header line before the "
                              "first token", str(path), number)])
         if not documents:
             documents.append(TokenDocument(path.stem, [TokenSentence(None, [], [], number, lines=[])]))
@@ -125,7 +126,7 @@ def read_conll_tokens(path: Path) -> list[TokenSentence]:
             continue
         if len(fields) < 2:
             raise InputError(f"{path}:{number}: expected a token and a tag",
-                             [Finding(FORMAT, "expected a token and a tag", str(path), number,
+                             [finding(FORMAT, "expected a token and a tag", str(path), number,
                                       hint="write the token first and the tag last, separated by a space or a tab")])
         current.line = current.line or number
         current.tokens.append(fields[0])
@@ -234,7 +235,7 @@ def json_array(path: Path) -> list[tuple[int, object]]:
     hint = "write one JSON array of span objects, or name a file of one object a line .jsonl"
     value = parse_json(text, str(path), check=FORMAT, hint=hint)
     if not isinstance(value, list):
-        raise JsonFileError(Finding(FORMAT, f"expected a JSON array of span objects, found {type_name(value)}",
+        raise JsonFileError(finding(FORMAT, f"expected a JSON array of span objects, found {type_name(value)}",
                                     str(path), 1, hint=hint))
     return list(zip(_item_lines(text), value))
 
@@ -264,7 +265,7 @@ def _parquet_rows(path: Path) -> list[tuple[int, object]]:
         raise UsageError(f"{path}: cannot read the predictions: {error.strerror or error}") from None
     except pa.ArrowException as error:
         message = f"not a readable Parquet file: {error}"
-        raise InputError(f"{path}: {message}", [Finding(FORMAT, message, str(path))]) from None
+        raise InputError(f"{path}: {message}", [finding(FORMAT, message, str(path))]) from None
     return list(enumerate(table.to_pylist(), start=1))
 
 
@@ -286,7 +287,7 @@ def read_span_predictions(path: Path) -> list[SpanPrediction]:
         if not isinstance(key, (str, int)) or isinstance(key, bool) \
                 or not all(_is_int(row.get(k)) for k in ("start", "end")) or not isinstance(row.get("type"), str):
             raise InputError(f"{path}:{number}: expected doc_id or id, start, end, type",
-                             [Finding(FORMAT, "expected doc_id or id, integer start and end, and type",
+                             [finding(FORMAT, "expected doc_id or id, integer start and end, and type",
                                       str(path), number)])
         predictions.append(SpanPrediction(str(key), row["start"], row["end"], row["type"], number))
     return predictions

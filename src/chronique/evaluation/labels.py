@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from chronique.checks.catalogue import finding
 from chronique.errors import Finding
 from chronique.schema import FINE_TYPES
 
@@ -41,4 +42,4 @@ def label_set_warning(counts: Counter, known: Sequence[str], pred_path: Path, li
         hint = "rename the predicted types to the release's fine types"
     else:
         hint = "map the predicted types onto the gold's types before scoring"
-    return Finding(LABELS_CHECK, message, str(pred_path), line, severity="warning", hint=hint)
+    return finding(LABELS_CHECK, message, str(pred_path), line, hint=hint)

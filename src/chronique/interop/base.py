@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping
 
 from chronique.store.annotations import quote
-from chronique.errors import Finding, FindingLog, UsageError
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog, UsageError
 from chronique.store.jsonfiles import JsonFileError, expect_type, line_of_key, parse_json, read_json_text, string_map
 from chronique.store.records import Annotation, AnnotationProvenance, Entity, Mention, Quote, Stance
 from chronique.interop.nesting import smallest_containers
@@ -172,7 +173,7 @@ class LabelMapping:
             polarities = string_map(data.get("polarities", {}), "polarities", text, shown, check=shape, hint=_MAPPING_HINT)
         except JsonFileError as error:
             raise UsageError(f"cannot use the label mapping {path}", error.findings) from None
-        bad = [Finding("import.mapping.target", f"{name}[{key!r}] → {value!r}: expected one of {', '.join(allowed)}, "
+        bad = [finding("import.mapping.target", f"{name}[{key!r}] → {value!r}: expected one of {', '.join(allowed)}, "
                        f"{IGNORE}", shown, line_of_key(text, key, line_of_key(text, name)[1])[0], hint=_MAPPING_HINT)
                for name, entries, allowed in (("labels", labels, FINE_TYPES), ("polarities", polarities, POLARITIES))
                for key, value in entries.items() if value not in allowed and value != IGNORE]
@@ -185,7 +186,7 @@ class LabelMapping:
         """Our fine type for a span, None for an ignored label; an unknown label is an error naming label and file."""
         target = self.labels.get(span.label)
         if target is None:
-            log.add(Finding("import.label.unknown", f"label {span.label!r} is not in the mapping {self.path}",
+            log.add(finding("import.label.unknown", f"label {span.label!r} is not in the mapping {self.path}",
                             document.path, span.line or document.line, hint=f"add \"{span.label}\" to {self.path}"))
         return None if target in (None, IGNORE) else target
 
@@ -224,9 +225,9 @@ def _place_span(span: ToolSpan, document: ToolDocument, text: str, log: FindingL
         return placement.new
     counts.rejected += 1
     found = text[span.start : span.end] if in_range else "(out of range)"
-    log.add(Finding("import.span.mismatch", f"span {span.id}: stored text {stored!r} does not match {found!r} at "
+    log.add(finding("import.span.mismatch", f"span {span.id}: stored text {stored!r} does not match {found!r} at "
                     f"{span.start}–{span.end} and could not be re-anchored: rejected", document.path,
-                    span.line or document.line, severity="warning", hint="fix the span in the tool and export again"))
+                    span.line or document.line, hint="fix the span in the tool and export again"))
     return None
 
 
@@ -329,8 +330,8 @@ def to_annotation(
         if span.id in set_aside:
             check_id, reason, detail = set_aside[span.id]
             placed.counts.drop(reason)
-            log.add(Finding(check_id, f"span {span.id} ({span.label!r}, {anchor.start}–{anchor.end}) {detail}: {reason}; "
-                            "dropped", document.path, span.line or document.line, severity="warning", hint=_SET_ASIDE_HINT))
+            log.add(finding(check_id, f"span {span.id} ({span.label!r}, {anchor.start}–{anchor.end}) {detail}: {reason}; "
+                            "dropped", document.path, span.line or document.line, hint=_SET_ASIDE_HINT))
             continue
         placed.counts.seen += 1
         placed.counts.add(outcome)
@@ -410,8 +411,8 @@ def _stances(document: ToolDocument, placed: _Placed, mapping: LabelMapping, log
         problem = _stance_problem(polarity, holder, target, evidence_ids, evidence)
         if problem:
             placed.counts.rejected_stances += 1
-            log.add(Finding("import.stance.unresolved", f"stance {stance.id} ({stance.polarity!r}): {problem}: rejected",
-                            document.path, stance.line or document.line, severity="warning",
+            log.add(finding("import.stance.unresolved", f"stance {stance.id} ({stance.polarity!r}): {problem}: rejected",
+                            document.path, stance.line or document.line,
                             hint="check the relation's spans, and map the relation label in 'polarities' (or to IGNORE)"))
             continue
         placed.counts.stances += 1

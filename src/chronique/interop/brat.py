@@ -46,7 +46,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
 
-from chronique.errors import Finding, FindingLog, UsageError
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog, UsageError
 from chronique.interop.base import DroppedSpan, LabelMapping, ToolDocument, ToolSpan, ToolStance
 from chronique.interop.brat_notes import Note, note_kind, note_stances, parse_note, with_entities
 from chronique.interop.folders import folder_files, inside_folder
@@ -151,21 +152,21 @@ def _archive_members(path: Path, log: FindingLog) -> dict[str, bytes]:
                 if not member.isreg():
                     # A link could point anywhere on disk once extracted; we never follow one.
                     if not member.isdir():
-                        log.add(Finding("import.brat.archive", f"member {member.name!r} is not a regular file; skipped",
+                        log.add(finding("import.brat.archive", f"member {member.name!r} is not a regular file; skipped",
                                         shown, severity="warning"))
                     continue
                 if not member.name.endswith((".ann", ".txt")):
                     continue
                 if member.size > MAX_MEMBER_BYTES or total + member.size > MAX_ARCHIVE_BYTES:
-                    log.add(Finding("import.brat.archive", f"member {member.name!r} ({member.size:,} bytes) goes over the "
-                                    f"size limits; skipped", shown, hint="split the archive"))
+                    log.add(finding("import.brat.archive", f"member {member.name!r} ({member.size:,} bytes) goes over the "
+                                    f"size limits; skipped", shown, severity="error", hint="split the archive"))
                     continue
                 total += member.size
                 handle = archive.extractfile(member)
                 # A name repeated in a tar is a later version of the file: the last one wins, as on extraction.
                 members[member.name] = handle.read() if handle else b""
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
-        log.add(Finding("import.brat.archive", f"cannot read the archive: {error}", shown,
+        log.add(finding("import.brat.archive", f"cannot read the archive: {error}", shown, severity="error",
                         hint="check that it is a complete .tar.gz"))
     return members
 
@@ -183,7 +184,7 @@ def _decode(data: bytes, shown: str, log: FindingLog) -> str | None:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        log.add(Finding("import.brat.encoding", f"not UTF-8: {error.reason} at byte {error.start}", shown, line,
+        log.add(finding("import.brat.encoding", f"not UTF-8: {error.reason} at byte {error.start}", shown, line,
                         hint="save the file as UTF-8"))
         return None
 
@@ -209,7 +210,7 @@ class _Ann:
 
     def malformed(self, number: int, line: str, expected: str) -> None:
         self.counts.malformed += 1
-        self.log.add(Finding("import.brat.syntax", f"expected {expected}, found {line[:80]!r}", self.shown, number,
+        self.log.add(finding("import.brat.syntax", f"expected {expected}, found {line[:80]!r}", self.shown, number,
                              hint="see https://brat.nlplab.org/standoff.html"))
 
     def not_imported(self, check_id: str, detail: str) -> None:
@@ -233,9 +234,9 @@ def _text_bound(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
     if len(fragments) > 1:
         ann.counts.discontinuous += 1
         ann.dropped[fields[0]] = number
-        ann.log.add(Finding("import.brat.discontinuous", f"span {fields[0]} ({label} {stored!r}) has {len(fragments)} "
+        ann.log.add(finding("import.brat.discontinuous", f"span {fields[0]} ({label} {stored!r}) has {len(fragments)} "
                             f"fragments ({offsets}); our spans are contiguous, so it is not imported", ann.shown, number,
-                            severity="warning", hint="annotate each fragment that is a mention on its own as its own span"))
+                            hint="annotate each fragment that is a mention on its own as its own span"))
         return
     [(start, end)] = fragments
     exact = ann.text[start:end]
@@ -300,8 +301,8 @@ def _note(ann: _Ann, number: int, line: str, fields: list[str]) -> None:
         return
     note = parse_note(fields[0], number, text)
     if isinstance(note, str):
-        ann.log.add(Finding("import.brat.chronique-note", f"note {fields[0]} ({note_kind(text)}) is not imported: {note}",
-                            ann.shown, number, severity="warning",
+        ann.log.add(finding("import.brat.chronique-note", f"note {fields[0]} ({note_kind(text)}) is not imported: {note}",
+                            ann.shown, number,
                             hint="restore the note as chronique export brat wrote it, or delete it"))
         return
     ann.notes.append(note)
@@ -362,8 +363,7 @@ def _summarise(not_imported: Counter, shown: str, log: FindingLog) -> None:
         details = by_check[check_id]
         what, hint = _SUMMARY_HINTS[check_id]
         listed = ", ".join(f"{detail} ×{n}" for detail, n in sorted(details.items()))
-        log.add(Finding(check_id, f"{sum(details.values())} {what} read but not imported ({listed})", shown,
-                        severity="warning", hint=hint))
+        log.add(finding(check_id, f"{sum(details.values())} {what} read but not imported ({listed})", shown, hint=hint))
 
 
 def read_brat(path: Path, *, log: FindingLog, mapping: LabelMapping | None = None,
@@ -383,11 +383,11 @@ def read_brat(path: Path, *, log: FindingLog, mapping: LabelMapping | None = Non
     try:
         for pair in _pairs(Path(path), log):
             if pair.doc_id in seen:
-                log.add(Finding("import.brat.duplicate-id", f"document {pair.doc_id!r} was already read from "
+                log.add(finding("import.brat.duplicate-id", f"document {pair.doc_id!r} was already read from "
                                 f"{seen[pair.doc_id]}", pair.path, hint="give the documents distinct file names"))
                 continue
             if pair.txt is None:
-                log.add(Finding("import.brat.missing-text", "no .txt beside this .ann", pair.path,
+                log.add(finding("import.brat.missing-text", "no .txt beside this .ann", pair.path,
                                 hint="brat needs the text file <name>.txt next to <name>.ann"))
                 continue
             text, source = _decode(pair.txt, pair.path[:-4] + ".txt", log), _decode(pair.ann, pair.path, log)

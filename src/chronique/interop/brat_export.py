@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Iterable
 
 from chronique.store.documents import is_safe_id
-from chronique.errors import Finding, FindingLog, UsageError
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog, UsageError
 from chronique.interop.brat import one_line
 from chronique.interop.brat_notes import STANCE_NOTE, entity_note, stance_note
 from chronique.schema import FINE_TYPES, POLARITIES
@@ -64,8 +65,8 @@ def _stance_lines(row: dict, t_ids: dict[str, str],
         anchor = target or holder or _nearest_mention(mentions, None, position)
         if anchor is None:
             if log is not None:
-                log.add(Finding("export.brat.stance", f"stance {stance['id']} not written: a brat note needs a span to "
-                                "attach to and the document has no mention", f"{row['doc_id']}.ann", severity="warning"))
+                log.add(finding("export.brat.stance", f"stance {stance['id']} not written: a brat note needs a span to "
+                                "attach to and the document has no mention", f"{row['doc_id']}.ann"))
             continue
         note = stance_note(stance, holder_span=t_ids[holder["id"]] if holder else None,
                            target_span=t_ids[target["id"]] if target else None, relation=relation)

@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 from chronique.interop.base import ToolDocument
 from chronique.interop.tokens import (
     COMMENT,
@@ -71,7 +72,7 @@ def read_conll(path: Path, *, log: FindingLog, scheme: str = "iob2") -> Iterator
         elif is_comment(line, fields):
             continue
         elif len(fields) < 2:
-            log.add(Finding("import.conll.columns", f"token line {line.strip()!r} has no tag column", str(path), number,
+            log.add(finding("import.conll.columns", f"token line {line.strip()!r} has no tag column", str(path), number,
                             hint="write the token first and the NER tag last, separated by a space or a tab"))
         else:
             buffer.line = buffer.line or number

@@ -38,7 +38,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-from chronique.errors import Finding, FindingLog, UsageError
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog, Severity, UsageError
 from chronique.interop.base import LabelMapping, ToolDocument, ToolSpan, ToolStance
 from chronique.store.jsonfiles import JsonFileError, parse_json
 from chronique.schema import POLARITIES
@@ -59,8 +60,9 @@ class _Line:
     number: int
     log: FindingLog
 
-    def problem(self, check_id: str, message: str, hint: str = _HINT, severity: str = "error") -> None:
-        self.log.add(Finding(check_id, message, self.path, self.number, severity=severity, hint=hint))
+    def problem(self, check_id: str, message: str, hint: str = _HINT, severity: Severity | None = None) -> None:
+        """A finding at this line; ``severity`` only for an id the catalogue leaves to the caller."""
+        self.log.add(finding(check_id, message, self.path, self.number, severity=severity, hint=hint))
 
 
 def _is_offset(value: object) -> bool:
@@ -157,14 +159,15 @@ def _user_name(user: object) -> str | None:
 def _stances(where: _Line, items: object, mapping: LabelMapping | None, skipped: Counter) -> list[ToolStance]:
     """``[{"id", "from_id", "to_id", "type"}, ...]`` → ToolStances; with ``mapping``, non-stance labels are counted."""
     if not isinstance(items, list):
-        where.problem("import.doccano.relation", f"'relations' must be a list of objects, found {type(items).__name__}")
+        where.problem("import.doccano.relation", f"'relations' must be a list of objects, found {type(items).__name__}",
+                      severity="error")
         return []
     stances = []
     for index, item in enumerate(items, start=1):
         fields = [item.get(key) for key in ("from_id", "to_id", "type")] if isinstance(item, dict) else [None]
         if None in fields or not isinstance(fields[2], str):
             where.problem("import.doccano.relation", f"relation {index}: expected an object with from_id, to_id and "
-                          f"type, found {item!r}")
+                          f"type, found {item!r}", severity="error")
             continue
         holder, target, label = fields
         if mapping is not None and label not in mapping.polarities and label not in POLARITIES:
@@ -294,20 +297,19 @@ def read_doccano(path: Path, *, log: FindingLog, mapping: LabelMapping | None = 
             yield from documents
     unmapped = sorted(label_ids - set(mapping.labels), key=int) if mapping is not None else []
     if unmapped:  # each span is an import.label.unknown error already; this says where the names come from
-        log.add(Finding("import.doccano.label-id", f"label id{'s' if unmapped[1:] else ''} {', '.join(unmapped)} "
+        log.add(finding("import.doccano.label-id", f"label id{'s' if unmapped[1:] else ''} {', '.join(unmapped)} "
                         f"{'are' if unmapped[1:] else 'is'} not in the mapping "
-                        f"{mapping.path}: a doccano 1.x export names each label by its id", shown, severity="warning",
+                        f"{mapping.path}: a doccano 1.x export names each label by its id", shown,
                         hint='write a mapping file from the project\'s label settings, {"labels": {"3": "PER", ...}}, '
                         "and pass it with --mapping"))
     if bare:
         lines = ", ".join(map(str, bare[:10])) + (", …" if len(bare) > 10 else "")
-        log.add(Finding("import.doccano.no-spans", f"{len(bare)} line(s) hold no {', '.join(_SPAN_KEYS)} key and are "
+        log.add(finding("import.doccano.no-spans", f"{len(bare)} line(s) hold no {', '.join(_SPAN_KEYS)} key and are "
                         f"read as documents without mentions (line{'s' if bare[1:] else ''} {lines})", shown, bare[0],
-                        severity="warning",
                         hint="doccano writes an empty list for an unannotated text; a line without one may come from "
                         "another tool, or hold its spans under a key this reader does not know"))
     if skipped:
         listed = ", ".join(f"{label} ×{n}" for label, n in sorted(skipped.items()))
-        log.add(Finding("import.doccano.relation", f"{sum(skipped.values())} relations are not stances and were not "
+        log.add(finding("import.doccano.relation", f"{sum(skipped.values())} relations are not stances and were not "
                         f"imported ({listed})", shown, severity="warning",
                         hint=f"map their types under \"polarities\" in {mapping.path} if they are stances"))

@@ -24,7 +24,8 @@ import os
 from pathlib import Path
 from typing import Callable
 
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 
 OUTSIDE = "import.file.outside"
 
@@ -39,7 +40,7 @@ def inside_folder(path: Path, folder: Path, log: FindingLog, what: str = "file")
     base = folder.resolve()
     if _resolves_inside(path, base):
         return True
-    log.add(Finding(OUTSIDE, f"this {what} is a symbolic link to {path.resolve()}, outside the input folder {base}; "
+    log.add(finding(OUTSIDE, f"this {what} is a symbolic link to {path.resolve()}, outside the input folder {base}; "
                     "it is not read", path.as_posix(), hint="copy the file into the export folder, or remove the link"))
     return False
 

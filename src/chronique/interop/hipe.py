@@ -14,7 +14,8 @@ import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 from chronique.interop.base import ToolDocument
 from chronique.interop.tokens import (
     COMMENT,
@@ -87,7 +88,7 @@ def read_hipe(path: Path, *, log: FindingLog, column: str = "NE-COARSE-LIT") -> 
             elif key == "date":
                 buffer.date = None if value in _NO_DATE else value
         elif line.strip() and fields != header:
-            log.add(Finding("import.hipe.columns", f"{len(fields)} tab-separated fields where the header has "
+            log.add(finding("import.hipe.columns", f"{len(fields)} tab-separated fields where the header has "
                             f"{len(header)}", str(path), number, hint="separate every column with one tab"))
     if buffer.tokens:
         yield tool_document(buffer, path, emitted + 1, "iob2")
@@ -97,7 +98,7 @@ def _hipe_header(lines: list[str], path: Path, column: str, log: FindingLog) -> 
     header = next((line.split("\t") for line in lines if line.strip()), [])
     missing = [name for name in ("TOKEN", column) if name not in header]
     if missing:
-        log.add(Finding("import.hipe.header", f"the first line {header!r} lacks the column(s) {', '.join(missing)}",
+        log.add(finding("import.hipe.header", f"the first line {header!r} lacks the column(s) {', '.join(missing)}",
                         str(path), 1, hint=f"HIPE files start with a header such as {' '.join(HIPE_COLUMNS)}"))
         return None
     return header
@@ -136,7 +137,7 @@ def _hipe_qid(value: str, path: Path, number: int, log: FindingLog) -> str | Non
         return None
     if _QID.fullmatch(value):
         return value
-    log.add(Finding("import.hipe.qid", f"NEL value {value!r} is neither a Wikidata id Q<digits>, NIL nor _; dropped",
+    log.add(finding("import.hipe.qid", f"NEL value {value!r} is neither a Wikidata id Q<digits>, NIL nor _; dropped",
                     str(path), number, hint="write the Wikidata id, NIL for an unlinkable entity, or _"))
     return None
 

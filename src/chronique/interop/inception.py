@@ -49,7 +49,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 from chronique.interop.base import DroppedSpan, LabelMapping, ToolSpan
 from chronique.interop.folders import folder_files
 from chronique.interop.nesting import with_parents
@@ -109,13 +110,13 @@ def converted_span(span_id: str, begin: int, end: int, offsets: dict[int, int], 
     """
     start, stop = offsets.get(begin), offsets.get(end)
     if start is None or stop is None or stop < start:
-        log.add(Finding("import.span.offsets", f"span {span_id}: UTF-16 offsets {begin}–{end} do not fall on "
+        log.add(finding("import.span.offsets", f"span {span_id}: UTF-16 offsets {begin}–{end} do not fall on "
                         f"character boundaries of the {max(offsets)}-unit text", shown, line,
                         hint="the export is damaged or its text was changed after annotation"))
         return None
     if start == stop:
-        log.add(Finding("import.span.empty", f"span {span_id} at {start} is zero-width; a mention needs text",
-                        shown, line, severity="warning", hint="extend the annotation to cover its words"))
+        log.add(finding("import.span.empty", f"span {span_id} at {start} is zero-width; a mention needs text",
+                        shown, line, hint="extend the annotation to cover its words"))
         if dropped is not None:
             dropped.append(DroppedSpan(span_id, EMPTY_SPAN, line))
         return None
@@ -163,10 +164,10 @@ def choose_span_layer(layers: Sequence[SpanLayer], mapping: LabelMapping, shown:
         return None
     chosen, others = ranked[0], [l for l in layers if l is not ranked[0] and l.annotations]
     if others:
-        log.add(Finding("import.layer.chosen", f"imported span layer {chosen.name}: {_why(chosen, ranked, mapping)}; "
+        log.add(finding("import.layer.chosen", f"imported span layer {chosen.name}: {_why(chosen, ranked, mapping)}; "
                         "not imported: " + ", ".join(f"{l.name} ({l.annotations} span(s), {l.covered(mapping)} with "
                                                      "labels in the mapping)" for l in others),
-                        shown, severity="warning", hint="pass --layer TYPE to import another layer"))
+                        shown, hint="pass --layer TYPE to import another layer"))
     return chosen
 
 
@@ -191,16 +192,15 @@ def report_unsupported_layers(layers: Counter, shown: str, log: FindingLog, *, s
     hint = ("pass --layer TYPE to import this layer instead" if spans else
             "only span layers, and relations whose label is a polarity, are imported")
     for name, count in sorted(layers.items()):
-        log.add(Finding("import.layer.unsupported", f"layer {name}: {count} annotation(s) not imported", shown,
-                        severity="warning", hint=hint))
+        log.add(finding("import.layer.unsupported", f"layer {name}: {count} annotation(s) not imported", shown, hint=hint))
 
 
 def report_ignored_relations(relations: dict[str, Counter], shown: str, log: FindingLog) -> None:
     """One ``import.relation.ignored`` warning per relation layer, with its non-stance labels counted."""
     for name, labels in sorted(relations.items()):
         shown_labels = ", ".join(f"{label!r}×{n}" for label, n in sorted(labels.items()))
-        log.add(Finding("import.relation.ignored", f"layer {name}: {sum(labels.values())} relation(s) are not "
-                        f"stances, their labels ({shown_labels}) are not polarities", shown, severity="warning",
+        log.add(finding("import.relation.ignored", f"layer {name}: {sum(labels.values())} relation(s) are not "
+                        f"stances, their labels ({shown_labels}) are not polarities", shown,
                         hint="map a relation label to FAVOR, AGAINST or NEUTRAL under \"polarities\" to import it"))
 
 
@@ -239,12 +239,12 @@ def import_files(path: Path, suffix: str, log: FindingLog) -> list[Path]:
             everything = folder_files(path, lambda name: True, FindingLog(), recursive=True)  # links out left out
             others = Counter(f"*{p.suffix.lower()}" if p.suffix else p.name for p in everything)
             held = ", ".join(f"{n} {pattern}" for pattern, n in others.most_common(5)) or "no file at all"
-            log.add(Finding("import.folder.empty", f"no *{suffix} file in this folder or its subfolders (it holds "
+            log.add(finding("import.folder.empty", f"no *{suffix} file in this folder or its subfolders (it holds "
                             f"{held})", path.as_posix(), hint=f"pass the folder of the *{suffix} export files, or "
                             "check the import format"))
         return files
     if not path.is_file():
-        log.add(Finding("import.file.missing", "no such file or folder", path.as_posix()))
+        log.add(finding("import.file.missing", "no such file or folder", path.as_posix()))
         return []
     return [path]
 
@@ -253,7 +253,7 @@ def read_bounded(path: Path, shown: str, log: FindingLog) -> bytes | None:
     """The file's bytes, or None with a finding when it is over :data:`MAX_IMPORT_BYTES`."""
     size = path.stat().st_size
     if size > MAX_IMPORT_BYTES:
-        log.add(Finding("import.file.size", f"file is {size:,} bytes, over the {MAX_IMPORT_BYTES:,}-byte limit",
+        log.add(finding("import.file.size", f"file is {size:,} bytes, over the {MAX_IMPORT_BYTES:,}-byte limit",
                         shown, hint="export documents one by one"))
         return None
     return path.read_bytes()

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 from chronique.store.jsonfiles import JsonFileError, read_json_file, type_name
 from chronique.interop.base import ToolDocument, ToolSpan, ToolStance
 from chronique.interop.labelstudio_config import (
@@ -90,7 +91,7 @@ def _load_tasks(path: Path, shown: str, log: FindingLog) -> list:
     if isinstance(data, dict) and "data" in data:
         return [data]  # a single task, as the task API returns it
     if not isinstance(data, list):
-        log.add(Finding("import.labelstudio.json", f"expected a list of tasks, found {type_name(data)}",
+        log.add(finding("import.labelstudio.json", f"expected a list of tasks, found {type_name(data)}",
                         shown, 1, hint="export the project from Label Studio as JSON (not JSON-MIN or CSV)"))
         return []
     return data
@@ -108,21 +109,21 @@ def _task_name(task: dict, index: int) -> str:
 def _task_document(task: object, index: int, path: str, log: FindingLog) -> ToolDocument | None:
     """The document of one task, or None (with a finding) when it has no usable annotation or text."""
     if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-        log.add(Finding("import.labelstudio.task", f"task #{index} has no 'data' object", path, index,
+        log.add(finding("import.labelstudio.task", f"task #{index} has no 'data' object", path, index,
                         hint="each task needs the data it was annotated on"))
         return None
     annotation = _chosen_annotation(task, index, path, log)
     if annotation is None:
         return None
     if annotation.get("result") is not None and not isinstance(annotation["result"], list):
-        log.add(Finding("import.labelstudio.task", f"{_task_name(task, index)}: the annotation's 'result' is "
+        log.add(finding("import.labelstudio.task", f"{_task_name(task, index)}: the annotation's 'result' is "
                         f"{type_name(annotation['result'])}, not a list of results; task not imported", path, index,
                         hint="export the project from Label Studio again"))
         return None
     results = [r for r in annotation.get("result") or [] if isinstance(r, dict)]
     key = _text_key(task["data"], results)
     if key is None:
-        log.add(Finding("import.labelstudio.text", f"{_task_name(task, index)}: no text field in 'data'", path, index,
+        log.add(finding("import.labelstudio.text", f"{_task_name(task, index)}: no text field in 'data'", path, index,
                         hint="the task's data must hold the annotated text as a string"))
         return None
     text = task["data"][key]
@@ -142,7 +143,7 @@ def _chosen_annotation(task: dict, index: int, path: str, log: FindingLog) -> di
     """The ground-truth completed annotation, else the first completed one; what is left out is reported."""
     name = _task_name(task, index)
     if task.get("annotations") is not None and not isinstance(task["annotations"], list):
-        log.add(Finding("import.labelstudio.task", f"{name}: 'annotations' is {type_name(task['annotations'])}, not a "
+        log.add(finding("import.labelstudio.task", f"{name}: 'annotations' is {type_name(task['annotations'])}, not a "
                         "list; task not imported", path, index, hint="export the project from Label Studio again"))
         return None
     annotations = [a for a in task.get("annotations") or [] if isinstance(a, dict)]
@@ -150,7 +151,7 @@ def _chosen_annotation(task: dict, index: int, path: str, log: FindingLog) -> di
     completed = [a for a in annotations if not a.get("was_cancelled")]
 
     def warn(check: str, message: str, hint: str) -> None:
-        log.add(Finding(f"import.labelstudio.{check}", f"{name}: {message}", path, index, severity="warning", hint=hint))
+        log.add(finding(f"import.labelstudio.{check}", f"{name}: {message}", path, index, hint=hint))
 
     if cancelled:
         warn("cancelled", f"{len(cancelled)} skipped (cancelled) annotation(s) not imported", "a skip has no labels")
@@ -278,7 +279,7 @@ def _region_spans(results: _Results, task: dict, index: int, path: str,
         value = result.get("value") if isinstance(result.get("value"), dict) else {}
         offsets, rid = _offsets(value), str(result["id"])
         if offsets is None:
-            log.add(Finding("import.labelstudio.offsets", f"{_task_name(task, index)}: region {rid} has no character "
+            log.add(finding("import.labelstudio.offsets", f"{_task_name(task, index)}: region {rid} has no character "
                             "offsets (value.start/end) and is not imported", path, index,
                             hint="label a Text object tag; HTML regions use XPath offsets"))
             continue
@@ -331,7 +332,7 @@ def _stances(results: _Results, mentions: tuple[ToolSpan, ...], evidence: tuple[
             continue
         scope = (results.values(rid, SCOPE) or ["sentence"])[0]
         if scope not in SCOPES:
-            log.add(Finding("import.labelstudio.scope", f"{name}: STANCE region {rid} has scope {scope!r}, not one of "
+            log.add(finding("import.labelstudio.scope", f"{name}: STANCE region {rid} has scope {scope!r}, not one of "
                             f"{', '.join(SCOPES)}; stance not imported", path, index,
                             hint="choose one of our scopes (the exported label_config.xml lists them)"))
             continue
@@ -373,6 +374,6 @@ def _report_ignored(results: _Results, mentions: tuple[ToolSpan, ...], evidence:
     ignored = +ignored  # drop the zero counts
     if ignored:
         listed = ", ".join(f"{what} ×{count}" for what, count in sorted(ignored.items()))
-        log.add(Finding("import.labelstudio.ignored", f"{name}: {sum(ignored.values())} result(s) outside our scheme "
-                        f"not imported: {listed}", path, index, severity="warning",
+        log.add(finding("import.labelstudio.ignored", f"{name}: {sum(ignored.values())} result(s) outside our scheme "
+                        f"not imported: {listed}", path, index,
                         hint="they describe regions in the other project's terms; map its region labels instead"))

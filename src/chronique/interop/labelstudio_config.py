@@ -34,7 +34,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Iterable
 
-from chronique.schema import FINE_TYPES, POLARITIES, SCOPES
+from chronique.schema import AUTHOR, FINE_TYPES, POLARITIES, SCOPES
 
 TEXT = "text"  # the Text object tag and the data key it shows
 MENTION_CONTROL = "label"
@@ -43,7 +43,6 @@ STANCE, EVIDENCE = "STANCE", "EVIDENCE"
 METONYMY, METONYMIC = "metonymy", "metonymic"
 ENTITY, ENTITY_NAME, QID = "entity", "entity_name", "qid"
 POLARITY, AUTHOR_CHOICE, SCOPE, REPORTED, TOPIC = "polarity", "author", "scope", "reported", "topic"
-AUTHOR = "AUTHOR"
 HOLDER_RELATION, TARGET_RELATION, EVIDENCE_RELATION = "holder", "target", "evidence"
 MENTION_ATTRIBUTES = frozenset({METONYMY, ENTITY, ENTITY_NAME, QID})
 STANCE_ATTRIBUTES = frozenset({POLARITY, AUTHOR_CHOICE, SCOPE, REPORTED, TOPIC})

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from chronique.store.annotations import ANNOTATION_SCHEMA_VERSION, quote
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 from chronique.text.normalize import segment_paragraphs
 
 _OPTIONAL_SPACE_AROUND = "«»;:!?"
@@ -111,7 +112,7 @@ class _Draft:
         return self.raw.count("\n", 0, index) + 1
 
     def problem(self, check_id: str, message: str, line: int | None, hint: str | None = None) -> None:
-        self.log.add(Finding(check_id, message, self.path, line, hint=hint))
+        self.log.add(finding(check_id, message, self.path, line, hint=hint))
 
 
 def _paragraph(draft: _Draft, paragraphs: dict[int, tuple[int, int]], item: dict, what: str, line: int | None):

@@ -8,6 +8,7 @@ Adding a format is one function plus one entry here.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import Callable
 
 from chronique.errors import UsageError
@@ -15,16 +16,32 @@ from chronique.errors import UsageError
 TOKEN_FORMATS = frozenset({"conll", "conll-iob1", "hipe", "hipe-fine"})
 """Formats that keep only tokens: their rebuilt text is realigned onto the raw text before conversion."""
 
-IMPORTERS: dict[str, tuple[str, str]] = {
-    "labelstudio": ("chronique.interop.labelstudio", "read_labelstudio"),
-    "inception-xmi": ("chronique.interop.xmi", "read_inception_xmi"),
-    "webanno-tsv3": ("chronique.interop.webanno_tsv", "read_webanno_tsv3"),
-    "brat": ("chronique.interop.brat", "read_brat"),
-    "doccano": ("chronique.interop.doccano", "read_doccano"),
-    "conll": ("chronique.interop.conll", "read_conll"),
-    "conll-iob1": ("chronique.interop.conll", "read_conll_iob1"),
-    "hipe": ("chronique.interop.hipe", "read_hipe"),
-    "hipe-fine": ("chronique.interop.hipe", "read_hipe_fine"),
+@dataclass(frozen=True)
+class Importer:
+    """Where a format's reader lives, and which reader options it takes.
+
+    Every reader is called the same way, ``read(path, log=…, **options)``, with only the options
+    named here (``mapping`` when the reader uses the label mapping as it reads; ``layer``,
+    ``feature``, ``typesystem`` for the INCEpTION formats), so no caller inspects signatures.
+    """
+
+    module: str
+    function: str
+    options: frozenset[str] = frozenset()
+
+
+_INCEPTION_OPTIONS = frozenset({"mapping", "layer", "feature"})
+
+IMPORTERS: dict[str, Importer] = {
+    "labelstudio": Importer("chronique.interop.labelstudio", "read_labelstudio"),
+    "inception-xmi": Importer("chronique.interop.xmi", "read_inception_xmi", _INCEPTION_OPTIONS | {"typesystem"}),
+    "webanno-tsv3": Importer("chronique.interop.webanno_tsv", "read_webanno_tsv3", _INCEPTION_OPTIONS),
+    "brat": Importer("chronique.interop.brat", "read_brat", frozenset({"mapping"})),
+    "doccano": Importer("chronique.interop.doccano", "read_doccano", frozenset({"mapping"})),
+    "conll": Importer("chronique.interop.conll", "read_conll"),
+    "conll-iob1": Importer("chronique.interop.conll", "read_conll_iob1"),
+    "hipe": Importer("chronique.interop.hipe", "read_hipe"),
+    "hipe-fine": Importer("chronique.interop.hipe", "read_hipe_fine"),
 }
 
 EXPORTERS: dict[str, tuple[str, str]] = {
@@ -40,19 +57,27 @@ PER_SPLIT_FORMATS = frozenset({"docbin", "spacy"})
 """Export formats written one file per split, named after it (``train.fine.spacy``): a trainer takes them apart."""
 
 
-def _resolve(registry: dict[str, tuple[str, str]], name: str, kind: str) -> Callable:
+def _known(registry: dict, name: str, kind: str) -> None:
     if name not in registry:
         raise UsageError(f"unknown {kind} format {name!r}; known: {', '.join(sorted(registry))}")
-    module, function = registry[name]
-    return getattr(importlib.import_module(module), function)
 
 
 def importer(name: str) -> Callable:
-    return _resolve(IMPORTERS, name, "import")
+    _known(IMPORTERS, name, "import")
+    entry = IMPORTERS[name]
+    return getattr(importlib.import_module(entry.module), entry.function)
+
+
+def taken_options(name: str) -> frozenset[str]:
+    """The options the reader of format ``name`` takes (see :class:`Importer`)."""
+    _known(IMPORTERS, name, "import")
+    return IMPORTERS[name].options
 
 
 def exporter(name: str) -> Callable:
-    return _resolve(EXPORTERS, name, "export")
+    _known(EXPORTERS, name, "export")
+    module, function = EXPORTERS[name]
+    return getattr(importlib.import_module(module), function)
 
 
 def realigner(name: str) -> Callable | None:

@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import inspect
 import json
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
 from chronique.store.annotations import annotation_to_dict, dumps_annotation, read_annotation
 from chronique.store.documents import is_safe_id, make_document, sha256_text
+from chronique.checks.catalogue import finding
 from chronique.errors import Finding, FindingLog, InputError, UsageError, raise_if_errors
 from chronique.interop.base import ImportCounts, LabelMapping, Origins, ToolDocument, to_annotation
 from chronique.interop.folders import folder_files
-from chronique.interop.registry import exporter, importer, realigner
+from chronique.interop.registry import exporter, importer, realigner, taken_options
 from chronique.text.normalize import normalize_text
 from chronique.store.paths import SAFE_NAME_RULE, UnsafePathError, contained, is_safe_name
 from chronique.store.readers import display_path, parse_date, read_raw, walk_raw
 from chronique.store.records import Annotation, RawArticle
+from chronique.store.files import write_atomically
 
 
 FOLDER_SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -76,7 +76,7 @@ def _annotator(document: ToolDocument, override: str | None, format_name: str, l
     if is_safe_name(name):
         return name
     source = "--annotator" if override is not None else f"the annotator recorded in {document.path}"
-    log.add(Finding("import.annotator.unsafe", f"annotator name {name!r} from {source} is not safe as a file name "
+    log.add(finding("import.annotator.unsafe", f"annotator name {name!r} from {source} is not safe as a file name "
                     f"({SAFE_NAME_RULE})", document.path, document.line,
                     hint="pass --annotator NAME with a pseudonym such as chronique-a2"))
     return None
@@ -87,7 +87,7 @@ def _refuse_gold_overwrite(path: Path, repo: Path, log: FindingLog) -> None:
     if path.exists() or path.is_symlink():
         existing = read_annotation(path, root=repo, log=FindingLog()) if path.is_file() else None
         if existing is None or existing.provenance.status == "gold":
-            log.add(Finding("import.gold-exists", "an annotation file that is gold (or unreadable) exists here; import "
+            log.add(finding("import.gold-exists", "an annotation file that is gold (or unreadable) exists here; import "
                             "never overwrites it", display_path(path, repo), 1,
                             hint="import as an annotator version (--as-version) and adjudicate"))
 
@@ -95,20 +95,20 @@ def _refuse_gold_overwrite(path: Path, repo: Path, log: FindingLog) -> None:
 def _resolve_text(document: ToolDocument, articles: dict[str, RawArticle], new_raw: NewRaw | None,
                   pending_raw: list[dict], log: FindingLog) -> RawArticle | None:
     if not is_safe_id(document.doc_id):
-        log.add(Finding("L0.ids.unsafe", f"document id {document.doc_id!r} is not safe as a file name", document.path,
+        log.add(finding("L0.ids.unsafe", f"document id {document.doc_id!r} is not safe as a file name", document.path,
                         document.line))
         return None
     if document.doc_id in articles:
         article = articles[document.doc_id]
         if article.path == "raw/(new)" and article.body != document.text:
             first = pending_raw[article.line - 1]["from"]
-            log.add(Finding("import.doc.duplicate", f"document id {document.doc_id!r} is also given to another text of "
+            log.add(finding("import.doc.duplicate", f"document id {document.doc_id!r} is also given to another text of "
                             f"this import ({first}); one of them would be lost", document.path, document.line,
                             hint="give each document its own id (INCEpTION: export with one folder per document)"))
             return None
         return article
     if new_raw is None:
-        log.add(Finding("import.doc.unknown", f"no raw article has id {document.doc_id!r}", document.path, document.line,
+        log.add(finding("import.doc.unknown", f"no raw article has id {document.doc_id!r}", document.path, document.line,
                         hint="add the article to raw/ first, or import with --add-raw to record the tool's text"))
         return None
     date = parse_date(document.date or "") or new_raw.date
@@ -143,7 +143,7 @@ def import_files(
     """
     repo, read, log, report = repo.resolve(), importer(format_name), FindingLog(), ImportReport()
     realign = realigner(format_name)
-    options = _reader_options(read, format_name, mapping, reader_options or {})
+    options = _reader_options(format_name, mapping, reader_options or {})
     articles, pending_raw, planned = _raw_articles(repo, log), [], {}
     today = dt.date.today().isoformat()
     for path in (file for given in paths for file in _input_files(format_name, Path(given), log)):
@@ -174,12 +174,13 @@ def import_files(
     return report
 
 
-def _reader_options(read, format_name: str, mapping: LabelMapping, given: dict) -> dict:
-    """The keyword arguments for ``read``: the mapping when it takes one, and the options given (not None)."""
-    accepted = inspect.signature(read).parameters
+def _reader_options(format_name: str, mapping: LabelMapping, given: dict) -> dict:
+    """The keyword arguments for the format's reader: the mapping when it reads with one, and the
+    options given (not None), each of which it must take (:data:`~chronique.interop.registry.IMPORTERS`)."""
+    accepted = taken_options(format_name)
     options = {"mapping": mapping} if "mapping" in accepted else {}
     given = {name: value for name, value in given.items() if value is not None}
-    unknown = sorted(set(given) - set(accepted))
+    unknown = sorted(set(given) - accepted)
     if unknown:
         raise UsageError(f"{format_name} import does not take --{', --'.join(unknown)}")
     return options | given
@@ -209,10 +210,10 @@ def _plan(planned: dict[Path, tuple[Annotation, str]], repo: Path, document: Too
     try:
         target = _target(repo, document.doc_id, annotation, as_version)
     except UnsafePathError as error:
-        log.add(Finding("import.path.outside", str(error), document.path, document.line))
+        log.add(finding("import.path.outside", str(error), document.path, document.line))
         return
     if target in planned:
-        log.add(Finding("import.doc.duplicate", f"document {document.doc_id!r} (annotator "
+        log.add(finding("import.doc.duplicate", f"document {document.doc_id!r} (annotator "
                         f"{annotation.provenance.annotators[0]!r}) is also imported from {planned[target][1]}; one of "
                         "them would be lost", document.path, document.line,
                         hint="import each document once, or give the versions different annotators"))
@@ -226,7 +227,7 @@ def _realigned(realign, document: ToolDocument, text: str, log: FindingLog) -> T
     try:
         return realign(document, text)
     except InputError as error:
-        log.extend(error.findings or [Finding("import.tokens.mismatch", str(error), document.path, document.line)])
+        log.extend(error.findings or [finding("import.tokens.mismatch", str(error), document.path, document.line)])
         return None
 
 
@@ -273,26 +274,19 @@ class _ToolLocator:
         return replace(finding, message=message, path=self.document.path, col=None)
 
 
-def _atomic_write(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.import")
-    staging.write_text(content, encoding="utf-8")
-    os.replace(staging, path)
-
-
 def _write(repo: Path, planned: dict[Path, tuple[Annotation, str]], pending_raw: list[dict], format_name: str) -> list[str]:
     written = []
     if pending_raw:
         records = [{key: value for key, value in r.items() if key != "from"} for r in pending_raw]
         body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         raw_path = repo / "raw" / f"import-{format_name}-{hashlib.sha256(body.encode()).hexdigest()[:12]}.jsonl"
-        _atomic_write(raw_path, body)
+        write_atomically(raw_path, body)
         written.append(raw_path.relative_to(repo).as_posix())
     for path, (annotation, _) in sorted(planned.items()):
         log = FindingLog()
         _refuse_gold_overwrite(path, repo, log)  # again, just before the write: the folder may have changed
         raise_if_errors(log, "import stopped before overwriting a gold file")
-        _atomic_write(path, dumps_annotation(annotation_to_dict(annotation)))
+        write_atomically(path, dumps_annotation(annotation_to_dict(annotation)))
         written.append(path.relative_to(repo).as_posix())
     return written
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from chronique.errors import Finding, FindingLog, InputError
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog, InputError
 from chronique.interop.base import ToolDocument, ToolSpan
 from chronique.interop.nesting import with_parents
 from chronique.text.normalize import normalize_text
@@ -69,7 +70,7 @@ def read_lines(path: Path, log: FindingLog) -> list[str] | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        log.add(Finding("import.file.encoding", f"not UTF-8: byte {data[error.start]:#04x} cannot be decoded",
+        log.add(finding("import.file.encoding", f"not UTF-8: byte {data[error.start]:#04x} cannot be decoded",
                         str(path), line, hint="convert the file to UTF-8"))
         return None
     return [line.rstrip("\r") for line in text.removeprefix("\ufeff").split("\n")]
@@ -80,7 +81,7 @@ def checked_tag(tag: str, scheme: str, path: Path, line: int, log: FindingLog, c
     try:
         parse_tag(tag, scheme)
     except ValueError as error:
-        log.add(Finding(check, f"{error}; read as O", str(path), line,
+        log.add(finding(check, f"{error}; read as O", str(path), line,
                         hint=f"fix the tag, or read the file with the scheme it uses ({', '.join(TAG_SCHEMES)})"))
         return "O"
     return tag

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 from chronique.interop.base import DroppedSpan, LabelMapping, ToolDocument, ToolSpan, ToolStance
 from chronique.interop.inception import (
     SpanLayer,
@@ -188,7 +189,7 @@ def _tsv_lines(file: Path, shown: str, log: FindingLog) -> list[str] | None:
     try:
         text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as error:
-        log.add(Finding("import.file.encoding", f"not valid UTF-8 at byte {error.start}", shown,
+        log.add(finding("import.file.encoding", f"not valid UTF-8 at byte {error.start}", shown,
                         hint="WebAnno TSV is UTF-8; export the document again"))
         return None
     # Only \n separates lines: str.splitlines would also split at characters the #Text lines keep as is.
@@ -199,7 +200,7 @@ def _tsv_header(lines: list[str], shown: str, log: FindingLog) -> tuple[tuple[in
     """The format version and the layer declarations; None, with a finding, when this is not TSV 3.x."""
     match = _FORMAT.match(lines[0]) if lines else None
     if match is None or match["major"] != "3":
-        log.add(Finding("import.tsv.format", f"expected '#FORMAT=WebAnno TSV 3.x' on line 1, found "
+        log.add(finding("import.tsv.format", f"expected '#FORMAT=WebAnno TSV 3.x' on line 1, found "
                         f"{(lines or [''])[0][:60]!r}", shown, 1, hint="export as WebAnno TSV v3"))
         return None
     layers, start = [], 3  # a token row starts with id, offsets and token text
@@ -230,7 +231,7 @@ def _requested_layer(layers: list[_TsvLayer], layer: str | None, feature: str | 
     spans = [l for l in layers if l.kind == "SP" and (layer is None or l.name == layer)]
     if (spans or layer is None) and (feature is None or any(feature in l.primitive() for l in spans)):
         return True
-    log.add(Finding("import.layer.unknown", (f"no span layer {layer!r}" if layer else "no span layer")
+    log.add(finding("import.layer.unknown", (f"no span layer {layer!r}" if layer else "no span layer")
                     + (f" with feature {feature!r}" if feature else "") + " in the header", shown, 2,
                     hint="check the #T_SP= lines, and --layer TYPE and --feature NAME"))
     return False
@@ -253,8 +254,8 @@ def _choose_tsv_layer(readers: dict[str, _TsvChoice], state: _TsvState, layer: s
         picked = choose_span_layer(stats, mapping, shown, log)
         chosen = readers[picked.name] if picked else None
         if picked is None and (any(s.annotations for s in stats) or not any(s.choosable for s in stats)):
-            log.add(Finding("import.layer.none", "no span layer with a feature column has annotations", shown, 2,
-                            severity="warning", hint="pass --layer TYPE to choose the span layer"))
+            log.add(finding("import.layer.none", "no span layer with a feature column has annotations", shown, 2,
+                            hint="pass --layer TYPE to choose the span layer"))
     if layer is not None or chosen is None:
         report_unsupported_layers(Counter({s.name: s.annotations for s in stats if s.annotations and
                                            (chosen is None or s.name != chosen.layer.name)}), shown, log, spans=True)
@@ -299,7 +300,7 @@ def _tsv_row(fields: list[str], number: int, width: int, layers: list[_TsvLayer]
     """One token or sub-token row: place its sentence's text if it opens one, then read its columns."""
     offsets = _OFFSETS.match(fields[1]) if len(fields) >= width else None
     if offsets is None or not _UNIT.match(fields[0]):
-        log.add(Finding("import.tsv.malformed", f"expected a token row of {width} tab-separated fields "
+        log.add(finding("import.tsv.malformed", f"expected a token row of {width} tab-separated fields "
                         f"(id, begin-end, token, …), found {len(fields)}: {fields[0][:40]!r}", shown, number,
                         hint="the file was edited by hand or truncated; export it again"))
         return
@@ -307,12 +308,12 @@ def _tsv_row(fields: list[str], number: int, width: int, layers: list[_TsvLayer]
     problem = _offsets_problem(unit, begin, end, state)
     if problem:
         state.broken_offsets = True
-        log.add(Finding("import.tsv.offsets", f"token {unit} at {begin}-{end}: {problem}; nothing of this file is "
+        log.add(finding("import.tsv.offsets", f"token {unit} at {begin}-{end}: {problem}; nothing of this file is "
                         "imported", shown, number, hint="the file was edited by hand or damaged; export it again"))
         return
     if state.pending_text:
         if not state.builder.add_sentence("\n".join(state.pending_text), begin):
-            log.add(Finding("import.tsv.offsets", f"sentence starts at offset {begin}, inside the text before it",
+            log.add(finding("import.tsv.offsets", f"sentence starts at offset {begin}, inside the text before it",
                             shown, number, hint="the offsets do not match the #Text lines; export again"))
         state.pending_text = []
     for current in layers:

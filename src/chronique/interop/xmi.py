@@ -28,6 +28,7 @@ from typing import Iterator
 from cassis import TypeSystem, load_cas_from_xmi, load_dkpro_core_typesystem, load_typesystem, merge_typesystems
 from lxml import etree
 
+from chronique.checks.catalogue import finding
 from chronique.errors import Finding, FindingLog, InputError
 from chronique.interop.base import DroppedSpan, LabelMapping, ToolDocument, ToolSpan, ToolStance
 from chronique.interop.folders import folder_files
@@ -92,7 +93,7 @@ def parse_xml_safely(data: bytes, shown: str, log: FindingLog) -> etree._Element
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
         line, col = error.position
-        log.add(Finding("import.xml.malformed", f"not well-formed XML: {error.msg}", shown, line, col,
+        log.add(finding("import.xml.malformed", f"not well-formed XML: {error.msg}", shown, line, col,
                         hint="export the document again"))
         return None
     docinfo = root.getroottree().docinfo
@@ -103,7 +104,7 @@ def parse_xml_safely(data: bytes, shown: str, log: FindingLog) -> etree._Element
 
 
 def _unsafe(shown: str) -> Finding:
-    return Finding("import.xml.unsafe", "document type declaration (<!DOCTYPE …>) refused: it can pull in local "
+    return finding("import.xml.unsafe", "document type declaration (<!DOCTYPE …>) refused: it can pull in local "
                    "files or expand entities without bound", shown, 1,
                    hint="XMI never needs a DOCTYPE; export the document from INCEpTION again")
 
@@ -175,7 +176,7 @@ def _typesystem_for(path: Path | None, log: FindingLog) -> TypeSystem | None:
     if path is None:
         return _base_typesystem()
     if not path.is_file():
-        log.add(Finding("import.typesystem.unreadable", "type system file not found", path.as_posix()))
+        log.add(finding("import.typesystem.unreadable", "type system file not found", path.as_posix()))
         return None
     stat = path.stat()
     try:
@@ -198,7 +199,7 @@ def _cached_typesystem(path: str, mtime_ns: int, size: int) -> TypeSystem:
     try:
         return merge_typesystems(_base_typesystem(), load_typesystem(BytesIO(data)))
     except Exception as error:  # cassis raises bare ValueError/KeyError/… on inconsistent descriptions
-        raise InputError("unusable type system", [Finding(
+        raise InputError("unusable type system", [finding(
             "import.typesystem.unreadable", f"cassis cannot use this type system: {error}", shown,
             hint="pass the TypeSystem.xml exported with the documents")]) from None
 
@@ -231,7 +232,7 @@ def _read_xmi_file(file: Path, types: TypeSystem, source: Path | None, layer: st
         return None
     text = cas.sofa_string
     if text is None:
-        log.add(Finding("import.xmi.no-text", "the CAS has no text in its initial view", shown))
+        log.add(finding("import.xmi.no-text", "the CAS has no text in its initial view", shown))
         return None
     present = Counter(fs.type.name for fs in cas.select_all_fs())
     groups = {name: _span_group(types, name) for name in present}
@@ -273,8 +274,8 @@ def _drop_undeclared_features(root: etree._Element, types: TypeSystem, shown: st
             del element.attrib[attribute]
             dropped[name, attribute] += 1
     for (name, attribute), count in sorted(dropped.items()):
-        log.add(Finding("import.xmi.feature-unknown", f"{name} has no feature {attribute!r} in the type system; "
-                        f"dropped from {count} annotation(s)", shown, severity="warning",
+        log.add(finding("import.xmi.feature-unknown", f"{name} has no feature {attribute!r} in the type system; "
+                        f"dropped from {count} annotation(s)", shown,
                         hint=_TYPESYSTEM_HINT))
 
 
@@ -293,7 +294,7 @@ def _undeclared_types(root: etree._Element, types: TypeSystem, source: Path | No
     if unknown:
         where = (f"the type system {source.as_posix()} does not declare them" if source else
                  "no type system was given and there is no TypeSystem.xml beside the file")
-        log.add(Finding("import.typesystem.missing", f"{sum(unknown.values())} annotation(s) would be skipped, their "
+        log.add(finding("import.typesystem.missing", f"{sum(unknown.values())} annotation(s) would be skipped, their "
                         f"types being unknown ({', '.join(f'{n} ×{c}' for n, c in sorted(unknown.items()))}): {where}",
                         shown, hint=_TYPESYSTEM_HINT))
     return frozenset(unknown)
@@ -306,7 +307,7 @@ def _load_cas(data: bytes, types: TypeSystem, undeclared: frozenset[str], shown:
         try:
             cas = load_cas_from_xmi(BytesIO(data), typesystem=types, lenient=True)
         except Exception as error:  # cassis raises KeyError, TypeError, ValueError… on inconsistent XMI
-            log.add(Finding("import.xmi.unreadable", f"cassis cannot load the CAS: {type(error).__name__}: {error}",
+            log.add(finding("import.xmi.unreadable", f"cassis cannot load the CAS: {type(error).__name__}: {error}",
                             shown, hint=_TYPESYSTEM_HINT))
             return None
     # Offsets cassis cannot map are reported per span by converted_span, from the raw attributes; the
@@ -314,7 +315,7 @@ def _load_cas(data: bytes, types: TypeSystem, undeclared: frozenset[str], shown:
     messages = sorted({str(w.message) for w in caught if not str(w.message).startswith("Not mapping")
                        and not any(f"[{name}]" in str(w.message) for name in undeclared)})
     for message in messages:
-        log.add(Finding("import.xmi.skipped", message, shown, severity="warning", hint=_TYPESYSTEM_HINT))
+        log.add(finding("import.xmi.skipped", message, shown, hint=_TYPESYSTEM_HINT))
     return cas
 
 
@@ -384,18 +385,18 @@ def _choose_xmi_layer(cas, types: TypeSystem, groups: dict[str, str | None], lay
     if name is None:
         picked = choose_span_layer(_span_layers(cas, types, groups, feature), mapping, shown, log)
         if picked is None and feature is not None:
-            log.add(Finding("import.layer.unknown", f"no span layer with annotations has a feature {feature!r}", shown,
+            log.add(finding("import.layer.unknown", f"no span layer with annotations has a feature {feature!r}", shown,
                             hint="check --feature NAME against the type system, and pass --layer TYPE"))
             return None
         if picked is None:
-            log.add(Finding("import.layer.none", "no span layer with a string feature has annotations", shown,
-                            severity="warning", hint="pass --layer TYPE to choose the span layer"))
+            log.add(finding("import.layer.none", "no span layer with a string feature has annotations", shown,
+                            hint="pass --layer TYPE to choose the span layer"))
             return None
         name = picked.name
     known = types.contains_type(name, match_exactly=True) and _is_span_layer(types, name)
     features = {f.name for f in types.get_type(name).all_features} if known else set()
     if not known or (feature is not None and feature not in features):
-        log.add(Finding("import.layer.unknown", f"the type system has no span layer {name!r}"
+        log.add(finding("import.layer.unknown", f"the type system has no span layer {name!r}"
                         + (f" with feature {feature!r}" if known else ""), shown,
                         hint="check --layer TYPE and --feature NAME against the type system"))
         return None

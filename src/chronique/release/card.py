@@ -18,7 +18,8 @@ from chronique.evaluation.baseline import baseline_markdown, read_baselines
 from chronique.checks.card import size_category
 from chronique.release.citation import Citation, bibtex
 from chronique.release.licensing import dataset_licence, licence_section
-from chronique.release.writer import read_manifest, refresh_manifest_files, shard_path
+from chronique.release.manifest import read_manifest, refresh_manifest_files
+from chronique.release.writer import shard_path
 from chronique.schema import COARSE_TYPES, CONFIGS, FEATURES, FINE_TYPES, POLARITIES, SCOPES
 from chronique.store.splits import SPLITS
 
@@ -240,9 +241,8 @@ split.
 def refresh_card(folder: Path) -> None:
     """Regenerate a release's card from its manifest and baselines, then its checksums; the data is untouched."""
     manifest = read_manifest(folder)
-    card = render_card(version=manifest["version"], rows=manifest["rows"], stats=manifest["statistics"],
-                       citation=Citation.from_dict(manifest["citation"]), baselines=read_baselines(folder),
-                       released=manifest.get("released", "1970-01-01"), arrow_bytes=manifest.get("arrow_bytes"),
-                       agreement=manifest.get("agreement"), kept_out=manifest.get("kept_out"))
+    card = render_card(version=manifest.version, rows=manifest.rows, stats=manifest.statistics,
+                       citation=manifest.citation, baselines=read_baselines(folder), released=manifest.released,
+                       arrow_bytes=manifest.arrow_bytes, agreement=manifest.agreement, kept_out=manifest.kept_out)
     (folder / "README.md").write_text(card, encoding="utf-8")
     refresh_manifest_files(folder)

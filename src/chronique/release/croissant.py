@@ -44,10 +44,11 @@ from pathlib import Path
 from datasets import ClassLabel, LargeList, List, Value
 
 from chronique.release.card import merged
-from chronique.release.citation import Citation, bibtex
+from chronique.release.citation import bibtex
 from chronique.errors import InputError
 from chronique.release.licensing import ANNOTATION_LICENSE, LICENCES
-from chronique.release.writer import read_manifest, shard_path
+from chronique.release.manifest import Manifest, read_manifest
+from chronique.release.writer import shard_path
 from chronique.schema import CONFIGS, FEATURES
 from chronique.store.splits import SPLITS
 
@@ -118,13 +119,11 @@ _ELSEWHERE = {
 def croissant_metadata(folder: Path) -> dict:
     """The Croissant JSON-LD of the release in ``folder``, from its manifest and the declared schema."""
     manifest = read_manifest(folder)
-    version, rows = manifest["version"], manifest["rows"]
-    published = manifest.get("released")
-    citation = Citation.from_dict(manifest["citation"])
+    version, rows, published, citation = manifest.version, manifest.rows, manifest.released, manifest.citation
     return {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
-        "name": manifest["name"],
+        "name": manifest.name,
         "description": _description(manifest),
         "conformsTo": CONFORMS_TO,
         "citeAs": bibtex(citation, version, published),
@@ -158,30 +157,30 @@ def _shards(rows: dict[str, dict[str, int]]) -> list[tuple[str, str]]:
     return [(config, split) for config in CONFIGS for split in SPLITS if split in rows.get(config, {})]
 
 
-def _description(manifest: dict) -> str:
-    rows = manifest["rows"]
+def _description(manifest: Manifest) -> str:
+    rows = manifest.rows
     counts = ", ".join(f"{config}/{split} {rows[config][split]}" for config, split in _shards(rows))
     sizes = "; ".join(
         f"{split}: {s['documents']} documents, {s['sentences']} sentences, {s['tokens']} tokens, "
         f"{s['entities']} entities"
-        for split, s in manifest.get("statistics", {}).items()
+        for split, s in manifest.statistics.items()
     )
     return (
-        f"Release {manifest['version']} of Chronique, French news articles with gold-standard named-entity "
+        f"Release {manifest.version} of Chronique, French news articles with gold-standard named-entity "
         "(fine and CoNLL-style coarse types, nesting, metonymy, entity clusters) and stance annotations. "
         "Configs: documents (one row per article), ner (one row per sentence, IOB2 tags) and stance (one row "
         "per stance record). Offsets are Unicode code points into the normalised text, half-open [start, end). "
         f"Rows: {counts}. {sizes}. Annotations are CC BY 4.0; each text keeps its own licence, in its `license` "
-        f"field (see `license`). Content fingerprint (schema {manifest['schema_version']}): {manifest['fingerprint']}."
+        f"field (see `license`). Content fingerprint (schema {manifest.schema_version}): {manifest.fingerprint}."
     )
 
 
-def _licences(manifest: dict) -> list[str]:
+def _licences(manifest: Manifest) -> list[str]:
     """What each licence covers: the annotations' licence, then each text licence with its document count.
 
     A known licence is given by its URL; ``unknown`` and unlisted licences are said in words, never
     as an open licence."""
-    texts = merged(manifest.get("statistics", {}), "licenses")
+    texts = merged(manifest.statistics, "licenses")
     stated = [f"{LICENCES[ANNOTATION_LICENSE].url} (annotations)"]
     for licence, count in sorted(texts.items()):
         where = LICENCES[licence].url if licence in LICENCES else f"licence {licence}, not redistributable"
@@ -189,9 +188,9 @@ def _licences(manifest: dict) -> list[str]:
     return stated
 
 
-def _file_object(manifest: dict, config: str, split: str) -> dict:
+def _file_object(manifest: Manifest, config: str, split: str) -> dict:
     path = shard_path(config, split)
-    entry = manifest.get("files", {}).get(path)
+    entry = manifest.files.get(path)
     if entry is None:
         raise InputError(f"manifest.json counts rows of {config}/{split} but has no checksum for {path}; "
                          "rebuild the release or refresh its manifest")
@@ -201,9 +200,9 @@ def _file_object(manifest: dict, config: str, split: str) -> dict:
         "name": path,
         "description": f"Config {config}, split {split}.",
         "contentUrl": path,
-        "contentSize": f"{entry['bytes']} B",
+        "contentSize": f"{entry.bytes} B",
         "encodingFormat": PARQUET,
-        "sha256": entry["sha256"],
+        "sha256": entry.sha256,
     }
 
 

@@ -4,7 +4,8 @@
 their ``documents`` config (every split): documents added, removed, moved between
 splits or whose text changed; mentions and stances added, removed and relabelled;
 and the deltas of the manifest statistics. :meth:`ReleaseDiff.to_markdown` renders
-that as a CHANGELOG entry and :func:`prepend_changelog` puts it into ``CHANGELOG.md``.
+that as a CHANGELOG entry (:mod:`chronique.release.changelog`, whose
+:func:`~chronique.release.changelog.prepend_changelog` puts it into ``CHANGELOG.md``).
 
 Versioning rules for the data (SemVer applied to a corpus):
 
@@ -30,23 +31,21 @@ added and removed documents are counted in their document entry, not listed.
 
 from __future__ import annotations
 
-import datetime
 import json
-import os
-import re
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chronique.errors import Finding, InputError, UsageError
-from chronique.release.writer import MANIFEST_NAME, read_manifest, shard_path
-from chronique.run.rows import AUTHOR
+from chronique.release.manifest import MANIFEST_NAME, Manifest, ManifestError, read_manifest
+from chronique.release.writer import shard_path
+from chronique.schema import AUTHOR
 from chronique.store.splits import SPLITS
+from chronique.checks.catalogue import finding
 
 _DOCUMENT_COLUMNS = ["doc_id", "text_sha256", "mentions", "entities", "stances"]
 _BATCH_ROWS = 256
@@ -190,6 +189,8 @@ class ReleaseDiff:
 
     def to_markdown(self, *, date: str | None = None, limit: int = 10) -> str:
         """A CHANGELOG entry; ``date`` overrides the manifest's, today's date is the fallback."""
+        from chronique.release.changelog import render_entry  # the entry's wording lives with the CHANGELOG
+
         return render_entry(self, date=date, limit=limit)
 
 
@@ -216,22 +217,23 @@ def one_line(error: BaseException) -> str:
 
 
 def _unreadable(path: Path, error: BaseException) -> InputError:
-    finding = Finding("diff.unreadable", f"cannot read the release file: {one_line(error)}", str(path),
+    problem = finding("diff.unreadable", f"cannot read the release file: {one_line(error)}", str(path),
                       hint="run chronique verify on the release")
-    return InputError(f"cannot compare releases: {path} is unreadable", [finding])
+    return InputError(f"cannot compare releases: {path} is unreadable", [problem])
 
 
-def _release_manifest(folder: Path) -> dict:
+def _release_manifest(folder: Path) -> Manifest:
     """The manifest of ``folder``; :class:`UsageError` when it is not a release folder."""
-    if not (folder / MANIFEST_NAME).is_file():
-        raise UsageError(f"{folder} is not a release folder: it has no {MANIFEST_NAME}")
     try:
-        manifest = read_manifest(folder)
-    except (OSError, ValueError) as error:
-        raise _unreadable(folder / MANIFEST_NAME, error) from error
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("rows"), dict):
-        raise _unreadable(folder / MANIFEST_NAME, ValueError("no 'rows' object"))
-    return manifest
+        return read_manifest(folder)
+    except ManifestError as error:
+        if error.kind == "missing":
+            raise UsageError(f"{folder} is not a release folder: it has no {MANIFEST_NAME}") from None
+        if error.kind == "unreadable":
+            raise _unreadable(error.path, error.cause) from error
+        rows_unusable = error.fields() & {None, "rows"}
+        reason = "no 'rows' object" if rows_unusable else "; ".join(problem.message for problem in error.problems)
+        raise _unreadable(error.path, ValueError(reason)) from error
 
 
 def _parquet_rows(path: Path, columns: list[str]) -> Iterator[dict]:
@@ -244,9 +246,9 @@ def _parquet_rows(path: Path, columns: list[str]) -> Iterator[dict]:
         raise _unreadable(path, error) from error
 
 
-def _document_rows(folder: Path, manifest: dict) -> Iterator[tuple[str, dict]]:
+def _document_rows(folder: Path, manifest: Manifest) -> Iterator[tuple[str, dict]]:
     """``(split, row)`` for every row of the ``documents`` config, split by split."""
-    splits = manifest["rows"].get("documents", {})
+    splits = manifest.rows.get("documents", {})
     for split in [s for s in SPLITS if s in splits]:
         for row in _parquet_rows(folder / shard_path("documents", split), _DOCUMENT_COLUMNS):
             yield split, row
@@ -275,11 +277,11 @@ def _class_names(feature: dict) -> list[str] | None:
     return _class_names(inner) if isinstance(inner, dict) else None
 
 
-def _layout(folder: Path, manifest: dict) -> tuple[set[str], dict[str, tuple[str, ...]]]:
+def _layout(folder: Path, manifest: Manifest) -> tuple[set[str], dict[str, tuple[str, ...]]]:
     """Layers (``config`` and ``config.column``) and ClassLabel names, from one Parquet footer per config."""
     layers: set[str] = set()
     labels: dict[str, tuple[str, ...]] = {}
-    for config, splits in sorted(manifest["rows"].items()):
+    for config, splits in sorted(manifest.rows.items()):
         split = next((s for s in SPLITS if s in splits), None)
         if split is None:
             continue
@@ -412,175 +414,11 @@ def diff_releases(a: Path, b: Path) -> ReleaseDiff:
     changes.documents_removed += [_entry(doc_id, old) for doc_id, old in index.items()]
     (layers_a, labels_a), (layers_b, labels_b) = _layout(a, before), _layout(b, after)
     return ReleaseDiff(
-        version_before=before.get("version", a.name), version_after=after.get("version", b.name),
-        date_after=after.get("released") or after.get("date"),
-        schema_before=str(before.get("schema_version")), schema_after=str(after.get("schema_version")),
+        version_before=before.version, version_after=after.version, date_after=after.released,
+        schema_before=before.schema_version, schema_after=after.schema_version,
         labels_changed=tuple(sorted(k for k in labels_a.keys() | labels_b.keys() if labels_a.get(k) != labels_b.get(k))),
         layers_added=tuple(sorted(layers_b - layers_a)), layers_removed=tuple(sorted(layers_a - layers_b)),
-        statistics=_statistics(before.get("statistics") or {}, after.get("statistics") or {}),
+        statistics=_statistics(before.statistics, after.statistics),
         **changes.sorted_fields(),
-        same_rows=isinstance(before.get("fingerprint"), str) and before.get("fingerprint") == after.get("fingerprint"),
+        same_rows=before.fingerprint == after.fingerprint,
     )
-
-
-# --- CHANGELOG ----------------------------------------------------------------------
-
-
-def _short(text: str, width: int = 60) -> str:
-    """One line, at most ``width`` characters, for a Markdown list item."""
-    text = " ".join(str(text).split()).replace("`", "'")
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _spans(evidence: Iterable[Span]) -> str:
-    return ", ".join(f"{start}–{end}" for start, end in evidence)
-
-
-def _metonymy(flag: bool) -> str:
-    return "metonymic" if flag else "literal"
-
-
-def _describe(item) -> str:
-    """One list item for any change record."""
-    if isinstance(item, str):
-        return f"`{item}`"
-    where = f"`{item.doc_id}`"
-    if isinstance(item, DocumentEntry):
-        return f"{where} ({item.split}; {item.mentions} mentions, {item.stances} stances)"
-    if isinstance(item, SplitMove):
-        return f"{where} {item.split_before} → {item.split_after}"
-    if isinstance(item, TextChange):
-        return f"{where} ({item.split}) text sha256 {item.sha256_before[:12]} → {item.sha256_after[:12]}"
-    if isinstance(item, (MentionEntry, MentionRelabel)):
-        where += f" {item.start}–{item.end} «{_short(item.text)}»"
-        if isinstance(item, MentionEntry):
-            return f"{where} {item.type}" + (" (metonymic)" if item.metonymic else "")
-        change = [f"{item.type_before} → {item.type_after}"] if item.type_before != item.type_after else [item.type_after]
-        if item.metonymic_before != item.metonymic_after:
-            change.append(f"{_metonymy(item.metonymic_before)} → {_metonymy(item.metonymic_after)}")
-        return f"{where} {', '.join(change)}"
-    where += f" {_short(item.holder, 30)} on «{_short(item.target)}» ({_spans(item.evidence)})"
-    if isinstance(item, StanceEntry):
-        return f"{where} {item.polarity}"
-    return f"{where} {item.polarity_before} → {item.polarity_after}"
-
-
-def _section(groups: list[tuple[str, tuple]], limit: int) -> list[str]:
-    """``- N nouns`` then the first ``limit`` items of every non-empty group."""
-    lines = []
-    for noun, items in groups:
-        if not items:
-            continue
-        lines.append(f"- {len(items)} {noun}{'' if len(items) == 1 else 's'}")
-        lines += [f"  - {_describe(item)}" for item in items[:limit]]
-        if len(items) > limit:
-            lines.append(f"  - … and {len(items) - limit} more")
-    return lines or ["- nothing"]
-
-
-def _statistics_table(diff: ReleaseDiff) -> list[str]:
-    changed = [d for d in diff.statistics if d.delta]
-    if not changed:
-        return ["No statistic changed."]
-    lines = [f"| split | statistic | {diff.version_before} | {diff.version_after} | change |",
-             "| --- | --- | ---: | ---: | ---: |"]
-    return lines + [f"| {d.split} | {d.metric} | {d.before:,} | {d.after:,} | {d.delta:+,} |" for d in changed]
-
-
-def render_entry(diff: ReleaseDiff, *, date: str | None = None, limit: int = 10) -> str:
-    """The CHANGELOG entry of ``diff``: title, Added, Removed, Changed and a statistics table."""
-    day = date or diff.date_after or datetime.date.today().isoformat()
-    changed: list[tuple[str, tuple]] = [("relabelled mention", diff.mentions_relabelled),
-                                        ("relabelled stance", diff.stances_relabelled),
-                                        ("changed text", diff.texts_changed), ("split move", diff.split_moves),
-                                        ("changed label set", diff.labels_changed)]
-    if diff.schema_before != diff.schema_after:
-        changed.insert(0, ("schema version change", (f"{diff.schema_before} → {diff.schema_after}",)))
-    sections = {
-        "Added": [("document", diff.documents_added), ("mention", diff.mentions_added),
-                  ("stance", diff.stances_added), ("layer", diff.layers_added)],
-        "Removed": [("document", diff.documents_removed), ("mention", diff.mentions_removed),
-                    ("stance", diff.stances_removed), ("layer", diff.layers_removed)],
-        "Changed": changed,
-    }
-    lines = [f"## {diff.version_after} — {day}", "",
-             f"Compared with {diff.version_before}; suggested version bump: {diff.bump_description}."]
-    for title, groups in sections.items():
-        lines += ["", f"### {title}", "", *_section(groups, limit)]
-    lines += ["", "### Statistics", "", *_statistics_table(diff)]
-    return "\n".join(lines) + "\n"
-
-
-def changelog_entry(a: Path, b: Path, *, date: str | None = None, limit: int = 10) -> str:
-    """The CHANGELOG entry for release ``b`` compared with release ``a``."""
-    return diff_releases(a, b).to_markdown(date=date, limit=limit)
-
-
-_HEADING = re.compile(r"^##\s+\[?([^\]\s]+)\]?")
-CHANGELOG_TITLE = "# Changelog"
-
-
-def _entry_version(entry: str) -> str:
-    match = _HEADING.match(entry)
-    if not match:
-        raise UsageError("a CHANGELOG entry must start with '## <version>'")
-    return match.group(1)
-
-
-def _split_changelog(text: str) -> tuple[str, list[tuple[str, str]]]:
-    """The text before the first ``## `` heading, and ``(version, block)`` for every entry after it.
-
-    Headings inside fenced code blocks do not start an entry.
-    """
-    preamble, entries, fenced = [], [], False
-    for line in text.splitlines(keepends=True):
-        fenced ^= line.lstrip().startswith("```")
-        match = None if fenced else _HEADING.match(line)
-        if match:
-            entries.append([match.group(1), line])
-        elif entries:
-            entries[-1][1] += line
-        else:
-            preamble.append(line)
-    return "".join(preamble), [(version, block) for version, block in entries]
-
-
-def _block(text: str) -> str:
-    """A block ending with exactly one blank line."""
-    return text.rstrip("\n") + "\n\n"
-
-
-def prepend_changelog(changelog: Path, entry: str) -> None:
-    """Insert ``entry`` above the newest entry of ``changelog`` (below its title and preamble).
-
-    An entry for the same version is replaced where it stands (a duplicate of it is
-    dropped); every other entry is kept as written, hand edits included, up to its
-    trailing blank lines. A missing file is created with a title. The file
-    is replaced atomically.
-    """
-    changelog = Path(changelog)
-    version = _entry_version(entry)
-    text = changelog.read_text(encoding="utf-8") if changelog.exists() else ""
-    preamble, entries = _split_changelog(text)
-    blocks, placed = [], False
-    for entry_version, block in entries:
-        if entry_version != version:
-            blocks.append(block)
-        elif not placed:
-            blocks.append(entry)
-            placed = True
-    if not placed:
-        blocks.insert(0, entry)
-    head = _block(preamble) if preamble.strip() else f"{CHANGELOG_TITLE}\n\n"
-    _write_atomically(changelog, (head + "".join(_block(b) for b in blocks)).rstrip("\n") + "\n")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -26,14 +26,16 @@ import yaml
 
 from chronique.errors import Finding
 from chronique.release.licensing import UNKNOWN, is_redistributable
-from chronique.release.writer import MANIFEST_DIGEST_NAME, MANIFEST_NAME, file_sha256, shard_path
+from chronique.release.manifest import MANIFEST_DIGEST_NAME, MANIFEST_NAME, Manifest, file_sha256
+from chronique.release.writer import shard_path
+from chronique.checks.catalogue import finding
 
 _CARD_RELEASE = re.compile(r"This folder is release \*\*(?P<version>[^*]+)\*\* \((?P<released>\d{4}-\d{2}-\d{2})\)")
 _HINT = "restore the release from its source (a clean checkout or a rebuild); a release is never edited by hand"
 
 
 def _mismatch(folder: Path, field: str, stated: object, found: object) -> Finding:
-    return Finding("verify.manifest-figure", f"manifest field {field!r} says {stated!r}, the release gives {found!r}",
+    return finding("verify.manifest-figure", f"manifest field {field!r} says {stated!r}, the release gives {found!r}",
                    str(folder / MANIFEST_NAME), hint=_HINT)
 
 
@@ -108,28 +110,28 @@ def _card_bytes(front: dict) -> dict:
     return found
 
 
-def figure_findings(folder: Path, manifest: dict) -> list[Finding]:
+def figure_findings(folder: Path, manifest: Manifest) -> list[Finding]:
     """Every manifest figure that the data or the card contradicts."""
     findings = []
     front, body = _card(folder)
     stated_card = _CARD_RELEASE.search(body)
     card_version, card_released = (stated_card["version"], stated_card["released"]) if stated_card else (None, None)
-    checks = [("name", manifest.get("name"), "chronique"),
-              ("version", manifest.get("version"), folder.resolve().name),
-              ("version", manifest.get("version"), card_version),
-              ("released", manifest.get("released"), card_released),
-              ("arrow_bytes", manifest.get("arrow_bytes"), _card_bytes(front))]
+    checks = [("name", manifest.name, "chronique"),
+              ("version", manifest.version, folder.resolve().name),
+              ("version", manifest.version, card_version),
+              ("released", manifest.released, card_released),
+              ("arrow_bytes", manifest.arrow_bytes, _card_bytes(front))]
     try:
-        again = recomputed(folder, list(manifest.get("documents") or manifest.get("statistics") or {}))
+        again = recomputed(folder, list(manifest.documents or manifest.statistics))
     except Exception as error:  # noqa: BLE001 - an unreadable shard is reported by the row checks
         again = None
     if again is not None:
-        stated = manifest.get("statistics") if isinstance(manifest.get("statistics"), dict) else {}
+        stated = manifest.statistics
         # a release states the figures of its own time: compare those (older manifests state fewer)
         recounted = {split: {key: again["statistics"].get(split, {}).get(key) for key in figures}
                      for split, figures in stated.items() if isinstance(figures, dict)}
-        checks += [("rows", manifest.get("rows"), again["rows"]),
-                   ("documents", manifest.get("documents"), {s: d for s, d in again["documents"].items() if d}),
+        checks += [("rows", manifest.rows, again["rows"]),
+                   ("documents", manifest.documents, {s: d for s, d in again["documents"].items() if d}),
                    ("statistics", stated, recounted if set(stated) == set(again["statistics"]) else again["statistics"])]
     for field, stated, found in checks:
         if stated != found:
@@ -141,7 +143,7 @@ def manifest_digest_findings(folder: Path) -> list[Finding]:
     """``manifest.sha256`` must hold the manifest's SHA-256; a release without one gets a warning."""
     sidecar = folder / MANIFEST_DIGEST_NAME
     if not sidecar.is_file():
-        return [Finding("verify.manifest-digest", f"no {MANIFEST_DIGEST_NAME}: edits to the manifest are found only "
+        return [finding("verify.manifest-digest", f"no {MANIFEST_DIGEST_NAME}: edits to the manifest are found only "
                         "through the figures it states", str(sidecar), severity="warning")]
     try:
         stated = sidecar.read_text("utf-8").split()[0]
@@ -150,5 +152,5 @@ def manifest_digest_findings(folder: Path) -> list[Finding]:
     found = file_sha256(folder / MANIFEST_NAME)
     if stated == found:
         return []
-    return [Finding("verify.manifest-digest", f"{MANIFEST_NAME} hashes to {found}, {MANIFEST_DIGEST_NAME} says "
-                    f"{stated or '(nothing)'}", str(sidecar), hint=_HINT)]
+    return [finding("verify.manifest-digest", f"{MANIFEST_NAME} hashes to {found}, {MANIFEST_DIGEST_NAME} says "
+                    f"{stated or '(nothing)'}", str(sidecar), hint=_HINT, severity="error")]

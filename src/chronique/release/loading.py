@@ -6,13 +6,19 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chronique.errors import ChroniqueError, Finding, UsageError
-from chronique.schema import CONFIGS, FEATURES
+from chronique.schema import CONFIGS, FEATURES, SEMVER
 from chronique.version import __version__
+from chronique.store.files import write_atomically
+from chronique.checks.catalogue import finding
+
+if TYPE_CHECKING:
+    from chronique.release.manifest import Manifest
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # the chronique package folder
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+_SEMVER = re.compile(SEMVER)
 
 
 def release_roots() -> list[Path]:
@@ -57,19 +63,15 @@ def _stamps() -> set[tuple]:
 def _remember(stamps: set[tuple]) -> None:
     """Keep the stamps for the next process; a cache folder that cannot be written only costs a re-hash."""
     try:
-        path = _stamp_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(sorted(stamps)), encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomically(_stamp_file(), json.dumps(sorted(stamps)))
     except OSError:
         pass
 
 
-def files_to_open(release: Path, config: str, split: str | None, manifest: dict) -> list[str]:
+def files_to_open(release: Path, config: str, split: str | None, manifest: Manifest) -> list[str]:
     """The card and the Parquet files of ``config`` (one split, or all) that ``load_dataset`` reads."""
     prefix = f"data/{config}/" + (f"{split}-" if split else "")
-    return ["README.md", *sorted(name for name in manifest.get("files", {}) if name.startswith(prefix))]
+    return ["README.md", *sorted(name for name in manifest.files if name.startswith(prefix))]
 
 
 def check_release_files(release: Path, config: str, split: str | None = None) -> None:
@@ -79,22 +81,22 @@ def check_release_files(release: Path, config: str, split: str | None = None) ->
     a given path, size, modification time and inode, and remembered (in this process and in
     ``$XDG_CACHE_HOME/chronique/verified-files.json``), so that later loads cost a ``stat``.
     """
-    from chronique.release.writer import MANIFEST_DIGEST_NAME, MANIFEST_NAME, file_sha256
+    from chronique.release.manifest import MANIFEST_DIGEST_NAME, MANIFEST_NAME, file_sha256, read_manifest
     from chronique.release.figures import manifest_digest_findings
 
     problems = [f for f in manifest_digest_findings(release) if f.severity == "error"]
-    manifest = json.loads((release / MANIFEST_NAME).read_text("utf-8")) if not problems else {}
+    manifest = read_manifest(release) if not problems else None
     known, stamps = _VERIFIED | _stamps(), set()
     for name in files_to_open(release, config, split, manifest) if manifest else ():
-        entry, path = manifest["files"].get(name), release / name
-        if entry is None or not path.is_file() or path.stat().st_size != entry.get("bytes"):
-            problems.append(Finding("load.tampered", "missing, unlisted or not the size the manifest says", str(path)))
+        entry, path = manifest.files.get(name), release / name
+        if entry is None or not path.is_file() or path.stat().st_size != entry.bytes:
+            problems.append(finding("load.tampered", "missing, unlisted or not the size the manifest says", str(path)))
             continue
         info = path.stat()
-        stamp = (str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino, entry["sha256"])
+        stamp = (str(path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino, entry.sha256)
         if stamp not in known:
-            if file_sha256(path) != entry["sha256"]:
-                problems.append(Finding("load.tampered", "its SHA-256 is not the manifest's", str(path)))
+            if file_sha256(path) != entry.sha256:
+                problems.append(finding("load.tampered", "its SHA-256 is not the manifest's", str(path)))
                 continue
             stamps.add(stamp)
     if problems:

@@ -39,7 +39,6 @@ version is not cached.
 
 from __future__ import annotations
 
-import json
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,7 +46,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from chronique.errors import ChroniqueError, Finding, InputError, UsageError
-from chronique.release.writer import MANIFEST_DIGEST_NAME, MANIFEST_NAME, file_checksums, file_sha256, read_manifest
+from chronique.schema import SEMVER
+from chronique.release.manifest import (MANIFEST_DIGEST_NAME, MANIFEST_NAME, FileDifference, FileEntry, Manifest,
+                                        ManifestError, file_checksums, file_differences, file_sha256, read_manifest)
+from chronique.checks.catalogue import finding
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -58,7 +60,7 @@ BRANCH = "main"
 # the release and nothing else (upload_folder never deletes .gitattributes).
 DELETE_PATTERNS = "*"
 LOGIN_HINT = "run `hf auth login` with a token that can write to the organisation, or set HF_TOKEN"
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+_SEMVER = re.compile(SEMVER)
 # Shapes of Hugging Face tokens and Authorization headers, redacted even when they are not ours.
 _SECRET_SHAPES = re.compile(r"\bhf_[A-Za-z0-9]{8,}|(?i:bearer)\s+\S+")
 _MAX_DETAIL = 400
@@ -139,67 +141,75 @@ def _validate_version(version: str) -> str:
 
 
 def _problem(check_id: str, message: str, path: Path, hint: str | None = None) -> Finding:
-    return Finding(check_id, message, str(path), hint=hint)
+    return finding(check_id, message, str(path), hint=hint)
 
 
-def _read_manifest(release: Path, version: str) -> tuple[dict | None, list[Finding]]:
+_REBUILD_HINT = "rebuild the release with chronique build"
+
+
+def _read_manifest(release: Path, version: str) -> tuple[Manifest | None, list[Finding]]:
     where = release / MANIFEST_NAME
-    if not where.is_file():
-        return None, [_problem("publish.manifest", "no manifest: this is not a built release", where,
-                               "publish a folder written by chronique build")]
     try:
         manifest = read_manifest(release)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return None, [_problem("publish.manifest", f"unreadable manifest: {error}", where)]
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
-        return None, [_problem("publish.manifest", "the manifest has no files table", where,
-                               "rebuild the release with chronique build")]
-    if missing := [key for key in ("version", "fingerprint") if key not in manifest]:
-        return None, [_problem("publish.manifest", f"the manifest lacks {', '.join(missing)}", where,
-                               "rebuild the release with chronique build")]
-    if manifest["version"] != version:
-        return manifest, [_problem("publish.version", f"the manifest is version {manifest['version']!r}, "
+    except ManifestError as error:
+        return None, _manifest_findings(where, error)
+    if manifest.version != version:
+        return manifest, [_problem("publish.version", f"the manifest is version {manifest.version!r}, "
                                    f"not the requested {version!r}", where,
-                                   f"pass --version {manifest['version']} or choose the folder of {version}")]
+                                   f"pass --version {manifest.version} or choose the folder of {version}")]
     return manifest, []
 
 
-def verify_release_files(release: Path, listed: dict[str, dict], files: tuple[ReleaseFile, ...]) -> list[Finding]:
+def _manifest_findings(where: Path, error: ManifestError) -> list[Finding]:
+    """``publish.manifest``: the manifest is absent, unreadable, or lacks what publishing needs."""
+    if error.kind == "missing":
+        return [_problem("publish.manifest", "no manifest: this is not a built release", where,
+                         "publish a folder written by chronique build")]
+    if error.kind == "unreadable":
+        return [_problem("publish.manifest", f"unreadable manifest: {error.cause}", where)]
+    if error.fields() & {None, "files"}:
+        return [_problem("publish.manifest", "the manifest has no files table", where, _REBUILD_HINT)]
+    if missing := [key for key in ("version", "fingerprint") if key in error.fields()]:
+        return [_problem("publish.manifest", f"the manifest lacks {', '.join(missing)}", where, _REBUILD_HINT)]
+    return [_problem("publish.manifest", problem.message, where, _REBUILD_HINT) for problem in error.problems]
+
+
+def verify_release_files(release: Path, listed: dict[str, FileEntry], files: tuple[ReleaseFile, ...]) -> list[Finding]:
     """Every difference between the ``files`` of ``release`` (but the manifest) and the manifest's ``files`` table."""
-    present = {f.path: {"bytes": f.bytes, "sha256": f.sha256} for f in files if f.path not in (MANIFEST_NAME, MANIFEST_DIGEST_NAME)}
-    problems = []
-    for path in sorted(listed.keys() | present.keys()):
-        expected, found = listed.get(path), present.get(path)
-        if found is None:
-            problems.append(_problem("publish.file.missing", "listed in the manifest but absent", release / path))
-        elif expected is None:
-            problems.append(_problem("publish.file.extra", "not listed in the manifest: it would be published",
-                                     release / path, "remove it, or rebuild the release"))
-        elif (found["bytes"], found["sha256"]) != (expected.get("bytes"), expected.get("sha256")):
-            problems.append(_problem("publish.file.changed",
-                                     f"expected {expected.get('bytes')} bytes, sha256 {expected.get('sha256')}; "
-                                     f"found {found['bytes']} bytes, sha256 {found['sha256']}", release / path,
-                                     "a release is immutable: rebuild it under a new version"))
-    return problems
+    found = {f.path: FileEntry(f.sha256, f.bytes) for f in files if f.path not in (MANIFEST_NAME, MANIFEST_DIGEST_NAME)}
+    return [_file_problem(release / difference.path, difference)
+            for difference in file_differences(release, listed, found)]
+
+
+def _file_problem(path: Path, difference: FileDifference) -> Finding:
+    if difference.change == "missing":
+        return _problem("publish.file.missing", "listed in the manifest but absent", path)
+    if difference.change == "unlisted":
+        return _problem("publish.file.extra", "not listed in the manifest: it would be published", path,
+                        "remove it, or rebuild the release")
+    expected, found = difference.listed, difference.found
+    return _problem("publish.file.changed", f"expected {expected.bytes} bytes, sha256 {expected.sha256}; "
+                    f"found {found.bytes} bytes, sha256 {found.sha256}", path,
+                    "a release is immutable: rebuild it under a new version")
 
 
 def _release_files(release: Path) -> tuple[ReleaseFile, ...]:
-    files = {path: (info["bytes"], info["sha256"]) for path, info in file_checksums(release).items()}
+    files = {path: (entry.bytes, entry.sha256) for path, entry in file_checksums(release).items()}
     for name in (MANIFEST_NAME, MANIFEST_DIGEST_NAME):  # the two files the manifest cannot list
         if (release / name).is_file():
             files[name] = ((release / name).stat().st_size, file_sha256(release / name))
     return tuple(ReleaseFile(path, size, digest) for path, (size, digest) in sorted(files.items()))
 
 
-def restricted_findings(release: Path, manifest: dict) -> list[Finding]:
+def restricted_findings(release: Path, manifest: Manifest) -> list[Finding]:
     """One finding per document whose text may not be redistributed (its licence is unknown or does not allow it)."""
     from chronique.release.card import restricted_texts
 
-    return [Finding("publish.restricted", f"document {r['doc_id']} has licence {r['license']} (origin {r['origin']}, "
+    return [finding("publish.restricted", f"document {r['doc_id']} has licence {r['license']} (origin {r['origin']}, "
                     f"source {r['source'] or 'unknown'}): its text may not be redistributed", str(release / MANIFEST_NAME),
                     hint="leave it out of the release, or pass --include-restricted to upload it anyway (the card "
                     "lists it under 'Restricted texts')")
-            for r in restricted_texts(manifest.get("statistics", {}))]
+            for r in restricted_texts(manifest.statistics)]
 
 
 def plan_publication(release: Path, *, repo_id: str, version: str, include_restricted: bool = False) -> PublicationPlan:
@@ -219,16 +229,16 @@ def plan_publication(release: Path, *, repo_id: str, version: str, include_restr
     manifest, problems = _read_manifest(release, version)
     files = _release_files(release) if manifest is not None and not problems else ()
     if files:
-        problems = verify_release_files(release, manifest["files"], files)
+        problems = verify_release_files(release, manifest.files, files)
     if not problems and not include_restricted:
         problems = restricted_findings(release, manifest)
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise InputError(f"release {release} not published: {len(problems)} {noun}", problems)
     return PublicationPlan(
-        release=release, version=version, fingerprint=manifest["fingerprint"], repo_id=repo_id,
+        release=release, version=version, fingerprint=manifest.fingerprint, repo_id=repo_id,
         repo_type=REPO_TYPE, branch=BRANCH, tag=f"v{version}",
-        commit_message=f"Publish chronique {version} (fingerprint {manifest['fingerprint'][:16]})",
+        commit_message=f"Publish chronique {version} (fingerprint {manifest.fingerprint[:16]})",
         endpoint=constants.ENDPOINT.rstrip("/"), files=files,
     )
 

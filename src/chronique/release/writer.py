@@ -1,4 +1,4 @@
-"""Writing a release folder: Parquet shards, manifest, fingerprint, atomic publication.
+"""Writing a release folder: Parquet shards, atomic publication (the manifest is :mod:`chronique.release.manifest`).
 
 A release is written into a temporary folder beside its destination and renamed
 into place only when everything succeeded, so a failed build leaves nothing behind.
@@ -7,8 +7,6 @@ into place only when everything succeeded, so a failed build leaves nothing behi
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -22,12 +20,8 @@ import pyarrow.parquet as pq
 
 from chronique.run.digest import TableDigest
 from chronique.errors import ChroniqueError
-from chronique.schema import CONFIGS, FEATURES, SCHEMA_VERSION
+from chronique.schema import CONFIGS, FEATURES
 from chronique.store.splits import SPLITS
-
-MANIFEST_NAME = "manifest.json"
-MANIFEST_DIGEST_NAME = "manifest.sha256"
-"""``sha256sum`` line of the manifest, beside it, so that editing the manifest is found."""
 
 
 def shard_path(config: str, split: str) -> str:
@@ -94,13 +88,6 @@ class ReleaseWriter:
         return {f"{c}/{s}": self.shards[(c, s)].digest.hexdigest() for c in CONFIGS for s in SPLITS if (c, s) in self.shards}
 
 
-def fingerprint(shard_digests: dict[str, str], schema_version: str = SCHEMA_VERSION) -> str:
-    """The release's content fingerprint: a hash over the schema version and the logical values of every
-    config and split (an older release is checked with the schema version its manifest states)."""
-    lines = "".join(f"{key}\t{digest}\n" for key, digest in sorted(shard_digests.items()))
-    return hashlib.sha256(f"schema {schema_version}\n{lines}".encode("utf-8")).hexdigest()
-
-
 def shard_digests_from_files(folder: Path, rows: dict[str, dict[str, int]]) -> dict[str, str]:
     """Recompute the per-shard digests by reading the Parquet files back, row group by row group."""
     digests = {}
@@ -114,70 +101,11 @@ def shard_digests_from_files(folder: Path, rows: dict[str, dict[str, int]]) -> d
     return digests
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_checksums(folder: Path) -> dict[str, dict]:
-    """SHA-256 and size of every file of a release but the manifest itself."""
-    return {
-        path.relative_to(folder).as_posix(): {"sha256": file_sha256(path), "bytes": path.stat().st_size}
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).as_posix() not in
-                           (MANIFEST_NAME, MANIFEST_DIGEST_NAME))
-    }
-
-
-def _dump_manifest(folder: Path, manifest: dict) -> None:
-    """The manifest and its digest sidecar (``sha256sum -c manifest.sha256`` checks it by hand)."""
-    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (folder / MANIFEST_DIGEST_NAME).write_text(f"{file_sha256(folder / MANIFEST_NAME)}  {MANIFEST_NAME}\n", encoding="utf-8")
-
-
 def release_date() -> str:
     """Today, or the date of ``SOURCE_DATE_EPOCH`` when set, for reproducible builds."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     moment = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
     return moment.date().isoformat()
-
-
-def write_manifest(folder: Path, *, version: str, rows: dict, digests: dict[str, str], documents: dict[str, list[str]],
-                   statistics: dict, released: str, arrow_bytes: dict, citation: dict,
-                   agreement: str | None = None, kept_out: list | None = None) -> dict:
-    """Write ``manifest.json``: checksums of every other file, row counts, fingerprint, statistics and split membership."""
-    manifest = {
-        "name": "chronique",
-        "version": version,
-        "released": released,
-        "schema_version": SCHEMA_VERSION,
-        "fingerprint": fingerprint(digests),
-        "shard_digests": dict(sorted(digests.items())),
-        "rows": rows,
-        "arrow_bytes": arrow_bytes,
-        "statistics": statistics,
-        "documents": {split: documents[split] for split in SPLITS if documents.get(split)},
-        "citation": citation,
-        **({"agreement": agreement} if agreement else {}),
-        **({"kept_out": kept_out} if kept_out else {}),
-        "files": file_checksums(folder),
-    }
-    _dump_manifest(folder, manifest)
-    return manifest
-
-
-def refresh_manifest_files(folder: Path) -> dict:
-    """Recompute the checksums of a release whose documentation (not data) was regenerated."""
-    manifest = read_manifest(folder)
-    manifest["files"] = file_checksums(folder)
-    _dump_manifest(folder, manifest)
-    return manifest
-
-
-def read_manifest(folder: Path) -> dict:
-    return json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
 
 
 LOCK_NAME = ".build.lock"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -30,11 +29,13 @@ from typing import Callable, Iterable, Iterator, TypeVar
 import pyarrow as pa
 
 from chronique.checks.corpus import DocumentSummary
+from chronique.checks.catalogue import finding
 from chronique.errors import Finding, FindingLog
 from chronique.run.rows import SplitBatches
 from chronique.run.stats import CorpusStats
 from chronique.run.steps import Chunk, Step, read_articles, run_steps
 from chronique.store.documents import is_safe_id
+from chronique.store.files import write_atomically
 from chronique.store.readers import display_path
 from chronique.store.records import RawArticle
 from chronique.store.repository import Repository
@@ -184,9 +185,8 @@ def process_chunk(spec: ChunkSpec) -> ChunkResult:
         cached.index, cached.from_cache = spec.index, True
         return cached
     if cached == CORRUPT:
-        chunk.log.add(Finding("build.cache.corrupt", f"cache entry {key[:12]}… of chunk {spec.index} failed its digest "
-                              "check; it was discarded and the chunk recomputed", str(_cache_path(context.cache_dir, key)),
-                              severity="warning"))
+        chunk.log.add(finding("build.cache.corrupt", f"cache entry {key[:12]}… of chunk {spec.index} failed its digest "
+                              "check; it was discarded and the chunk recomputed", str(_cache_path(context.cache_dir, key))))
     result = compute_chunk(spec, articles, chunk, context, key)
     if not any(f.severity == "error" for f in result.findings):
         store_cached(context.cache_staging, result)
@@ -232,13 +232,8 @@ def store_cached(cache_dir: Path | None, result: ChunkResult) -> None:
     """Write atomically, so that a reader never sees half an entry."""
     if cache_dir is None:
         return
-    path = _cache_path(cache_dir, result.key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(dir=path.parent, suffix=".partial")
     payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-    with os.fdopen(handle, "wb") as out:
-        out.write(hashlib.sha256(payload).digest() + payload)
-    os.replace(staging, path)
+    write_atomically(_cache_path(cache_dir, result.key), hashlib.sha256(payload).digest() + payload)
 
 
 def adopt_cache(staging: Path | None, cache_dir: Path | None, keep: set[str]) -> None:

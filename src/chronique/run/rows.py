@@ -1,23 +1,22 @@
 """Rows of the three configs, derived from one :class:`Document`.
 
-``ROW_BUILDERS`` maps a config name to ``document -> Iterator[dict]``; rows come in
-a fixed order and match :data:`chronique.schema.FEATURES` (ClassLabels as ints).
+:class:`SplitBatches` gathers them per split as Arrow tables; rows come in a fixed order and
+match :data:`chronique.schema.FEATURES` (ClassLabels as ints).
 """
 
 from __future__ import annotations
 
 import bisect
-from typing import Callable, Iterator
+from typing import Iterator
 
-from chronique.store.records import Document, Mention, Quote, Sentence
 import numpy as np
 import pyarrow as pa
 
-from chronique.schema import COARSE_NER_LABELS, COARSE_OF_FINE, DOCUMENTS, FINE_NER_LABELS, NER, POLARITIES, STANCE
+from chronique.store.records import Document, Mention, Quote, Sentence
+from chronique.schema import AUTHOR, COARSE_NER_LABELS, COARSE_OF_FINE, DOCUMENTS, FINE_NER_LABELS, NER, POLARITIES, STANCE
 
 _FINE_INDEX = {label: i for i, label in enumerate(FINE_NER_LABELS)}
 _COARSE_INDEX = {label: i for i, label in enumerate(COARSE_NER_LABELS)}
-AUTHOR = "AUTHOR"
 
 
 def _quote_row(text: str, quote: Quote) -> dict:
@@ -93,13 +92,6 @@ def tag_ids(tokens: list, mentions: list[Mention]) -> tuple[list[int], list[int]
             coarse[first] = _COARSE_INDEX[f"B-{coarse_type}"]
             coarse[first + 1 : last] = [_COARSE_INDEX[f"I-{coarse_type}"]] * (last - first - 1)
     return fine, coarse
-
-
-def ner_rows(document: Document) -> Iterator[dict]:
-    """The ``ner`` rows of a document as dicts (the build writes them column by column: :class:`NerColumns`)."""
-    columns = NerColumns()
-    columns.add(document)
-    yield from columns.to_table().to_pylist()
 
 
 class NerColumns:
@@ -186,14 +178,6 @@ def stance_rows(document: Document) -> Iterator[dict]:
             "scope": stance.scope,
             "reported": stance.reported,
         }
-
-
-ROW_BUILDERS: dict[str, Callable[[Document], Iterator[dict]]] = {
-    "documents": lambda document: iter([document_row(document)]),
-    "ner": ner_rows,
-    "stance": stance_rows,
-}
-"""Rows of each config as dicts, for readers of one document at a time; the build uses :class:`SplitBatches`."""
 
 
 class SplitBatches:

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from chronique.checks.corpus import DocumentSummary, summarise
-from chronique.checks.document import check_document, finding
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.checks.document import check_document
+from chronique.errors import FindingLog
 from chronique.store.annotations import read_named_annotation
 from chronique.store.documents import is_safe_id, make_document
-from chronique.store.readers import READERS
+from chronique.store.readers import read_raw
 from chronique.store.records import Document, RawArticle
 from chronique.store.repository import Repository
 from chronique.store.splits import group_pin, split_of
@@ -55,16 +56,7 @@ def run_steps(steps: Iterable[Step], records: Iterable, chunk: Chunk) -> Iterato
 def read_articles(paths: Iterable[str], chunk: Chunk) -> Iterator[RawArticle]:
     """The articles of each raw file (repository-relative), read by the reader of its extension."""
     root = chunk.repo.root
-    for relative in paths:
-        path = root / relative
-        reader = READERS.get(path.suffix.lower())
-        if reader is None:
-            known = ", ".join(sorted(READERS))
-            chunk.log.add(Finding("L1.raw.extension", f"unknown raw file extension {path.suffix!r} (known: {known})",
-                                  relative, None, hint="rename the file or add a reader to READERS"))
-            chunk.dropped["raw file of an unknown format"] += 1
-            continue
-        yield from reader(path, root=root, log=chunk.log)
+    yield from read_raw((root / relative for relative in paths), root=root, log=chunk.log)
 
 
 # --- articles → documents ----------------------------------------------------------
@@ -77,12 +69,12 @@ def drop_unsafe_and_repeated_ids(articles: Iterable[RawArticle], chunk: Chunk) -
     for article in articles:
         if not is_safe_id(article.doc_id):
             chunk.log.add(finding("L0.ids.unsafe", f"document id {article.doc_id!r} is not safe as a file name",
-                                  article.path, article.line, hint="use letters, digits, '_', '.' and '-' only"))
+                                  article.path, article.line, col=1, hint="use letters, digits, '_', '.' and '-' only"))
             chunk.dropped["unsafe document id"] += 1
             continue
         if article.doc_id in seen:
             chunk.log.add(finding("L0.ids.duplicate", f"document id {article.doc_id!r} was already used at "
-                                  f"{seen[article.doc_id]}", article.path, article.line))
+                                  f"{seen[article.doc_id]}", article.path, article.line, col=1))
             chunk.dropped["document id already used"] += 1
             continue
         seen[article.doc_id] = f"{article.path}:{article.line}"
@@ -118,7 +110,8 @@ def drop_invalid(documents: Iterable[Document], chunk: Chunk) -> Iterator[Docume
     for document in documents:
         if document.annotation is None:
             chunk.log.add(finding("L0.status.unannotated", f"document {document.doc_id!r} has no annotation file: "
-                                  "status unannotated", document.provenance.raw_path, document.provenance.raw_line,
+                                  "status unannotated", document.provenance.raw_path,
+                                  document.provenance.raw_line, col=1,
                                   hint=f"annotate it in annotations/{document.doc_id}.json (chronique preannotate helps)"))
         findings = list(check_document(document, root))
         chunk.log.extend(findings)

@@ -15,7 +15,8 @@ from typing import Iterator
 
 import jsonschema
 
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 from chronique.store.readers import check_bytes, display_path, load_json
 from chronique.store.records import Annotation, AnnotationProvenance, Entity, Mention, Quote, Stance
 
@@ -95,7 +96,7 @@ def read_annotation(path: Path, *, root: Path, log: FindingLog) -> Annotation | 
     shown = display_path(path, root)
     size = path.stat().st_size
     if size > MAX_ANNOTATION_BYTES:
-        log.add(Finding("L1.annotation.size", f"file is {size:,} bytes, over the {MAX_ANNOTATION_BYTES:,}-byte limit",
+        log.add(finding("L1.annotation.size", f"file is {size:,} bytes, over the {MAX_ANNOTATION_BYTES:,}-byte limit",
                         shown, 1, hint="an annotation file holds one document"))
         return None
     data = path.read_bytes()
@@ -110,7 +111,7 @@ def read_annotation(path: Path, *, root: Path, log: FindingLog) -> Annotation | 
     errors = sorted(schema_errors(record), key=lambda e: list(map(str, e.absolute_path)))
     for error in errors:
         where = "/".join(map(str, error.absolute_path)) or "(top level)"
-        log.add(Finding(schema_check_id(error), f"{where}: {error.message}", shown, _line_of_item(raw, list(error.absolute_path)), 1,
+        log.add(finding(schema_check_id(error), f"{where}: {error.message}", shown, _line_of_item(raw, list(error.absolute_path)), 1,
                         hint=f"see the annotation schema {ANNOTATION_SCHEMA_VERSION} shipped in chronique/schemas"))
     if errors:
         return None
@@ -201,7 +202,7 @@ def read_named_annotation(path: Path, *, root: Path, log: FindingLog) -> Annotat
     """Read an annotation file that must annotate the document its name says (``L0.annotation.name``)."""
     annotation = read_annotation(path, root=root, log=log)
     if annotation is not None and annotation.doc_id != path.stem:
-        log.add(Finding("L0.annotation.name", f"file annotates {annotation.doc_id!r} but is named {path.name!r}",
+        log.add(finding("L0.annotation.name", f"file annotates {annotation.doc_id!r} but is named {path.name!r}",
                         annotation.path, _line_of_item(path.read_text("utf-8"), ["doc_id"]),
                         hint=f"rename it {annotation.doc_id}.json"))
         return None
@@ -213,7 +214,7 @@ def load_annotations(folder: Path, *, root: Path, log: FindingLog) -> dict[str, 
     found: dict[str, Annotation] = {}
     for path in iter_annotation_paths(folder):
         if path.is_symlink():
-            log.add(Finding("L0.path.symlink", "symbolic links are not allowed in annotations/", display_path(path, root),
+            log.add(finding("L0.path.symlink", "symbolic links are not allowed in annotations/", display_path(path, root),
                             hint="copy the file instead of linking to it"))
             continue
         annotation = read_named_annotation(path, root=root, log=log)

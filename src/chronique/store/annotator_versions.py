@@ -22,7 +22,8 @@ from typing import Iterable
 
 from chronique.store.annotations import read_annotation
 from chronique.store.documents import is_safe_id, make_document
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 from chronique.store.readers import display_path, read_raw, walk_raw
 from chronique.store.records import Annotation
 
@@ -55,23 +56,23 @@ def load_document_versions(repo: Path, doc_id: str, *, log: FindingLog) -> dict[
 def _read_version(path: Path, repo: Path, doc_id: str, log: FindingLog) -> Annotation | None:
     shown = display_path(path, repo)
     if path.is_symlink():
-        log.add(Finding("versions.symlink", "symbolic links are not allowed among versions", shown,
+        log.add(finding("versions.symlink", "symbolic links are not allowed among versions", shown,
                         hint="copy the file instead of linking to it"))
         return None
     if not is_safe_id(path.stem):
-        log.add(Finding("versions.name", f"annotator name {path.stem!r} is not safe as a file name", shown,
+        log.add(finding("versions.name", f"annotator name {path.stem!r} is not safe as a file name", shown,
                         hint="name the file <annotator>.json with letters, digits, '_', '.' and '-' only"))
         return None
     annotation = read_annotation(path, root=repo, log=log)
     if annotation is None:
         return None
     if annotation.doc_id != doc_id:
-        log.add(Finding("versions.doc-id", f"the file annotates {annotation.doc_id!r} but lies in the folder of "
+        log.add(finding("versions.doc-id", f"the file annotates {annotation.doc_id!r} but lies in the folder of "
                         f"{doc_id!r}", shown, 1, hint=f"move it to annotations/versions/{annotation.doc_id}/"))
         return None
     if annotation.provenance.annotators != (path.stem,):
-        log.add(Finding("versions.annotator", f"provenance names {list(annotation.provenance.annotators)} but the "
-                        f"file is {path.stem!r}'s version", shown, 1, severity="warning",
+        log.add(finding("versions.annotator", f"provenance names {list(annotation.provenance.annotators)} but the "
+                        f"file is {path.stem!r}'s version", shown, 1,
                         hint=f"set provenance.annotators to [{path.stem!r}]"))
     return annotation
 
@@ -87,7 +88,7 @@ def load_versions(repo: Path, *, log: FindingLog) -> dict[str, dict[str, Annotat
         return versions
     for entry in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
         if entry.is_symlink() or not is_safe_id(entry.name):
-            log.add(Finding("versions.name", f"{entry.name!r} is not a document folder (unsafe id or symbolic link)",
+            log.add(finding("versions.name", f"{entry.name!r} is not a document folder (unsafe id or symbolic link)",
                             display_path(entry, repo), hint="name the folder after the document id"))
             continue
         found = load_document_versions(repo, entry.name, log=log)

@@ -21,6 +21,7 @@ import re
 from itertools import accumulate
 from pathlib import Path
 
+from chronique.checks.catalogue import finding
 from chronique.errors import Finding, InputError
 
 MAX_DEPTH = 200
@@ -89,15 +90,15 @@ def parse_json(text: str, shown: str, *, check: str, line: int = 1, depth_check:
     offset = too_deep_at(text)
     if offset is not None:
         at_line, col = _position(text, offset)
-        raise JsonFileError(Finding(depth_check, f"JSON nested more than {MAX_DEPTH} levels deep; not read", shown,
+        raise JsonFileError(finding(depth_check, f"JSON nested more than {MAX_DEPTH} levels deep; not read", shown,
                                     line + at_line - 1, col, hint="no file of this kind nests more than a few levels"))
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise JsonFileError(Finding(check, f"not valid JSON: {error.msg}", shown, line + error.lineno - 1, error.colno,
+        raise JsonFileError(finding(check, f"not valid JSON: {error.msg}", shown, line + error.lineno - 1, error.colno,
                                     hint=hint)) from None
     except RecursionError:  # only if the interpreter's recursion limit is below MAX_DEPTH
-        raise JsonFileError(Finding(depth_check, "JSON nested too deeply to be read", shown, line, 1, hint=hint)) from None
+        raise JsonFileError(finding(depth_check, "JSON nested too deeply to be read", shown, line, 1, hint=hint)) from None
 
 
 def decode_json_bytes(data: bytes, shown: str, *, check: str, line: int = 1, hint: str | None = None) -> str:
@@ -105,7 +106,7 @@ def decode_json_bytes(data: bytes, shown: str, *, check: str, line: int = 1, hin
     try:
         return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as error:
-        raise JsonFileError(Finding(check, f"not UTF-8: {error.reason} at byte {error.start}", shown,
+        raise JsonFileError(finding(check, f"not UTF-8: {error.reason} at byte {error.start}", shown,
                                     line + data.count(b"\n", 0, error.start), hint="save the file as UTF-8")) from None
 
 
@@ -114,7 +115,7 @@ def read_json_text(path: Path, shown: str, *, check: str, hint: str | None = Non
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise JsonFileError(Finding(check, f"cannot read the file: {error.strerror or error}", shown, hint=hint)) from None
+        raise JsonFileError(finding(check, f"cannot read the file: {error.strerror or error}", shown, hint=hint)) from None
     return decode_json_bytes(data, shown, check=check, hint=hint)
 
 
@@ -122,7 +123,7 @@ def expect_type(value: object, expect: type | tuple[type, ...], what: str, shown
                 hint: str | None = None) -> object:
     """``value`` when it is an ``expect``; else :class:`JsonFileError` ``check`` saying ``what`` was expected."""
     if not isinstance(value, expect):
-        raise JsonFileError(Finding(check, f"expected {what}, found {type_name(value)}", shown, line, hint=hint))
+        raise JsonFileError(finding(check, f"expected {what}, found {type_name(value)}", shown, line, hint=hint))
     return value
 
 
@@ -160,10 +161,10 @@ def string_map(value: object, name: str, text: str, shown: str, *, check: str, h
     """
     line, after = line_of_key(text, name)
     if not isinstance(value, dict):
-        raise JsonFileError(Finding(check, f"{name!r} must be an object of string → string, found {type_name(value)}",
+        raise JsonFileError(finding(check, f"{name!r} must be an object of string → string, found {type_name(value)}",
                                     shown, line, hint=hint))
     for key, item in value.items():
         if not isinstance(item, str):
-            raise JsonFileError(Finding(check, f"{name}[{key!r}] must be a string, found {type_name(item)}", shown,
+            raise JsonFileError(finding(check, f"{name}[{key!r}] must be a string, found {type_name(item)}", shown,
                                         line_of_key(text, key, after)[0], hint=hint))
     return value

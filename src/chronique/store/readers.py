@@ -19,6 +19,7 @@ from typing import Callable, Iterator, NamedTuple
 import lxml.html
 from lxml import etree
 
+from chronique.checks.catalogue import finding
 from chronique.errors import Finding, FindingLog
 from chronique.store.jsonfiles import JsonFileError, parse_json
 from chronique.store.records import RawArticle
@@ -76,7 +77,7 @@ def _decode_text_file(path: Path, shown: str, log: FindingLog) -> tuple[bytes, s
     """Bytes and text of a raw file, or None after logging why it cannot be used."""
     size = path.stat().st_size
     if size > MAX_RAW_BYTES:
-        log.add(Finding("L1.raw.size", f"file is {size:,} bytes, over the {MAX_RAW_BYTES:,}-byte limit for one article", shown, 1,
+        log.add(finding("L1.raw.size", f"file is {size:,} bytes, over the {MAX_RAW_BYTES:,}-byte limit for one article", shown, 1,
                         hint="split it into one file per article"))
         return None
     data = path.read_bytes()
@@ -90,22 +91,22 @@ def _decode_text_file(path: Path, shown: str, log: FindingLog) -> tuple[bytes, s
 def check_bytes(data: bytes, shown: str, *, kind: str = "raw", allow_crlf: bool = False) -> Finding | None:
     """The first encoding-level problem of a file, if any; check ids are ``L1.<kind>.*``."""
     if not data.strip():
-        return Finding(f"L1.{kind}.empty", "file is empty", shown, 1, hint="remove it or add the article text")
+        return finding(f"L1.{kind}.empty", "file is empty", shown, 1, hint="remove it or add the article text")
     if data.startswith(b"\xef\xbb\xbf"):
-        return Finding(f"L1.{kind}.bom", "file starts with a UTF-8 byte-order mark", shown, 1, 1,
+        return finding(f"L1.{kind}.bom", "file starts with a UTF-8 byte-order mark", shown, 1, 1,
                        hint="save it as UTF-8 without BOM")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as err:
         line, col = line_of(data, err.start)
-        return Finding(f"L1.{kind}.encoding", f"not valid UTF-8: byte 0x{data[err.start]:02x} at offset {err.start}",
+        return finding(f"L1.{kind}.encoding", f"not valid UTF-8: byte 0x{data[err.start]:02x} at offset {err.start}",
                        shown, line, col, hint="convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)")
     if b"\x00" in data:
         line, col = line_of(data, data.index(b"\x00"))
-        return Finding(f"L1.{kind}.nul", "NUL byte in text", shown, line, col, hint="the file is probably binary or UTF-16")
+        return finding(f"L1.{kind}.nul", "NUL byte in text", shown, line, col, hint="the file is probably binary or UTF-16")
     if not allow_crlf and b"\r" in data:
         line, col = line_of(data, data.index(b"\r"))
-        return Finding(f"L1.{kind}.crlf", "carriage return (CRLF or CR line ending)", shown, line, col,
+        return finding(f"L1.{kind}.crlf", "carriage return (CRLF or CR line ending)", shown, line, col,
                        hint="save the article with LF line endings before adding it to raw/")
     return None
 
@@ -120,18 +121,18 @@ def read_txt(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]
     header = _HEADER.match(text)
     if not header:
         line, col = line_of(text, len(text) - len(text.lstrip()))
-        log.add(Finding("L1.raw.header", "expected a header 'date YYYY-MM' or 'date YYYY-MM-DD' before the text",
+        log.add(finding("L1.raw.header", "expected a header 'date YYYY-MM' or 'date YYYY-MM-DD' before the text",
                         shown, line, col, hint="add the publication date as the first word of the file"))
         return
     date = parse_date(header.group(1))
     if date is None:
         line, col = line_of(text, header.start(1))
-        log.add(Finding("L1.raw.date", f"impossible or malformed date {header.group(1)!r}", shown, line, col,
+        log.add(finding("L1.raw.date", f"impossible or malformed date {header.group(1)!r}", shown, line, col,
                         hint="write the date as YYYY-MM or YYYY-MM-DD"))
         return
     body = text[header.end():]
     if not body.strip():
-        log.add(Finding("L1.raw.empty", "the file has a date header but no text", shown, 1))
+        log.add(finding("L1.raw.empty", "the file has a date header but no text", shown, 1))
         return
     named = _NUMBERED_NAME.match(path.stem)
     yield RawArticle(
@@ -154,12 +155,12 @@ def read_jsonl(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticl
     shown = display_path(path, root)
     size = path.stat().st_size
     if size > MAX_JSONL_BYTES:
-        log.add(Finding("L1.raw.size", f"file is {size:,} bytes, over the {MAX_JSONL_BYTES:,}-byte limit", shown, 1))
+        log.add(finding("L1.raw.size", f"file is {size:,} bytes, over the {MAX_JSONL_BYTES:,}-byte limit", shown, 1))
         return
     with path.open("rb") as handle:
         head = handle.read(3)
         if head == b"\xef\xbb\xbf":
-            log.add(Finding("L1.raw.bom", "file starts with a UTF-8 byte-order mark", shown, 1, 1,
+            log.add(finding("L1.raw.bom", "file starts with a UTF-8 byte-order mark", shown, 1, 1,
                             hint="save it as UTF-8 without BOM"))
             return
         handle.seek(0)
@@ -172,26 +173,26 @@ def read_jsonl(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticl
 
 def _jsonl_record(line: bytes, shown: str, number: int, log: FindingLog) -> RawArticle | None:
     if len(line) > MAX_RAW_BYTES:
-        log.add(Finding("L1.raw.size", f"record is {len(line):,} bytes, over the {MAX_RAW_BYTES:,}-byte limit", shown, number))
+        log.add(finding("L1.raw.size", f"record is {len(line):,} bytes, over the {MAX_RAW_BYTES:,}-byte limit", shown, number))
         return None
     problem = check_bytes(line, shown, allow_crlf=True)
     if problem:
-        log.add(Finding(problem.check_id, problem.message, shown, number, problem.col, hint=problem.hint))
+        log.add(finding(problem.check_id, problem.message, shown, number, problem.col, hint=problem.hint))
         return None
     record = load_json(line.rstrip(b"\r\n").decode("utf-8"), shown, log, first_line=number)
     if record is None:
         return None
     if not isinstance(record, dict):
-        log.add(Finding("L1.raw.json", f"expected a JSON object, found {type(record).__name__}", shown, number, 1))
+        log.add(finding("L1.raw.json", f"expected a JSON object, found {type(record).__name__}", shown, number, 1))
         return None
     missing = [key for key in ("id", "text") if not isinstance(record.get(key), str) or not record[key].strip()]
     if missing:
-        log.add(Finding("L1.raw.field", f"missing or empty string field(s): {', '.join(missing)}", shown, number, 1))
+        log.add(finding("L1.raw.field", f"missing or empty string field(s): {', '.join(missing)}", shown, number, 1))
         return None
     date = parse_date(record.get("date"))
     if date is None:
         found = "no 'date' field" if "date" not in record else f"date {record['date']!r}"
-        log.add(Finding("L1.raw.date", f"expected 'date' as YYYY-MM or YYYY-MM-DD, found {found}", shown, number, 1,
+        log.add(finding("L1.raw.date", f"expected 'date' as YYYY-MM or YYYY-MM-DD, found {found}", shown, number, 1,
                         hint="give every record its publication date"))
         return None
     extra = {key: record[key] if isinstance(record.get(key), str) else None for key in _JSONL_OPTIONAL}
@@ -268,10 +269,10 @@ def read_html(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle
         return
     page = extract_page(doc)
     if not page.body.strip():
-        log.add(Finding("L1.raw.empty", "no article text could be extracted from the page", shown, 1))
+        log.add(finding("L1.raw.empty", "no article text could be extracted from the page", shown, 1))
         return
     if page.date is None:
-        log.add(Finding("L1.raw.date", "the page gives no publication date", shown, 1,
+        log.add(finding("L1.raw.date", "the page gives no publication date", shown, 1,
                         hint="add <meta property='article:published_time'> or convert the article to .txt"))
         return
     named = _NUMBERED_NAME.match(path.stem)
@@ -299,7 +300,7 @@ def _parse_html(html: str, shown: str, log: FindingLog) -> lxml.html.HtmlElement
         return lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
     except (etree.LxmlError, ValueError) as err:
         line = getattr(err, "lineno", None) or 1
-        log.add(Finding("L1.raw.html", f"the page cannot be parsed as HTML: {err}", shown, line,
+        log.add(finding("L1.raw.html", f"the page cannot be parsed as HTML: {err}", shown, line,
                         hint="check that the file is an HTML page"))
         return None
 
@@ -482,7 +483,7 @@ def walk_raw(raw_dir: Path, *, root: Path, log: FindingLog) -> Iterator[Path]:
         if entry.name.startswith("."):
             continue
         if entry.is_symlink():
-            log.add(Finding("L0.path.symlink", "symbolic links are not allowed in raw/", display_path(path, root),
+            log.add(finding("L0.path.symlink", "symbolic links are not allowed in raw/", display_path(path, root),
                             hint="copy the article into raw/ instead of linking to it"))
         elif entry.is_dir():
             yield from walk_raw(path, root=root, log=log)
@@ -496,7 +497,7 @@ def read_raw(paths: Iterator[Path], *, root: Path, log: FindingLog) -> Iterator[
         reader = READERS.get(path.suffix.lower())
         if reader is None:
             known = ", ".join(sorted(READERS))
-            log.add(Finding("L1.raw.extension", f"unknown raw file extension {path.suffix!r} (known: {known})",
+            log.add(finding("L1.raw.extension", f"unknown raw file extension {path.suffix!r} (known: {known})",
                             display_path(path, root), None, hint="rename the file or add a reader to READERS"))
             continue
         yield from reader(path, root=root, log=log)

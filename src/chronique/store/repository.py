@@ -15,17 +15,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
-from chronique.checks.document import finding
+from chronique.checks.catalogue import finding
 from chronique.errors import FindingLog
 from chronique.release.licensing import ORIGINS, UNKNOWN, is_valid_licence
 from chronique.store.records import RawArticle
-from chronique.release.writer import MANIFEST_NAME
+from chronique.schema import SEMVER
+from chronique.release.manifest import MANIFEST_NAME, read_manifest
 from chronique.store.splits import REGISTRY_NAME, SplitEntry, load_registry
 
 SOURCES_NAME = "sources.tsv"
 WITHHELD_NAME = "withheld.tsv"
 """``doc_id<TAB>reason``: texts kept out of every release (a factual error in a composed text, say)."""
-_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_SEMVER = re.compile(SEMVER)
 
 
 SOURCE_COLUMNS = ("doc_id", "license", "origin", "source", "url", "beat", "domain", "genre")
@@ -68,12 +69,12 @@ def load_sources(path: Path, shown: str, log: FindingLog) -> dict[str, SourceEnt
     for number, fields in tsv_records(path):
         if len(fields) != len(SOURCE_COLUMNS) or not fields[0]:
             log.add(finding("L0.sources.format", f"expected {len(SOURCE_COLUMNS)} tab-separated fields "
-                            f"({', '.join(SOURCE_COLUMNS)}), found {len(fields)}", shown, number,
+                            f"({', '.join(SOURCE_COLUMNS)}), found {len(fields)}", shown, number, col=1,
                             hint="leave a field empty (two tabs) where the raw record carries it; write 'unknown' "
                             "for a licence or source that is not known"))
             continue
         if fields[0] in entries:
-            log.add(finding("L0.sources.format", f"document {fields[0]!r} is described twice", shown, number))
+            log.add(finding("L0.sources.format", f"document {fields[0]!r} is described twice", shown, number, col=1))
             continue
         entries[fields[0]] = SourceEntry(*(value or None for value in fields))
     return entries
@@ -85,9 +86,9 @@ def load_withheld(path: Path, shown: str, log: FindingLog) -> dict[str, str]:
     for number, fields in tsv_records(path):
         if len(fields) != 2 or not all(field.strip() for field in fields):
             log.add(finding("L0.withheld.format", f"expected doc_id and a reason, tab-separated; found {len(fields)} "
-                            "field(s)", shown, number, hint="say why the text is kept out, in one line"))
+                            "field(s)", shown, number, col=1, hint="say why the text is kept out, in one line"))
         elif fields[0] in entries:
-            log.add(finding("L0.withheld.format", f"document {fields[0]!r} is listed twice", shown, number))
+            log.add(finding("L0.withheld.format", f"document {fields[0]!r} is listed twice", shown, number, col=1))
         else:
             entries[fields[0]] = fields[1].strip()
     return entries
@@ -129,7 +130,7 @@ class Repository:
                 continue
             shown = f"annotations/{entry.name}"
             if entry.is_symlink():
-                log.add(finding("L0.path.symlink", "symbolic links are not allowed in annotations/", shown,
+                log.add(finding("L0.path.symlink", "symbolic links are not allowed in annotations/", shown, col=1,
                                 hint="copy the file instead of linking to it"))
             else:
                 index[entry.name[: -len(".json")]] = shown
@@ -148,12 +149,13 @@ class Repository:
     def check_version(self, log: FindingLog) -> None:
         where = "src/chronique/version.py"
         if semver_key(self.version) is None:
-            log.add(finding("L0.version.semver", f"version {self.version!r} is not MAJOR.MINOR.PATCH", where, None))
+            log.add(finding("L0.version.semver", f"version {self.version!r} is not MAJOR.MINOR.PATCH", where,
+                            None, col=1))
             return
         released = self.released_versions()
         if released and semver_key(self.version) < semver_key(released[-1]):
             log.add(finding("L0.version.order", f"version {self.version} is lower than the latest release {released[-1]}",
-                            where, None, hint="bump the version above the latest release"))
+                            where, None, col=1, hint="bump the version above the latest release"))
 
     def with_sources(self, article: RawArticle, log: FindingLog) -> RawArticle:
         """The article with what its raw record lacks filled in from sources.tsv, then its licence and origin checked."""
@@ -168,23 +170,26 @@ class Repository:
     def _check_licence(self, article: RawArticle, log: FindingLog) -> None:
         hint = f"add a line to {self.sources_shown}: {article.doc_id}<TAB>licence<TAB>origin<TAB>source<TAB>url<TAB>…"
         if not article.license:
-            log.add(finding("L0.license.missing", f"document {article.doc_id!r} has no licence", article.path, article.line,
+            log.add(finding("L0.license.missing", f"document {article.doc_id!r} has no licence", article.path,
+                            article.line, col=1,
                             hint=hint))
         elif not is_valid_licence(article.license):
             log.add(finding("L0.license.invalid", f"licence {article.license!r} of document {article.doc_id!r} is not an "
-                            "SPDX id or 'unknown'", article.path, article.line, hint="write the SPDX id, e.g. CC-BY-4.0"))
+                            "SPDX id or 'unknown'", article.path, article.line, col=1,
+                            hint="write the SPDX id, e.g. CC-BY-4.0"))
         elif article.license == UNKNOWN:
             log.add(finding("L0.license.unknown", f"the licence of document {article.doc_id!r} is recorded as unknown",
-                            article.path, article.line, hint="find the publisher's terms and record them"))
+                            article.path, article.line, col=1, hint="find the publisher's terms and record them"))
 
     def _check_origin(self, article: RawArticle, log: FindingLog) -> None:
         if not article.origin:
-            log.add(finding("L0.origin.missing", f"document {article.doc_id!r} has no origin", article.path, article.line,
+            log.add(finding("L0.origin.missing", f"document {article.doc_id!r} has no origin", article.path,
+                            article.line, col=1,
                             hint=f"record it in {self.sources_shown}: 'published' (from a publisher) or 'composed' "
                             "(written for the corpus)"))
         elif article.origin not in ORIGINS:
             log.add(finding("L0.origin.invalid", f"origin {article.origin!r} of document {article.doc_id!r} is not one "
-                            f"of {', '.join(ORIGINS)}", article.path, article.line))
+                            f"of {', '.join(ORIGINS)}", article.path, article.line, col=1))
 
     def check_after_stream(self, seen: set[str], assigned: dict[str, str], log: FindingLog) -> None:
         """Checks that need every document id: orphans, registry and sources entries, moved splits."""
@@ -193,13 +198,13 @@ class Repository:
                 self.check_unmatched_annotation(path, seen, log)
         for doc_id in sorted(set(self.registry) - seen):
             log.add(finding("L0.splits.unknown-doc", f"document {doc_id!r} is in the registry but not in raw/",
-                            self.registry_shown, None))
+                            self.registry_shown, None, col=1))
         for doc_id in sorted(set(self.sources) - seen):
             log.add(finding("L0.sources.unknown-doc", f"document {doc_id!r} is described but not in raw/",
-                            self.sources_shown, None))
+                            self.sources_shown, None, col=1))
         for doc_id in sorted(set(self.withheld) - seen):
             log.add(finding("L0.withheld.unknown-doc", f"document {doc_id!r} is withheld but not in raw/",
-                            f"annotations/{WITHHELD_NAME}", None))
+                            f"annotations/{WITHHELD_NAME}", None, col=1))
         self.check_released_splits(assigned, log)
 
     def check_unmatched_annotation(self, path: str, seen: set[str], log: FindingLog) -> None:
@@ -208,15 +213,14 @@ class Repository:
 
         read_named_annotation(self.root / path, root=self.root, log=log)  # reports L0.annotation.name or file errors
         if not any(f.path == path and f.check_id == "L0.annotation.name" for f in log.findings):
-            log.add(finding("L0.annotation.orphan", f"no raw article has id {Path(path).stem!r}", path, 1,
+            log.add(finding("L0.annotation.orphan", f"no raw article has id {Path(path).stem!r}", path, 1, col=1,
                             hint="add the article to raw/ or remove the annotation file"))
 
     def check_released_splits(self, assigned: dict[str, str], log: FindingLog) -> None:
         for version in self.released_versions():
-            manifest = json.loads((self.releases / version / MANIFEST_NAME).read_text("utf-8"))
-            for split, doc_ids in manifest.get("documents", {}).items():
+            for split, doc_ids in read_manifest(self.releases / version).documents.items():
                 for doc_id in doc_ids:
                     if doc_id in assigned and assigned[doc_id] != split:
                         log.add(finding("L0.splits.moved", f"document {doc_id!r} was released in {split} by {version} "
-                                        f"but is now in {assigned[doc_id]}", self.registry_shown, None,
+                                        f"but is now in {assigned[doc_id]}", self.registry_shown, None, col=1,
                                         hint=f"pin it: {doc_id}<TAB>{split}<TAB>released:{version}"))

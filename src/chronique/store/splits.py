@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
-from chronique.errors import Finding, FindingLog
+from chronique.checks.catalogue import finding
+from chronique.errors import FindingLog
 
 if TYPE_CHECKING:  # the repository imports this module
     from chronique.store.repository import Repository
@@ -61,17 +62,17 @@ def load_registry(path: Path, shown: str, log: FindingLog) -> dict[str, SplitEnt
             continue
         fields = line.split("\t")
         if len(fields) != 3:
-            log.add(Finding("L0.splits.format", f"expected 3 tab-separated fields, found {len(fields)}", shown, number,
+            log.add(finding("L0.splits.format", f"expected 3 tab-separated fields, found {len(fields)}", shown, number,
                             hint="write: doc_id<TAB>split<TAB>override"))
             continue
         doc_id, split, origin = fields
         if split not in SPLITS:
-            log.add(Finding("L0.splits.format", f"unknown split {split!r} (known: {', '.join(SPLITS)})", shown, number))
+            log.add(finding("L0.splits.format", f"unknown split {split!r} (known: {', '.join(SPLITS)})", shown, number))
         elif origin != "override" and not origin.startswith("released:"):
-            log.add(Finding("L0.splits.format", f"unknown origin {origin!r}; expected 'override' or 'released:<version>'",
+            log.add(finding("L0.splits.format", f"unknown origin {origin!r}; expected 'override' or 'released:<version>'",
                             shown, number))
         elif doc_id in registry:
-            log.add(Finding("L0.splits.duplicate", f"document {doc_id!r} is listed twice", shown, number))
+            log.add(finding("L0.splits.duplicate", f"document {doc_id!r} is listed twice", shown, number))
         else:
             registry[doc_id] = SplitEntry(doc_id, split, origin, number)
     return registry
