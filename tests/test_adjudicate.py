@@ -10,7 +10,7 @@ from conftest import make_repo
 
 from chronique.store.annotations import GUIDELINES_VERSION
 from chronique.curation.adjudicate import CONFLICTS_NAME, adjudicate
-from chronique.curation.agreement import versions_folder
+from chronique.store.annotator_versions import versions_folder
 from chronique.store.annotations import quote, read_annotation, write_annotation
 from chronique.checks.document import DOCUMENT_CHECKS
 from chronique.store.documents import make_document, sha256_text

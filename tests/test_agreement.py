@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from conftest import make_repo
 
+from chronique.curation.agreement_tables import TABLE_COLUMNS, table_rows
+from chronique.store.annotator_versions import versions_folder
 from chronique.curation.agreement import (
-    TABLE_COLUMNS,
     agreement_report,
     cohen_kappa,
     document_labels,
@@ -24,8 +25,6 @@ from chronique.curation.agreement import (
     reliability_matrix,
     repository_agreement,
     stance_alpha,
-    table_rows,
-    versions_folder,
 )
 from chronique.store.annotations import quote, write_annotation
 from chronique.store.documents import sha256_text

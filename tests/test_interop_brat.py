@@ -14,7 +14,8 @@ from datasets import concatenate_datasets, load_dataset
 from chronique.store.annotations import read_annotation
 from chronique.store.documents import sha256_text
 from chronique.errors import FindingLog, UsageError
-from chronique.interop.base import IGNORE, LabelMapping, to_annotation
+from chronique.interop.base import IGNORE, LabelMapping
+from chronique.interop.convert import to_annotation
 from chronique.interop.brat import BratCounts, read_brat
 from chronique.interop.brat_export import STANCE_NOTE, annotation_conf, export_brat
 from chronique.pipeline import build

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from chronique.errors import FindingLog, UsageError
-from chronique.interop.base import LabelMapping, to_annotation
+from chronique.interop.base import LabelMapping
+from chronique.interop.convert import to_annotation
 from chronique.interop.conll import export_conll, read_conll
 from chronique.interop.hipe import export_hipe, read_hipe
 from chronique.interop.registry import importer

@@ -11,7 +11,8 @@ from chronique.store.annotations import annotation_to_dict, read_annotation
 from chronique.cli import main
 from chronique.store.documents import sha256_text
 from chronique.errors import FindingLog, InputError, UsageError
-from chronique.interop.base import LabelMapping, to_annotation
+from chronique.interop.base import LabelMapping
+from chronique.interop.convert import to_annotation
 from chronique.interop.doccano import read_doccano
 from chronique.interop.runner import import_files
 

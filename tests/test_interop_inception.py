@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from chronique.errors import FindingLog
-from chronique.interop.base import IGNORE, LabelMapping, ToolDocument, count_outcomes, label_counter, to_annotation
+from chronique.interop.base import IGNORE, LabelMapping, ToolDocument, count_outcomes, label_counter
+from chronique.interop.convert import to_annotation
 from chronique.interop.inception import utf16_to_codepoints, wikidata_qid
 from chronique.interop.webanno_tsv import read_webanno_tsv3
-from chronique.interop.xmi import parse_xml_safely, read_inception_xmi
+from chronique.interop.xmi import read_inception_xmi
+from chronique.interop.xml_safety import parse_xml_safely
 
 from conftest import external
 

@@ -14,7 +14,8 @@ from lxml import etree
 from conftest import PROJECT, SEED_ID, SEED_NAME, external, make_repo
 from chronique.store.annotations import read_annotation
 from chronique.errors import FindingLog
-from chronique.interop.base import IGNORE, LabelMapping, ToolDocument, count_outcomes, to_annotation
+from chronique.interop.base import IGNORE, LabelMapping, ToolDocument, count_outcomes
+from chronique.interop.convert import to_annotation
 from chronique.interop.labelstudio import read_labelstudio
 from chronique.interop.labelstudio_export import export_labelstudio
 from chronique.interop.runner import import_files

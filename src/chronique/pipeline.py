@@ -238,10 +238,16 @@ def build(
         result.chunks, result.cache_hits = corpus.chunks, corpus.cache_hits
 
     if update_registry:
-        released_docs = [(doc_id, split) for split, ids in published.items() for doc_id in ids]
-        corpus.repo.registry_path.write_text(updated_registry(corpus.repo.registry, released_docs, version), encoding="utf-8")
-        record_release(corpus.repo.root, result.path)
+        _pin_released(corpus.repo, published, version, result.path)
     return result
+
+
+def _pin_released(repo: Repository, published: dict[str, list[str]], version: str, release: Path) -> None:
+    """After a release: the split registry pins each released document, and the files at the top of the
+    repository (CITATION.cff, DATASHEET.md, CHANGELOG.md) describe the release."""
+    released_docs = [(doc_id, split) for split, ids in published.items() for doc_id in ids]
+    repo.registry_path.write_text(updated_registry(repo.registry, released_docs, version), encoding="utf-8")
+    record_release(repo.root, release)
 
 
 @contextmanager
@@ -283,7 +289,7 @@ class ReleaseNotes:
 
 
 def _agreement(root: Path, released: set[str]) -> str | None:
-    from chronique.curation.agreement import agreement_section  # krippendorff and numpy only when a build gets this far
+    from chronique.curation.agreement_tables import agreement_section  # krippendorff and numpy only when a build gets this far
 
     return agreement_section(root, released)
 

@@ -96,7 +96,9 @@ def release_version(release: Path) -> str:
 def load_agreement(repo: Path, *, log: FindingLog):
     """The agreement of the documents of ``repo``'s ``annotations/versions`` annotated twice, pooled as one pair
     (first and second annotation, whoever made them), or None when no document has two versions."""
-    from chronique.curation.agreement import agreement_report, paired_versions, versions_folder
+    from chronique.curation.agreement import agreement_report
+    from chronique.curation.agreement_tables import paired_versions
+    from chronique.store.annotator_versions import versions_folder
     from chronique.store.annotator_versions import load_texts, load_versions
 
     if not versions_folder(repo).is_dir():
@@ -238,7 +240,7 @@ def _agreement_section(report, figures: dict[str, bytes]) -> str:
     if report is None:
         return (f'<p class="single-annotator">{SINGLE_ANNOTATOR.capitalize()}: each document has one annotation, '
                 f"so there is no agreement to report (no annotations/versions/ with two or more annotators).</p>")
-    from chronique.curation.agreement import TABLE_COLUMNS, table_rows
+    from chronique.curation.agreement_tables import TABLE_COLUMNS, table_rows
 
     report, people = report
     [pair] = report.pairs

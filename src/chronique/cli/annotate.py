@@ -178,7 +178,8 @@ def add_agreement(commands: Commands, name: str) -> None:
 
 
 def agreement_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
-    from chronique.curation.agreement import TABLE_COLUMNS, repository_agreement, table_rows
+    from chronique.curation.agreement import repository_agreement
+    from chronique.curation.agreement_tables import TABLE_COLUMNS, table_rows
     from chronique.errors import FindingLog
 
     log = FindingLog()

@@ -34,7 +34,7 @@ of the format is an ``import.folder.empty`` error naming the pattern looked for.
 **Relations** (XMI types with ``Governor``/``Dependent`` features; TSV ``#T_RL`` layers)
 become :class:`ToolStance` records (Governor → holder, Dependent → target) only when their
 label is a polarity: FAVOR, AGAINST, NEUTRAL, or a key of ``mapping.polarities`` (which
-:func:`~chronique.interop.base.to_annotation` then maps, IGNORE included). The others are counted
+:func:`~chronique.interop.convert.to_annotation` then maps, IGNORE included). The others are counted
 in one ``import.relation.ignored`` warning per layer and document.
 
 The XMI reader is :mod:`chronique.interop.xmi`, the TSV reader :mod:`chronique.interop.webanno_tsv`;

@@ -21,7 +21,7 @@ against each other, so a shifted span (mention or evidence) is re-anchored or
 rejected, never misplaced.
 
 :func:`read_labelstudio` yields plain :class:`~chronique.interop.base.ToolDocument`
-records, which :func:`~chronique.interop.base.to_annotation` converts as for every other
+records, which :func:`~chronique.interop.convert.to_annotation` converts as for every other
 format (``chronique import labelstudio``). A stance is kept only when its polarity maps,
 its holder and target resolve to imported mentions (or AUTHOR, or a topic) and every
 evidence span is placed; otherwise it is counted and reported there.

@@ -2,7 +2,7 @@
 
 Import reads a tool's export, matches each document to its raw article (or, with
 ``add_raw``, records the tool's text as a new raw JSON Lines file), converts it with
-:func:`chronique.interop.base.to_annotation`, runs the document checks, and writes the
+:func:`chronique.interop.convert.to_annotation`, runs the document checks, and writes the
 annotation files only when no document has an error: an import is all or nothing.
 """
 
@@ -19,7 +19,8 @@ from chronique.store.annotations import annotation_to_dict, dumps_annotation, re
 from chronique.store.documents import is_safe_id, make_document, sha256_text
 from chronique.checks.catalogue import finding
 from chronique.errors import Finding, FindingLog, InputError, UsageError, raise_if_errors
-from chronique.interop.base import ImportCounts, LabelMapping, Origins, ToolDocument, to_annotation
+from chronique.interop.base import ImportCounts, LabelMapping, ToolDocument
+from chronique.interop.convert import Origins, to_annotation
 from chronique.interop.folders import folder_files
 from chronique.interop.registry import exporter, importer, realigner, taken_options
 from chronique.text.normalize import normalize_text

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 from chronique.checks.catalogue import finding
 from chronique.errors import FindingLog
@@ -33,29 +33,12 @@ from chronique.interop.inception import (
     utf16_to_codepoints,
     wikidata_qid,
 )
+from chronique.interop.webanno_cells import (OLD_TEXT_ESCAPES, TEXT_ESCAPES, TextBuilder, cell_value, split_id, split_stack,
+                                            unescaper)
 
 _FORMAT = re.compile(r"^#FORMAT=WebAnno TSV (?P<major>\d+)\.(?P<minor>\d+)$")
 _UNIT = re.compile(r"^\d+-\d+(?:\.\d+)?$")
 _OFFSETS = re.compile(r"^(\d+)-(\d+)$")
-_STACK = re.compile(r"(?<!\\)\|")
-_VALUE_ESCAPES = {"\\\\": "\\", "\\[": "[", "\\]": "]", "\\|": "|", "\\_": "_", "\\->": "->", "\\;": ";",
-                  "\\t": "\t", "\\n": "\n", "\\*": "*"}
-_TEXT_ESCAPES = {"\\" + chr(i): chr(i) for i in range(32) if not 8 <= i <= 13} | {
-    "\\t": "\t", "\\n": "\n", "\\f": "\f", "\\r": "\r", "\\b": "\b", "\\\\": "\\"}
-# TSV 3.0 and 3.1 escaped #Text with Java string escapes, which also cover quotes and \uXXXX.
-_OLD_TEXT_ESCAPES = _TEXT_ESCAPES | {"\\'": "'", '\\"': '"'}
-
-
-def _unescaper(table: dict[str, str], *, java_unicode: bool = False) -> Callable[[str], str]:
-    """A one-pass unescaper for ``table`` (escape → character), optionally also ``\\uXXXX``."""
-    alternatives = [re.escape(k) for k in sorted(table, key=len, reverse=True)]
-    pattern = re.compile("|".join(([r"\\u[0-9a-fA-F]{4}"] if java_unicode else []) + alternatives))
-
-    def replacement(match: re.Match) -> str:
-        escape = match.group()
-        return table[escape] if escape in table else chr(int(escape[2:], 16))
-
-    return lambda text: pattern.sub(replacement, text)
 
 
 @dataclass
@@ -104,35 +87,6 @@ class _PendingRelation:
 
 
 @dataclass
-class _TextBuilder:
-    """The document text rebuilt from ``#Text=`` lines, measured in UTF-16 units as the offsets are."""
-
-    pieces: list[str] = field(default_factory=list)
-    units: int = 0
-
-    def _append(self, piece: str) -> None:
-        if piece:
-            self.pieces.append(piece)
-            self.units += len(piece) + sum(1 for c in piece if ord(c) > 0xFFFF)
-
-    def add_sentence(self, text: str, begin: int) -> bool:
-        """Place a sentence at UTF-16 offset ``begin``; False when the text so far already runs past it."""
-        if self.units == begin + 1 and self.pieces and self.pieces[-1] == "\n":
-            # The format ends every sentence with a line break; sentences that touch had none.
-            self.pieces.pop()
-            self.units -= 1
-        fits = self.units <= begin
-        self._append(" " * (begin - self.units))  # what separated the sentences is lost; INCEpTION pads too
-        self._append(text)
-        self._append("\n")
-        return fits
-
-    def text(self) -> str:
-        """The text without the line break the format adds after the last sentence."""
-        return "".join(self.pieces[:-1] if self.pieces and self.pieces[-1] == "\n" else self.pieces)
-
-
-@dataclass
 class _LayerSpans:
     """The spans of one span layer, joined over their rows."""
 
@@ -144,7 +98,7 @@ class _LayerSpans:
 class _TsvState:
     """What a TSV file has shown so far: text, token units, the spans of every span layer, relations."""
 
-    builder: _TextBuilder = field(default_factory=_TextBuilder)
+    builder: TextBuilder = field(default_factory=TextBuilder)
     pending_text: list[str] = field(default_factory=list)
     layers: dict[str, _LayerSpans] = field(default_factory=dict)  # span layer name → its spans
     relations: list[_PendingRelation] = field(default_factory=list)
@@ -272,7 +226,7 @@ def _read_tsv_file(file: Path, layer: str | None, feature: str | None, mapping: 
     version, layers = header
     requested = _requested_layer(layers, layer, feature, shown, log)
     readers = _span_readers(layers, feature)
-    unescape_text = _unescaper(_TEXT_ESCAPES) if version[1] >= 2 else _unescaper(_OLD_TEXT_ESCAPES, java_unicode=True)
+    unescape_text = unescaper(TEXT_ESCAPES) if version[1] >= 2 else unescaper(OLD_TEXT_ESCAPES, java_unicode=True)
     width = 3 + sum(len(l.columns) for l in layers)
     state = _TsvState()
     for number, line in enumerate(lines[1 + len(layers) :], start=2 + len(layers)):
@@ -350,43 +304,21 @@ def _offsets_problem(unit: str, begin: int, end: int, state: _TsvState) -> str |
     return None
 
 
-def _split_stack(value: str) -> list[str]:
-    """Stacked values of one column (``a[1]|b[2]``); ``_`` means none."""
-    return [] if value == "_" else _STACK.split(value)
-
-
-def _split_id(value: str) -> tuple[str, str | None]:
-    """``PER[3]`` → (``PER``, ``3``); an escaped ``\\]`` is part of the value, not an id."""
-    if value.endswith("]") and not value.endswith("\\]"):
-        head, bracket, tail = value.rpartition("[")
-        if bracket:
-            return head, tail[:-1]
-    return value, None
-
-
-_unescape_value = _unescaper(_VALUE_ESCAPES)
-
-
-def _value(raw: str) -> str:
-    """A feature value: ``*`` is an annotation whose feature is unset, everything else is unescaped."""
-    return "" if raw == "*" else _unescape_value(raw)
-
-
 def _add_spans(fields: list[str], unit: str, begin: int, end: int, number: int, chosen: _TsvChoice,
                state: _LayerSpans) -> None:
     """Each stacked value starts a span or, through its ``[n]`` id, extends one seen on an earlier unit."""
     layer = chosen.layer
-    identifiers = _split_stack(layer.field(fields, chosen.identifier)) if chosen.identifier else []
+    identifiers = split_stack(layer.field(fields, chosen.identifier)) if chosen.identifier else []
     keys = state.at_unit.setdefault(unit, [])
     # Without a plain feature, the first column (a placeholder or slot role) only says a span is there.
-    for index, raw in enumerate(_split_stack(layer.field(fields, chosen.label or layer.columns[0]))):
-        value, tag = _split_id(raw)
+    for index, raw in enumerate(split_stack(layer.field(fields, chosen.label or layer.columns[0]))):
+        value, tag = split_id(raw)
         key = ("id", tag) if tag and tag.isdigit() else ("unit", unit, index)
         span = state.spans.get(key)
         if span is None:
-            identifier = _value(_split_id(identifiers[index])[0]) if index < len(identifiers) else ""
+            identifier = cell_value(split_id(identifiers[index])[0]) if index < len(identifiers) else ""
             span_id = f"{unit}[{tag}]" if key[0] == "id" else f"{unit}:{index}"
-            label = _value(value) if chosen.label else ""
+            label = cell_value(value) if chosen.label else ""
             state.spans[key] = _PendingSpan(span_id, begin, end, label, wikidata_qid(identifier), number)
         else:
             span.begin, span.end = min(span.begin, begin), max(span.end, end)
@@ -398,12 +330,12 @@ def _add_relations(fields: list[str], unit: str, number: int, layer: _TsvLayer, 
     base = next(c for c in layer.columns if c.startswith("BT_"))
     primitive = layer.primitive()
     label_column = label_feature(primitive)
-    labels = _split_stack(layer.field(fields, label_column)) if label_column else []
-    for index, raw in enumerate(_split_stack(layer.field(fields, base))):
-        source, tag = _split_id(raw)
+    labels = split_stack(layer.field(fields, label_column)) if label_column else []
+    for index, raw in enumerate(split_stack(layer.field(fields, base))):
+        source, tag = split_id(raw)
         ids = tag.split("_") if tag else ["0", "0"]
         source_id, target_id = (int(i) if i.isdigit() else 0 for i in (ids + ["0", "0"])[:2])
-        label = _value(_split_id(labels[index])[0]) if index < len(labels) else ""
+        label = cell_value(split_id(labels[index])[0]) if index < len(labels) else ""
         state.relations.append(_PendingRelation(layer, label, (source, source_id), (unit, target_id), number))
 
 

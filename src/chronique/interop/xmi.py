@@ -8,7 +8,7 @@ with the DKPro Core types. An annotation whose type it does not declare is an er
 (``import.typesystem.missing``): cassis would skip it, and a corpus of custom layers exported
 without its type system would import nothing and still succeed.
 
-**XML safety.** XMI and type systems are parsed first by :func:`parse_xml_safely`: no entity
+**XML safety.** XMI and type systems are parsed first by :func:`~chronique.interop.xml_safety.parse_xml_safely`: no entity
 expansion, no DTD loading, no network, and any document type declaration is refused
 (``import.xml.unsafe``). cassis then reads bytes re-serialised from that checked tree, so its
 own parser (whose entity handling depends on the installed lxml) never sees a DTD.
@@ -16,7 +16,6 @@ own parser (whose entity handling depends on the installed lxml) never sees a DT
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from cassis import TypeSystem, load_cas_from_xmi, load_dkpro_core_typesystem, lo
 from lxml import etree
 
 from chronique.checks.catalogue import finding
-from chronique.errors import Finding, FindingLog, InputError
+from chronique.errors import FindingLog, InputError
 from chronique.interop.base import DroppedSpan, LabelMapping, ToolDocument, ToolSpan, ToolStance
 from chronique.interop.folders import folder_files
 from chronique.interop.inception import (
@@ -50,6 +49,7 @@ from chronique.interop.inception import (
     utf16_to_codepoints,
     wikidata_qid,
 )
+from chronique.interop.xml_safety import parse_xml_safely
 
 DOCUMENT_METADATA = "de.tudarmstadt.ukp.dkpro.core.api.metadata.type.DocumentMetaData"
 _SEGMENTATION = "de.tudarmstadt.ukp.dkpro.core.api.segmentation.type."
@@ -61,52 +61,6 @@ _CUSTOM_PREFIXES = ("webanno.custom.", "custom.")
 _XMI_NS = "http://www.omg.org/XMI"
 _CAS_NS = "http:///uima/cas.ecore"
 _TYPESYSTEM_HINT = "pass --typesystem FILE, the TypeSystem.xml exported with the documents"
-
-
-# --- XML safety ------------------------------------------------------------------------
-
-
-_ELEMENT_START = re.compile(r"<[^!?]")
-
-
-def _declares_dtd(data: bytes) -> bool:
-    """Whether the prolog (everything before the first element) holds ``<!DOCTYPE``, in UTF-8 or UTF-16."""
-    text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8", errors="replace")
-    first = _ELEMENT_START.search(text)
-    return "<!DOCTYPE" in text[: first.start() if first else len(text)]
-
-
-def parse_xml_safely(data: bytes, shown: str, log: FindingLog) -> etree._Element | None:
-    """The root element of ``data``, or None with a finding when it is not XML or declares a DTD.
-
-    A document type declaration is refused outright (``import.xml.unsafe``), before parsing: neither
-    XMI nor a UIMA type system needs one, and it is where external entities (file disclosure) and
-    entity-expansion bombs live. The parser itself expands no entity, loads no DTD and fetches
-    nothing, and its result is checked for a DTD again in case the prolog scan was fooled.
-    """
-    if _declares_dtd(data):
-        log.add(_unsafe(shown))
-        return None
-    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, dtd_validation=False,
-                             huge_tree=False)
-    try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as error:
-        line, col = error.position
-        log.add(finding("import.xml.malformed", f"not well-formed XML: {error.msg}", shown, line, col,
-                        hint="export the document again"))
-        return None
-    docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        log.add(_unsafe(shown))
-        return None
-    return root
-
-
-def _unsafe(shown: str) -> Finding:
-    return finding("import.xml.unsafe", "document type declaration (<!DOCTYPE …>) refused: it can pull in local "
-                   "files or expand entities without bound", shown, 1,
-                   hint="XMI never needs a DOCTYPE; export the document from INCEpTION again")
 
 
 # --- UIMA CAS XMI ----------------------------------------------------------------------
