@@ -35,7 +35,7 @@ from chronique.store.repository import Repository
 from chronique.release.manifest import MANIFEST_NAME, fingerprint, read_manifest, refresh_manifest_files, write_manifest
 from chronique.release.writer import ReleaseWriter, build_lock, publish, release_date, staging_folder
 from chronique.schema import CONFIGS, STATUSES
-from chronique.store.splits import SPLITS, updated_registry
+from chronique.store.splits import SPLITS, near_duplicate_groups, updated_registry
 from chronique.run.stats import CorpusStats
 from chronique.release.verify import verify_release
 from chronique.version import __version__
@@ -144,7 +144,9 @@ def open_pass(repo_root: Path, *, version: str, releases: Path | None) -> Corpus
     repo_root = repo_root.resolve()
     releases = (releases or repo_root / "releases").resolve()
     log = FindingLog()
-    return CorpusPass(Repository.load(repo_root, releases=releases, version=version, log=log), log)
+    repo = Repository.load(repo_root, releases=releases, version=version, log=log)
+    near_duplicate_groups(repo)  # here, once, before the workers receive the repository
+    return CorpusPass(repo, log)
 
 
 def default_cache(repo: Path) -> Path:

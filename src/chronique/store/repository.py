@@ -21,7 +21,7 @@ from chronique.release.licensing import ORIGINS, UNKNOWN, is_valid_licence
 from chronique.store.records import RawArticle
 from chronique.schema import SEMVER
 from chronique.release.manifest import MANIFEST_NAME, read_manifest
-from chronique.store.splits import REGISTRY_NAME, SplitEntry, load_registry
+from chronique.store.splits import REGISTRY_NAME, NearDuplicateGroups, SplitEntry, load_registry
 
 SOURCES_NAME = "sources.tsv"
 WITHHELD_NAME = "withheld.tsv"
@@ -105,6 +105,9 @@ class Repository:
     annotation_files: dict[str, str] = field(default_factory=dict)  # doc_id → repository-relative path
     sources: dict[str, SourceEntry] = field(default_factory=dict)
     withheld: dict[str, str] = field(default_factory=dict)  # doc_id → why it is kept out of releases
+    # the near-duplicate groups of raw/ (chronique.store.splits.near_duplicate_groups), computed once, in the
+    # process that loads the repository, and sent to the build's workers with it
+    near_duplicates: NearDuplicateGroups | None = None
 
     registry_shown = f"annotations/{REGISTRY_NAME}"
     sources_shown = f"annotations/{SOURCES_NAME}"

@@ -22,7 +22,6 @@ promised, and the L4 check reports the pair that the pins separate.
 from __future__ import annotations
 
 import hashlib
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
@@ -168,26 +167,21 @@ def corpus_signatures(root: Path) -> tuple[list[str], list]:
     return doc_ids, signatures
 
 
-_GROUPS: tuple[weakref.ref, NearDuplicateGroups] | None = None
-"""The groups of the last repository seen in this process, and a weak reference to it."""
-
-
 def near_duplicate_groups(repo: Repository) -> NearDuplicateGroups:
-    """The near-duplicate groups of ``repo``'s corpus, computed once per loaded repository and process.
+    """The near-duplicate groups of ``repo``'s corpus, computed on first use and kept on the repository.
 
-    A build loads its repository once and sends one copy to each worker, so each process reads the
-    corpus once more, before its first chunk: a MinHash signature per document and the LSH candidate
-    pairs of the L4 check, linear in the corpus but for genuinely similar documents. A later build
-    loads a new repository, so edits to raw/ are always seen."""
-    global _GROUPS
-    if _GROUPS is not None and _GROUPS[0]() is repo:
-        return _GROUPS[1]
-    from chronique.checks.corpus import near_duplicate_pairs
+    The build asks for them in the process that loads the repository, before any worker starts, so
+    the corpus is read for them once (a MinHash signature per document and the LSH candidate pairs
+    of the L4 check, linear in the corpus but for genuinely similar documents) and the workers
+    receive them with the repository. A later build loads a new repository, so edits to raw/ are
+    always seen."""
+    if repo.near_duplicates is None:
+        from chronique.checks.corpus import near_duplicate_pairs
 
-    doc_ids, signatures = corpus_signatures(repo.root)
-    groups = group_near_duplicates(doc_ids, ((a, b) for a, b, _ in near_duplicate_pairs(signatures)), repo.registry)
-    _GROUPS = (weakref.ref(repo), groups)
-    return groups
+        doc_ids, signatures = corpus_signatures(repo.root)
+        repo.near_duplicates = group_near_duplicates(doc_ids, ((a, b) for a, b, _ in near_duplicate_pairs(signatures)),
+                                                     repo.registry)
+    return repo.near_duplicates
 
 
 def split_of(doc_id: str, repo: Repository) -> str:
