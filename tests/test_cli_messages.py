@@ -283,3 +283,12 @@ def test_chronique_releases_points_the_package_at_another_folder_of_releases(tmp
     monkeypatch.setenv("CHRONIQUE_RELEASES", str(tmp_path / "nowhere"))
     with pytest.raises(UsageError, match="not found; available: none"):
         release_path()
+
+
+def test_the_build_says_why_documents_were_not_published_and_hints_at_status_only_when_it_helps():
+    from chronique.cli.data import not_published_line
+    from chronique.run.steps import KEPT_OUT
+
+    assert not_published_line({KEPT_OUT: 2}, ["gold"]) == "not published: 2 kept out (annotations/withheld.tsv)"
+    assert not_published_line({KEPT_OUT: 2, "silver": 3}, ["gold"]) == (
+        "not published: 2 kept out (annotations/withheld.tsv), 3 silver (statuses other than gold need --status)")

@@ -63,9 +63,7 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
         console.print(summary_table(result))
         console.print(targets_table(result.stats, repo))
         if result.withheld:
-            withheld = ", ".join(f"{n} {status}" for status, n in sorted(result.withheld.items()))
-            console.print(f"not published: {withheld} (statuses other than {', '.join(args.status)} need --status)",
-                          markup=False)
+            console.print(not_published_line(result.withheld, args.status), markup=False)
         console.print(f"{result.path}\nfingerprint {result.fingerprint}", markup=False, soft_wrap=True)
     return 0
 
@@ -106,6 +104,16 @@ def targets_table(stats: dict[str, dict], repo: Path) -> Table:
         shown = (lambda v: f"{v:.1%}") if isinstance(target, float) else (lambda v: f"{v:,}")
         table.add_row(measure, shown(value), f"≥ {shown(target)}", "met" if value >= target else "MISSED")
     return table
+
+
+def not_published_line(withheld: dict[str, int], statuses: list[str]) -> str:
+    """What the build left out and why: the ``--status`` hint only when annotation statuses are the reason."""
+    from chronique.run.steps import KEPT_OUT
+
+    listed = ", ".join(f"{n} {reason}" for reason, n in sorted(withheld.items()))
+    by_status = [reason for reason in withheld if reason != KEPT_OUT]
+    hint = f" (statuses other than {', '.join(statuses)} need --status)" if by_status else ""
+    return f"not published: {listed}{hint}"
 
 
 def add_validate(commands: Commands, name: str) -> None:
