@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,15 +49,18 @@ def _tree_memory(pid: int) -> int:
 
 def measure(command: list[str], env: dict | None = None) -> dict:
     """Wall time and peak resident memory of the process tree of ``command``, sampled every 20 ms."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})})
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, _tree_memory(process.pid))
-        time.sleep(0.02)
-    out, err = process.communicate()
-    seconds = time.perf_counter() - start
+    # output goes to files, not pipes: a process that writes more than a pipe holds would block forever
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True,
+                                   env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})})
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _tree_memory(process.pid))
+            time.sleep(0.02)
+        seconds = time.perf_counter() - start
+        stdout.seek(0), stderr.seek(0)
+        out, err = stdout.read(), stderr.read()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{err[-3000:]}")
     return {"seconds": seconds, "peak_pss_mb": peak / 2**20, "stdout": out}

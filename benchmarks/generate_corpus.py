@@ -16,6 +16,7 @@ import hashlib
 import json
 import random
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,8 +24,9 @@ from chronique.store.annotations import dumps_annotation, quote
 from chronique.text.normalize import normalize_text
 from chronique.text.segment import tokenize
 
-SOURCE = Path(__file__).resolve().parents[2] / "shared" / "external" / "raw_fr_hist_news" / "fr_hist_news_raw.jsonl"
-TYPES = ("PER", "ORG", "GPE", "LOC", "NORP", "DATE", "MISC", "FAC", "EVENT")
+PROJECT = Path(__file__).resolve().parents[1]
+SOURCE = PROJECT.parent / "shared" / "external" / "raw_fr_hist_news" / "fr_hist_news_raw.jsonl"
+TYPES = ("PER", "ORG", "GPE", "LOC", "NORP", "MISC", "FAC", "EVENT")  # no DATE: a date entity is named by its value
 HEADINGS = ("Dernières nouvelles", "La situation politique", "Chronique locale", "À l'étranger", "Faits divers")
 _CAPITALISED = re.compile(r"[A-ZÉÈÀ][a-zéèêàâîôûç]{2,}(?:[ -][A-ZÉÈ][a-zéèêàâîôûç]{2,})?")
 
@@ -92,7 +94,7 @@ def generate(out: Path, articles: int, seed: int) -> None:
     pieces = paragraphs_of(SOURCE)
     (out / "raw").mkdir(parents=True, exist_ok=True)
     (out / "annotations").mkdir(exist_ok=True)
-    sources = ["# doc_id\tlicense\tsource\turl"]
+    sources = ["# doc_id\tlicense\torigin\tsource\turl\tbeat\tdomain\tgenre"]
     for number in range(articles):
         doc_id = hashlib.sha256(f"{seed}-{number}".encode()).hexdigest()[:16]
         body = article_body(rng, pieces)
@@ -101,10 +103,12 @@ def generate(out: Path, articles: int, seed: int) -> None:
         text = normalize_text(body)
         data = annotation(doc_id, text, mentions_of(rng, text, 20), rng)
         (out / "annotations" / f"{doc_id}.json").write_text(dumps_annotation(data), encoding="utf-8")
-        sources.append(f"{doc_id}\tCC0-1.0\tgenerated benchmark corpus\t")
+        # recombined paragraphs of published newspaper texts (the CC0 part of raw_fr_hist_news)
+        sources.append(f"{doc_id}\tCC0-1.0\tpublished\tgenerated benchmark corpus\t\t\t\t")
         if number % 5000 == 4999:
             print(f"generated {number + 1:,} articles", file=sys.stderr)
     (out / "annotations" / "sources.tsv").write_text("\n".join(sources) + "\n", encoding="utf-8")
+    shutil.copyfile(PROJECT / "CITATION.cff", out / "CITATION.cff")  # a release states its citation from it
 
 
 def main() -> None:
