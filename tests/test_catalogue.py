@@ -135,7 +135,6 @@ def test_the_catalogue_is_the_checks_and_the_tool_findings():
     assert all(info.level is None for info in TOOL_FINDINGS.values())
     assert all(info.explanation and info.severity in ("error", "warning", EITHER) for info in CATALOGUE.values())
     assert all(info.severity != EITHER for info in CHECKS.values())
-    assert document.CATALOGUE is CHECKS  # what validate --list-checks prints
 
 
 def test_finding_takes_its_severity_from_the_catalogue():

@@ -87,7 +87,7 @@ def test_validate_exit_codes_json_and_max_errors(repo):
 
 
 def test_list_checks_names_every_check():
-    from chronique.checks.document import CATALOGUE
+    from chronique.checks.catalogue import CHECKS as CATALOGUE
 
     done = chronique("validate", "--list-checks")
     assert done.returncode == 0

@@ -137,7 +137,7 @@ class CorpusPass:
     def finish(self) -> None:
         """The checks that need the whole corpus; call once every chunk was read."""
         self.repo.check_after_stream(set(self.seen), self.assigned, self.log)
-        self.corpus.finish(self.log)
+        self.corpus.finish(near_duplicate_groups(self.repo).pairs, self.log)
 
 
 def open_pass(repo_root: Path, *, version: str, releases: Path | None) -> CorpusPass:

@@ -7,6 +7,8 @@ Parquet schemas and the dataset card's ``dataset_info`` are both generated from
 
 from __future__ import annotations
 
+import re
+
 from datasets import ClassLabel, Features, List, Value
 
 SCHEMA_VERSION = "1.1"
@@ -16,7 +18,7 @@ SCHEMA_VERSION = "1.1"
 FINE_TYPES = ("PER", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "MISC", "DATE")
 AUTHOR = "AUTHOR"
 """The stance holder that is the article's author (guidelines 8), in annotation files and rows alike."""
-SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
+SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 """A release version: MAJOR.MINOR.PATCH, without leading zeros (the ``L0.version.semver`` check)."""
 COARSE_TYPES = ("PER", "ORG", "LOC", "MISC")
 COARSE_OF_FINE: dict[str, str | None] = {

@@ -4,12 +4,13 @@ Near duplicates are found with MinHash over word 5-gram shingles: each document
 gets 64 min-hashes; locality-sensitive hashing in 16 bands of 4 rows proposes
 candidate pairs, and a pair whose estimated Jaccard similarity is at least
 :data:`NEAR_DUPLICATE_THRESHOLD` (0.8) across two splits is reported. Only the
-signatures (256 bytes a document) are kept, so memory stays small as the corpus grows.
+signatures (256 bytes a document) are held while the pairs are found, and only the pairs after.
 
-The same test, :func:`near_duplicate_pairs`, decides the splits: the build gives near
-duplicates that the registry does not pin the split of their group
-(:func:`chronique.store.splits.near_duplicate_groups`). A pair in two splits is therefore
-one that ``annotations/splits.tsv`` pins apart, and the finding points at the pin.
+The pairs are found once per build, before the chunks, by
+:func:`chronique.store.splits.near_duplicate_groups`, which also decides the splits: near
+duplicates that the registry does not pin get the split of their group. The check here
+takes those pairs and reports the ones whose documents ended up in two splits; such a pair
+is one that ``annotations/splits.tsv`` pins apart, and the finding points at the pin.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from xxhash import xxh64_intdigest
@@ -104,7 +105,6 @@ class DocumentSummary:
     path: str
     line: int
     text_sha256: str
-    signature: np.ndarray
     types: frozenset[str]
     pinned_at: tuple[str, int | None] | None = None  # the registry line pinning a document that has near duplicates
 
@@ -113,7 +113,7 @@ def summarise(document: Document, pinned_at: tuple[str, int | None] | None = Non
     """The summary of a document; ``pinned_at`` is :func:`chronique.store.splits.group_pin` of it."""
     types = frozenset(m.type for m in document.annotation.mentions) if document.annotation else frozenset()
     return DocumentSummary(document.doc_id, document.split, document.provenance.raw_path, document.provenance.raw_line,
-                           document.text_sha256, minhash(document.text), types, pinned_at)
+                           document.text_sha256, types, pinned_at)
 
 
 @dataclass
@@ -122,8 +122,8 @@ class CorpusChecker:
 
     doc_ids: list[str] = field(default_factory=list)
     splits: list[str] = field(default_factory=list)
-    signatures: list[np.ndarray] = field(default_factory=list)
     pins: list[tuple[str, int | None] | None] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)  # doc id → its position in the lists above
     first_of_text: dict[str, str] = field(default_factory=dict)
     types_per_split: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     findings: FindingLog = field(default_factory=FindingLog)
@@ -134,20 +134,18 @@ class CorpusChecker:
             self.findings.add(finding("L4.leak.exact-duplicate", f"document {summary.doc_id!r} has the same text as "
                                       f"{first!r}", summary.path, summary.line, col=1,
                                       hint="remove one of the two articles"))
+        self.index.setdefault(summary.doc_id, len(self.doc_ids))
         self.doc_ids.append(summary.doc_id)
         self.splits.append(summary.split)
-        self.signatures.append(summary.signature)
         self.pins.append(summary.pinned_at)
         self.types_per_split.setdefault(summary.split, set()).update(summary.types)
 
-    def candidate_pairs(self) -> set[tuple[int, int]]:
-        """Pairs of documents that share at least one LSH band."""
-        return candidate_pairs(self.signatures)
-
-    def check_near_duplicates(self, log: FindingLog) -> None:
-        """Near duplicates in different splits: a leak of training text into evaluation."""
-        for a, b, similarity in near_duplicate_pairs(self.signatures):
-            if self.splits[a] != self.splits[b]:
+    def check_near_duplicates(self, pairs: Iterable[tuple[str, str, float]], log: FindingLog) -> None:
+        """Near duplicates (the corpus's pairs, found once per build) in different splits: a leak of training
+        text into evaluation."""
+        for first, second, similarity in pairs:
+            a, b = self.index.get(first), self.index.get(second)
+            if a is not None and b is not None and self.splits[a] != self.splits[b]:
                 log.add(self.pinned_apart(a, b, similarity))
 
     def pinned_apart(self, a: int, b: int, similarity: float) -> Finding:
@@ -181,7 +179,7 @@ class CorpusChecker:
                 log.add(finding("L4.split.missing-type", f"split {split} has no mention of type(s) {', '.join(sorted(missing))} "
                                 f"that other splits have", CORPUS_PATH, None, col=1))
 
-    def finish(self, log: FindingLog) -> None:
+    def finish(self, near_duplicates: Iterable[tuple[str, str, float]], log: FindingLog) -> None:
         log.extend(self.findings)
-        self.check_near_duplicates(log)
+        self.check_near_duplicates(near_duplicates, log)
         self.check_missing_types(log)

@@ -6,10 +6,6 @@ Every check has a stable id ``L<level>.<area>.<name>`` and a one-line explanatio
 :mod:`chronique.checks.corpus`); levels 2 and 3 run per document here, from
 :data:`DOCUMENT_CHECKS`: one function ``(document, locate) -> Iterator[Finding]`` per id.
 ``locate(key, index)`` gives the line of ``key[index]`` in the annotation file.
-
-``CATALOGUE`` here is the validation checks only (:data:`chronique.checks.catalogue.CHECKS`),
-what ``validate --list-checks`` prints; the full catalogue is
-:data:`chronique.checks.catalogue.CATALOGUE`.
 """
 
 from __future__ import annotations
@@ -18,7 +14,6 @@ import re
 from pathlib import Path
 from typing import Callable, Iterator
 
-from chronique.checks.catalogue import CHECKS
 from chronique.checks.catalogue import finding as catalogue_finding
 from chronique.errors import Finding
 from chronique.store.records import Document, Quote
@@ -27,16 +22,13 @@ from chronique.schema import COARSE_OF_FINE
 Locate = Callable[[str, int | None], int]
 DocumentCheck = Callable[[Document, Locate], Iterator[Finding]]
 
-CATALOGUE = CHECKS  # the name the CLI's --list-checks reads; see the module docstring
-
-
 def finding(check_id: str, message: str, path: str, line: int | None = None, col: int | None = 1,
             hint: str | None = None) -> Finding:
     """:func:`chronique.checks.catalogue.finding`, at column 1 unless told otherwise.
 
     The checks here point at the line of an item of the annotation file, and their findings have
-    always shown column 1 there. (The catalogue's constructor leaves the column out by default, as
-    :class:`~chronique.errors.Finding` does; ``chronique.pipeline`` still imports this one.)
+    always shown column 1 there; the catalogue's constructor leaves the column out by default, as
+    :class:`~chronique.errors.Finding` does.
     """
     return catalogue_finding(check_id, message, path, line, col, hint=hint)
 

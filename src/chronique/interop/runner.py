@@ -40,6 +40,10 @@ FOLDER_SUFFIXES: dict[str, tuple[str, ...]] = {
 folders themselves (brat, INCEpTION XMI, WebAnno TSV) or take export files only."""
 
 
+NEW_RAW_PATH = "raw/(new)"
+"""The path of an article only the tool's export has, until the import writes it to raw/."""
+
+
 @dataclass(frozen=True)
 class NewRaw:
     """What ``add_raw`` records for a document whose text only the tool has."""
@@ -101,7 +105,7 @@ def _resolve_text(document: ToolDocument, articles: dict[str, RawArticle], new_r
         return None
     if document.doc_id in articles:
         article = articles[document.doc_id]
-        if article.path == "raw/(new)" and article.body != document.text:
+        if article.path == NEW_RAW_PATH and article.body != document.text:
             first = pending_raw[article.line - 1]["from"]
             log.add(finding("import.doc.duplicate", f"document id {document.doc_id!r} is also given to another text of "
                             f"this import ({first}); one of them would be lost", document.path, document.line,
@@ -117,7 +121,7 @@ def _resolve_text(document: ToolDocument, articles: dict[str, RawArticle], new_r
               "origin": new_raw.origin, "source": new_raw.source}
     line = json.dumps(record, ensure_ascii=False).encode("utf-8")
     pending_raw.append({**record, "from": f"{document.path}:{document.line}" if document.line else document.path})
-    article = RawArticle(document.doc_id, date, document.text, "raw/(new)", len(pending_raw),
+    article = RawArticle(document.doc_id, date, document.text, NEW_RAW_PATH, len(pending_raw),
                          hashlib.sha256(line).hexdigest(), "jsonl", source=new_raw.source, license=new_raw.license,
                          origin=new_raw.origin)
     articles[document.doc_id] = article  # a second version of the same document finds it here, not twice in raw/

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
     from chronique.release.manifest import Manifest
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # the chronique package folder
-_SEMVER = re.compile(SEMVER)
 
 
 def release_roots() -> list[Path]:
@@ -37,7 +35,7 @@ def release_path(version: str | None = None) -> Path:
         candidate = root / version
         if (candidate / "README.md").is_file():
             return candidate.resolve()
-    available = sorted({p.name for root in release_roots() for p in root.iterdir() if _SEMVER.match(p.name)})
+    available = sorted({p.name for root in release_roots() for p in root.iterdir() if SEMVER.match(p.name)})
     raise UsageError(f"release {version} not found; available: {', '.join(available) or 'none'} (run chronique build)")
 
 

@@ -60,7 +60,6 @@ BRANCH = "main"
 # the release and nothing else (upload_folder never deletes .gitattributes).
 DELETE_PATTERNS = "*"
 LOGIN_HINT = "run `hf auth login` with a token that can write to the organisation, or set HF_TOKEN"
-_SEMVER = re.compile(SEMVER)
 # Shapes of Hugging Face tokens and Authorization headers, redacted even when they are not ours.
 _SECRET_SHAPES = re.compile(r"\bhf_[A-Za-z0-9]{8,}|(?i:bearer)\s+\S+")
 _MAX_DETAIL = 400
@@ -135,7 +134,7 @@ def validate_repo_id(repo_id: str) -> str:
 
 
 def _validate_version(version: str) -> str:
-    if not _SEMVER.match(version):
+    if not SEMVER.match(version):
         raise UsageError(f"version {version!r} is not MAJOR.MINOR.PATCH (for example 0.1.0)")
     return version
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
@@ -26,7 +25,6 @@ from chronique.store.splits import REGISTRY_NAME, NearDuplicateGroups, SplitEntr
 SOURCES_NAME = "sources.tsv"
 WITHHELD_NAME = "withheld.tsv"
 """``doc_id<TAB>reason``: texts kept out of every release (a factual error in a composed text, say)."""
-_SEMVER = re.compile(SEMVER)
 
 
 SOURCE_COLUMNS = ("doc_id", "license", "origin", "source", "url", "beat", "domain", "genre")
@@ -46,7 +44,7 @@ class SourceEntry:
 
 
 def semver_key(version: str) -> tuple[int, int, int] | None:
-    match = _SEMVER.match(version)
+    match = SEMVER.match(version)
     return tuple(int(part) for part in match.groups()) if match else None
 
 

@@ -22,7 +22,7 @@ promised, and the L4 check reports the pair that the pins separate.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
@@ -98,6 +98,7 @@ class NearDuplicateGroups:
 
     splits: dict[str, str] = field(default_factory=dict)  # member not pinned → its group's split
     pinned: frozenset[str] = frozenset()  # members the registry pins
+    pairs: tuple[tuple[str, str, float], ...] = ()  # (doc id, doc id, estimated Jaccard), for the L4 check
 
 
 def _connected(count: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
@@ -171,7 +172,7 @@ def near_duplicate_groups(repo: Repository) -> NearDuplicateGroups:
     """The near-duplicate groups of ``repo``'s corpus, computed on first use and kept on the repository.
 
     The build asks for them in the process that loads the repository, before any worker starts, so
-    the corpus is read for them once (a MinHash signature per document and the LSH candidate pairs
+    the corpus is read for them once, and the L4 check reports their pairs that end up in two splits (a MinHash signature per document and the LSH candidate pairs
     of the L4 check, linear in the corpus but for genuinely similar documents) and the workers
     receive them with the repository. A later build loads a new repository, so edits to raw/ are
     always seen."""
@@ -179,8 +180,9 @@ def near_duplicate_groups(repo: Repository) -> NearDuplicateGroups:
         from chronique.checks.corpus import near_duplicate_pairs
 
         doc_ids, signatures = corpus_signatures(repo.root)
-        repo.near_duplicates = group_near_duplicates(doc_ids, ((a, b) for a, b, _ in near_duplicate_pairs(signatures)),
-                                                     repo.registry)
+        pairs = list(near_duplicate_pairs(signatures))
+        groups = group_near_duplicates(doc_ids, ((a, b) for a, b, _ in pairs), repo.registry)
+        repo.near_duplicates = replace(groups, pairs=tuple((doc_ids[a], doc_ids[b], s) for a, b, s in pairs))
     return repo.near_duplicates
 
 
