@@ -163,3 +163,46 @@ def test_compiled_schema_check_agrees_with_the_reference_validator(data):
     except fastjsonschema.JsonSchemaException:
         compiled_valid = False
     assert compiled_valid == reference_valid
+
+
+def _mutations(value, path=()):
+    """Copies of a parsed annotation file with one value spoilt, dropped or added, at every place in it."""
+    import copy
+
+    spoilers = (None, 1, -1, 1.5, "", "x\n", "Q0", [], {}, True)
+    if isinstance(value, dict):
+        for key in list(value):
+            for spoiled in spoilers:
+                yield path + (key,), {**value, key: spoiled}
+            yield path + (key,), {k: v for k, v in value.items() if k != key}
+            for inner_path, inner in _mutations(value[key], path + (key,)):
+                yield inner_path, {**value, key: inner}
+        yield path + ("extra",), {**value, "extra": 1}
+    elif isinstance(value, list) and value:
+        for inner_path, inner in _mutations(value[0], path + (0,)):
+            yield inner_path, [inner, *copy.deepcopy(value[1:])]
+        yield path + ("dup",), [*value, value[0]]
+
+
+def test_the_native_schema_check_never_accepts_what_the_python_ones_refuse():
+    """The build asks jsonschema-rs first, and fastjsonschema (the verdict the build has always followed)
+    only when it refuses: so the native check must never accept what fastjsonschema refuses."""
+    import fastjsonschema
+
+    from chronique.store.annotations import _compiled, _native, schema_errors
+
+    record = json.loads((PROJECT / "annotations" / f"{SEED_ID}.json").read_text(encoding="utf-8"))
+    record["mentions"], record["stances"], record["entities"] = record["mentions"][:2], record["stances"][:1], record["entities"][:2]
+    checked = refused = 0
+    for where, spoiled in _mutations(record):
+        try:
+            _compiled()(spoiled)
+            python_valid = True
+        except fastjsonschema.JsonSchemaException:
+            python_valid = False
+        if _native().is_valid(spoiled):
+            assert python_valid, f"jsonschema-rs accepts what the schema refuses at {where}"
+        assert (not schema_errors(spoiled)) == python_valid, where
+        checked += 1
+        refused += not python_valid
+    assert checked > 400 and refused > 250

@@ -82,3 +82,90 @@ def test_span_to_tokens_to_span_is_identity(text, data):
     sentences = segment_sentences(text, segment_paragraphs(text), [(start, end)])
     tokens = [t for s in sentences for t in s.tokens if start <= t.start and t.end <= end]
     assert (tokens[0].start, tokens[-1].end) == (start, end)
+
+
+# --- the columnar segmentation against the rules applied one match at a time -----------------
+
+import json  # noqa: E402
+
+import pyarrow.parquet as pq  # noqa: E402
+import pytest  # noqa: E402
+
+import segmentation_oracle as oracle  # noqa: E402
+from chronique.text import segment as columnar  # noqa: E402
+from conftest import PROJECT, external  # noqa: E402
+
+
+def assert_same_as_oracle(text, annotated=()):
+    paragraphs = segment_paragraphs(text)
+    annotated = [(a, b) for a, b in annotated if 0 <= a < b <= len(text)]
+    segmentation = columnar.segment(text, paragraphs, annotated)
+    expected = oracle.sentences(text, paragraphs, annotated)
+    got = [(s.start, s.end, [tuple(t) for t in s.tokens]) for s in segmentation.sentences()]
+    assert got == expected
+    assert segmentation.token_texts == [text[a:b] for _, _, spans in expected for a, b in spans]
+    assert list(segmentation.forced) == oracle.forced_cuts(text, paragraphs, annotated)
+
+
+def test_the_released_corpus_is_segmented_as_the_rules_say():
+    table = pq.read_table(PROJECT / "releases" / "1.0.0" / "data" / "documents", columns=["text", "mentions", "stances"])
+    rows = table.to_pylist()
+    assert len(rows) == 149
+    for row in rows:
+        spans = [(m["start"], m["end"]) for m in row["mentions"]]
+        spans += [(q["start"], q["end"]) for s in row["stances"] for q in s["evidence"]]
+        assert_same_as_oracle(row["text"], spans)
+
+
+def test_real_historical_french_is_segmented_as_the_rules_say():
+    """OCR'd newspapers of the 19th and 20th centuries: stray capitals, digits and marks everywhere."""
+    lines = external("raw_fr_hist_news/fr_hist_news_raw.jsonl").read_text(encoding="utf-8").splitlines()
+    for line in lines:
+        text = normalize_text(json.loads(line)["text"])
+        cuts = list(range(7, len(text), 97))  # edges of made-up spans, many inside words
+        assert_same_as_oracle(text, list(zip(cuts[::2], cuts[1::2])))
+
+
+_PIECES = [*"aeéZMmlLqQuU1290 \n\t\u00a0\u202f-‐'’.,;:!?…«»“”\"()[]—–_Sd", "M.", "Mme", "etc.", "aujourd'hui", "U.S.",
+           "qu'", "jusqu’", "3.000", "\n\n"]
+_RICH = st.lists(st.sampled_from(_PIECES), max_size=60).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_RICH, st.lists(st.tuples(st.integers(0, 200), st.integers(1, 40)), max_size=5))
+def test_any_text_is_segmented_as_the_rules_say(raw, spans):
+    text = normalize_text(raw)
+    assert_same_as_oracle(text, [(a, a + n) for a, n in spans])
+
+
+def test_tokenize_matches_the_rules_on_a_range_with_boundaries():
+    text = "Hier, M. Dupont-Durand a vu l'OSCE... Aujourd'hui? 3.000 U.S.A. «Non»!"
+    assert [tuple(t) for t in tokenize(text, 6, 60, boundaries=[10, 17, 31])] == oracle.tokens(text, 6, 60, [10, 17, 31])
+
+
+def test_the_piece_memo_forgetting_changes_nothing(monkeypatch):
+    text = normalize_text(open(PROJECT / "raw" / "000_ba88b6aa48263bfe.txt", encoding="utf-8").read())
+    before = [tuple(t) for t in tokenize(text)]
+    monkeypatch.setattr(columnar, "PIECE_MEMO_LIMIT", 3)
+    columnar._PIECES.clear()
+    assert [tuple(t) for t in tokenize(text)] == before
+    assert len(columnar._PIECES) <= 3
+    columnar._PIECES.clear()
+
+
+@pytest.mark.parametrize("text", ["", " \n\n ", "…", "a"])
+def test_degenerate_texts(text):
+    assert_same_as_oracle(normalize_text(text))
+
+
+def test_segmenting_texts_together_is_segmenting_each_alone():
+    texts = [normalize_text(t) for t in ("", "Il a vu M. Dupont. Puis il est parti.", "«Non!» dit-il.\n\nAujourd'hui?",
+                                         " ", "Fin... Début d'un autre. X")]
+    spans = [[], [(8, 17)], [(1, 4), (19, 27)], [], [(0, 3), (18, 22)]]
+    items = [(text, segment_paragraphs(text), s) for text, s in zip(texts, spans)]
+    together = columnar.segment_many(items)
+    for (text, paragraphs, s), batch in zip(items, together):
+        alone = columnar.segment(text, paragraphs, s)
+        assert batch.sentences() == alone.sentences()
+        assert batch.token_texts == alone.token_texts and batch.forced == alone.forced
+    assert together[2].forced == (19,)  # "Aujourd'hui" cut where the span starts: forced in its own text's offsets

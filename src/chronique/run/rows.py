@@ -42,7 +42,7 @@ def document_row(document: Document) -> dict:
         "text": document.text,
         "text_sha256": document.text_sha256,
         "paragraphs": [{"start": p.start, "end": p.end, "kind": p.kind} for p in document.paragraphs],
-        "sentences": [{"start": s.start, "end": s.end} for s in document.sentences],
+        "sentences": [{"start": start, "end": end} for start, end in document.segmentation.sentence_bounds()],
         "mentions": [
             {"id": m.id, "start": m.start, "end": m.end, "text": document.text[m.start : m.end], "type": m.type,
              "coarse_type": COARSE_OF_FINE[m.type], "entity_id": m.entity_id, "parent_id": m.parent_id,
@@ -70,34 +70,36 @@ def outermost(mentions: tuple[Mention, ...]) -> list[Mention]:
 
 def iob2_tags(sentence: Sentence, mentions: list[Mention]) -> tuple[list[str], list[str]]:
     """Fine and coarse IOB2 tags of a sentence's tokens for the given (non-overlapping) mentions."""
-    fine_ids, coarse_ids = tag_ids(list(sentence.tokens), mentions)
-    return [FINE_NER_LABELS[i] for i in fine_ids], [COARSE_NER_LABELS[i] for i in coarse_ids]
+    fine_ids, coarse_ids = tag_ids(np.array([t.start for t in sentence.tokens], dtype=np.int64), mentions)
+    return [FINE_NER_LABELS[i] for i in fine_ids.tolist()], [COARSE_NER_LABELS[i] for i in coarse_ids.tolist()]
 
 
-def tag_ids(tokens: list, mentions: list[Mention]) -> tuple[list[int], list[int]]:
-    """Fine and coarse IOB2 label ids of ``tokens`` (in text order) for non-overlapping mentions."""
-    starts = [t.start for t in tokens]
-    fine = [0] * len(starts)
-    coarse = [0] * len(starts)
-    for mention in mentions:
-        first = bisect.bisect_left(starts, mention.start)
-        last = bisect.bisect_left(starts, mention.end)
+def tag_ids(token_starts: np.ndarray, mentions: list[Mention]) -> tuple[np.ndarray, np.ndarray]:
+    """Fine and coarse IOB2 label ids (int64 arrays) of the tokens starting at ``token_starts`` (in text
+    order), for non-overlapping mentions: a mention tags the tokens that start inside it."""
+    fine = np.zeros(len(token_starts), dtype=np.int64)
+    coarse = np.zeros(len(token_starts), dtype=np.int64)
+    if not mentions:
+        return fine, coarse
+    firsts = np.searchsorted(token_starts, [m.start for m in mentions], side="left").tolist()
+    lasts = np.searchsorted(token_starts, [m.end for m in mentions], side="left").tolist()
+    for mention, first, last in zip(mentions, firsts, lasts):
         if first >= last:
             continue
         fine[first] = _FINE_INDEX[f"B-{mention.type}"]
-        inside = _FINE_INDEX[f"I-{mention.type}"]
-        fine[first + 1 : last] = [inside] * (last - first - 1)
+        fine[first + 1 : last] = _FINE_INDEX[f"I-{mention.type}"]
         coarse_type = COARSE_OF_FINE[mention.type]
         if coarse_type:
             coarse[first] = _COARSE_INDEX[f"B-{coarse_type}"]
-            coarse[first + 1 : last] = [_COARSE_INDEX[f"I-{coarse_type}"]] * (last - first - 1)
+            coarse[first + 1 : last] = _COARSE_INDEX[f"I-{coarse_type}"]
     return fine, coarse
 
 
 class NerColumns:
     """The ``ner`` rows of many documents, accumulated as flat columns and turned into one Arrow table.
 
-    Building columns instead of a dict per token keeps the per-token cost of a build small.
+    Token-level columns are kept as each document's arrays (offsets, label ids) and strings,
+    joined once per table, so that no Python object is made per token.
     """
 
     def __init__(self) -> None:
@@ -106,43 +108,44 @@ class NerColumns:
         self.indexes: list[int] = []
         self.sentence_starts: list[int] = []
         self.texts: list[str] = []
-        self.sizes: list[int] = []
+        self.sizes: list[np.ndarray] = []
         self.tokens: list[str] = []
-        self.fine: list[int] = []
-        self.coarse: list[int] = []
-        self.starts: list[int] = []
-        self.ends: list[int] = []
+        self.fine: list[np.ndarray] = []
+        self.coarse: list[np.ndarray] = []
+        self.starts: list[np.ndarray] = []
+        self.ends: list[np.ndarray] = []
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def add(self, document: Document) -> None:
-        text = document.text
-        tokens = [t for sentence in document.sentences for t in sentence.tokens]
+        text, segmentation = document.text, document.segmentation
         mentions = outermost(document.annotation.mentions) if document.annotation else []
-        fine, coarse = tag_ids(tokens, mentions)
-        self.fine += fine
-        self.coarse += coarse
-        self.tokens += [text[a:b] for a, b in tokens]
-        self.starts += [a for a, _ in tokens]
-        self.ends += [b for _, b in tokens]
-        for index, sentence in enumerate(document.sentences):
-            self.ids.append(f"{document.doc_id}-{index:04d}")
-            self.doc_ids.append(document.doc_id)
+        fine, coarse = tag_ids(segmentation.token_starts, mentions)
+        self.fine.append(fine)
+        self.coarse.append(coarse)
+        self.tokens += segmentation.token_texts
+        self.starts.append(segmentation.token_starts)
+        self.ends.append(segmentation.token_ends)
+        self.sizes.append(np.diff(segmentation.sentence_firsts))
+        doc_id = document.doc_id
+        for index, (start, end) in enumerate(segmentation.sentence_bounds()):
+            self.ids.append(f"{doc_id}-{index:04d}")
+            self.doc_ids.append(doc_id)
             self.indexes.append(index)
-            self.sentence_starts.append(sentence.start)
-            self.texts.append(text[sentence.start : sentence.end])
-            self.sizes.append(len(sentence.tokens))
+            self.sentence_starts.append(start)
+            self.texts.append(text[start:end])
 
     def to_table(self) -> pa.Table:
-        offsets = pa.array(np.concatenate([[0], np.cumsum(self.sizes, dtype=np.int64)]).astype(np.int32))
+        joined = lambda arrays, kind: np.concatenate(arrays).astype(kind) if arrays else np.zeros(0, kind)  # noqa: E731
+        offsets = pa.array(np.concatenate([[0], np.cumsum(joined(self.sizes, np.int64))]).astype(np.int32))
         lists = lambda values: pa.ListArray.from_arrays(offsets, values)  # noqa: E731
-        spans = pa.StructArray.from_arrays([pa.array(self.starts, pa.int32()), pa.array(self.ends, pa.int32())],
+        spans = pa.StructArray.from_arrays([pa.array(joined(self.starts, np.int32)), pa.array(joined(self.ends, np.int32))],
                                            names=["start", "end"])
         columns = [pa.array(self.ids, pa.string()), pa.array(self.doc_ids, pa.string()), pa.array(self.indexes, pa.int32()),
                    pa.array(self.sentence_starts, pa.int32()), pa.array(self.texts, pa.string()),
-                   lists(pa.array(self.tokens, pa.string())), lists(pa.array(self.fine, pa.int64())),
-                   lists(pa.array(self.coarse, pa.int64())), lists(spans)]
+                   lists(pa.array(self.tokens, pa.string())), lists(pa.array(joined(self.fine, np.int64))),
+                   lists(pa.array(joined(self.coarse, np.int64))), lists(spans)]
         return pa.Table.from_arrays(columns, schema=NER.arrow_schema)
 
 
@@ -150,10 +153,11 @@ def evidence_context(document: Document, evidence: tuple[Quote, ...]) -> tuple[s
     """The document text from the first to the last sentence that holds evidence, and where it starts.
 
     It is one contiguous slice, so that ``text[ev.start - start : ev.end - start]`` is each evidence span."""
-    starts = [s.start for s in document.sentences]
-    first = document.sentences[max(0, bisect.bisect_right(starts, min(q.start for q in evidence)) - 1)]
-    last = document.sentences[max(0, bisect.bisect_right(starts, max(q.end for q in evidence) - 1) - 1)]
-    return document.text[first.start : max(last.end, max(q.end for q in evidence))], first.start
+    bounds = document.segmentation.sentence_bounds()
+    starts = [start for start, _ in bounds]
+    first = bounds[max(0, bisect.bisect_right(starts, min(q.start for q in evidence)) - 1)]
+    last = bounds[max(0, bisect.bisect_right(starts, max(q.end for q in evidence) - 1) - 1)]
+    return document.text[first[0] : max(last[1], max(q.end for q in evidence))], first[0]
 
 
 def stance_rows(document: Document) -> Iterator[dict]:

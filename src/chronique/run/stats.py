@@ -36,8 +36,8 @@ class SplitStats:
         if not is_redistributable(document.license):
             self.restricted.append({"doc_id": document.doc_id, "license": document.license or UNKNOWN,
                                     "origin": document.origin or UNKNOWN, "source": document.source})
-        self.sentences += len(document.sentences)
-        self.tokens += sum(len(s.tokens) for s in document.sentences)
+        self.sentences += document.segmentation.sentence_count
+        self.tokens += document.segmentation.token_count
         self.statuses[document.status] += 1
         annotation = document.annotation
         if annotation is None:

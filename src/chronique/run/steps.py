@@ -10,6 +10,7 @@ problem, reported in ``Chunk.log``), as datatrove's pipeline steps count what th
 from __future__ import annotations
 
 from collections import Counter
+from itertools import islice
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -19,7 +20,7 @@ from chronique.checks.catalogue import finding
 from chronique.checks.document import check_document
 from chronique.errors import FindingLog
 from chronique.store.annotations import read_named_annotation
-from chronique.store.documents import is_safe_id, make_document
+from chronique.store.documents import is_safe_id, make_documents as make_documents_together
 from chronique.store.readers import read_raw
 from chronique.store.records import Document, RawArticle
 from chronique.store.repository import Repository
@@ -87,14 +88,22 @@ def attach_sources(articles: Iterable[RawArticle], chunk: Chunk) -> Iterator[Raw
         yield chunk.repo.with_sources(article, chunk.log)
 
 
+SEGMENT_BATCH = 64
+"""Articles segmented together: the array work of segmentation is paid once per batch, not per article."""
+
+
 def make_documents(articles: Iterable[RawArticle], chunk: Chunk) -> Iterator[Document]:
     """Each article normalised and segmented, with its annotation file (if any) and its split; near
     duplicates share a split (:func:`chronique.store.splits.split_of`)."""
     repo = chunk.repo
-    for article in articles:
-        relative = repo.annotation_files.get(article.doc_id)
-        annotation = read_named_annotation(repo.root / relative, root=repo.root, log=chunk.log) if relative else None
-        yield make_document(article, annotation, split_of(article.doc_id, repo))
+    articles = iter(articles)
+    while batch := list(islice(articles, SEGMENT_BATCH)):
+        items = []
+        for article in batch:
+            relative = repo.annotation_files.get(article.doc_id)
+            annotation = read_named_annotation(repo.root / relative, root=repo.root, log=chunk.log) if relative else None
+            items.append((article, annotation, split_of(article.doc_id, repo)))
+        yield from make_documents_together(items)
 
 
 def summarise_for_corpus_checks(documents: Iterable[Document], chunk: Chunk) -> Iterator[Document]:

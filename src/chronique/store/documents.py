@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Sequence
 
 from chronique.text.normalize import normalize_text, segment_paragraphs
 from chronique.store.paths import is_safe_name
-from chronique.store.records import Annotation, Document, Provenance, RawArticle
-from chronique.text.segment import segment_sentences
+from chronique.store.records import Annotation, Document, Paragraph, Provenance, RawArticle, Segmentation
+from chronique.text.segment import segment_many
 
 
 def sha256_text(text: str) -> str:
@@ -30,11 +31,22 @@ def annotated_spans(annotation: Annotation | None, text_length: int) -> list[tup
 
 def make_document(raw: RawArticle, annotation: Annotation | None, split: str) -> Document:
     """Normalise, segment and attach the annotation. Anchors are checked elsewhere."""
-    text = normalize_text(raw.body)
+    return make_documents([(raw, annotation, split)])[0]
+
+
+def make_documents(items: Sequence[tuple[RawArticle, Annotation | None, str]]) -> list[Document]:
+    """:func:`make_document` of each ``(article, annotation, split)``, segmented together (:func:`segment_many`)."""
+    texts = [normalize_text(raw.body) for raw, _, _ in items]
+    paragraphs = [segment_paragraphs(text) for text in texts]
+    segmentations = segment_many([(text, pars, annotated_spans(annotation, len(text)))
+                                  for text, pars, (_, annotation, _) in zip(texts, paragraphs, items)])
+    return [_document(raw, annotation, split, text, pars, segmentation)
+            for (raw, annotation, split), text, pars, segmentation in zip(items, texts, paragraphs, segmentations)]
+
+
+def _document(raw: RawArticle, annotation: Annotation | None, split: str, text: str,
+              paragraphs: tuple[Paragraph, ...], segmentation: Segmentation) -> Document:
     text_sha256 = sha256_text(text)
-    paragraphs = segment_paragraphs(text)
-    forced: list[int] = []
-    sentences = segment_sentences(text, paragraphs, annotated_spans(annotation, len(text)), forced)
     return Document(
         doc_id=raw.doc_id,
         date=raw.date,
@@ -49,9 +61,8 @@ def make_document(raw: RawArticle, annotation: Annotation | None, split: str) ->
         text=text,
         text_sha256=text_sha256,
         paragraphs=paragraphs,
-        sentences=sentences,
+        segmentation=segmentation,
         annotation=annotation,
         split=split,
         provenance=Provenance(raw.path, raw.line, raw.raw_sha256, text_sha256, raw.reader),
-        forced_cuts=tuple(sorted(set(forced))),
     )

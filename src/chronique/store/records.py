@@ -7,7 +7,10 @@ half-open ``[start, end)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Literal, NamedTuple
+
+import numpy as np
 
 ParagraphKind = Literal["heading", "body"]
 Status = Literal["gold", "silver", "unannotated"]
@@ -53,6 +56,46 @@ class Sentence:
     start: int
     end: int
     tokens: tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Segmentation:
+    """A document's tokens and sentences, held as offset arrays rather than one object per token.
+
+    ``token_starts``/``token_ends`` are int64 code-point offsets in text order and
+    ``token_texts`` the tokens' strings; ``sentence_firsts`` holds the index of each sentence's
+    first token followed by the number of tokens, so sentence ``k`` is tokens
+    ``sentence_firsts[k]:sentence_firsts[k + 1]``. ``forced`` lists the offsets where an
+    annotated span had to split a token of the plain tokenisation.
+    """
+
+    token_starts: np.ndarray
+    token_ends: np.ndarray
+    token_texts: list[str]
+    sentence_firsts: np.ndarray
+    forced: tuple[int, ...] = ()
+
+    @property
+    def token_count(self) -> int:
+        return len(self.token_starts)
+
+    @property
+    def sentence_count(self) -> int:
+        return len(self.sentence_firsts) - 1
+
+    def sentence_bounds(self) -> list[tuple[int, int]]:
+        """``(start, end)`` of each sentence, as Python ints."""
+        firsts = self.sentence_firsts
+        if len(firsts) < 2:
+            return []
+        return list(zip(self.token_starts[firsts[:-1]].tolist(), self.token_ends[firsts[1:] - 1].tolist()))
+
+    def sentences(self) -> tuple[Sentence, ...]:
+        """The sentences as records, each with its token spans (for callers that want objects, not arrays)."""
+        spans = list(map(tuple.__new__, repeat(Span), zip(self.token_starts.tolist(), self.token_ends.tolist())))
+        firsts = self.sentence_firsts.tolist()
+        return tuple(Sentence(start, end, tuple(spans[a:b]))
+                     for (start, end), a, b in zip(self.sentence_bounds(), firsts, firsts[1:]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +192,7 @@ class Document:
     text: str
     text_sha256: str
     paragraphs: tuple[Paragraph, ...]
-    sentences: tuple[Sentence, ...]
+    segmentation: Segmentation
     annotation: Annotation | None
     split: str
     provenance: Provenance
@@ -158,7 +201,16 @@ class Document:
     beat: str | None = None
     domain: str | None = None
     genre: str | None = None
-    forced_cuts: tuple[int, ...] = ()  # where an annotated span had to split a token of the plain tokenisation
+
+    @property
+    def sentences(self) -> tuple[Sentence, ...]:
+        """The sentences as records; the build itself reads :attr:`segmentation`'s arrays."""
+        return self.segmentation.sentences()
+
+    @property
+    def forced_cuts(self) -> tuple[int, ...]:
+        """Where an annotated span had to split a token of the plain tokenisation."""
+        return self.segmentation.forced
 
     @property
     def status(self) -> Status:
