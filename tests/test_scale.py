@@ -122,3 +122,53 @@ def test_the_cache_may_live_on_another_file_system_than_the_releases(corpus, tmp
         second = build(corpus, releases=tmp_path / "b", statuses=("gold", "unannotated"), update_registry=False,
                        cache=Path(cache))
         assert first.fingerprint == second.fingerprint
+
+
+# --- what the survey remembers between builds --------------------------------------------------
+
+import os  # noqa: E402
+import time  # noqa: E402
+
+from chronique.pipeline import CHUNK_STEPS, READ_STEP, open_pass  # noqa: E402
+from chronique.run.chunks import BuildContext  # noqa: E402
+from chronique.run.survey import FileMemo  # noqa: E402
+
+
+def settle(folder):
+    """Date every file a minute back, as files are once their last edit is behind them."""
+    past = time.time() - 60
+    for path in folder.rglob("*"):
+        if path.is_file():
+            os.utime(path, (past, past))
+
+
+def test_a_second_build_reads_no_raw_file_the_first_one_learnt(corpus, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    settle(corpus)
+    first, _ = hits(corpus, tmp_path, cache, "r1")
+    memo = FileMemo.load(cache)
+    assert len(memo.raw) == 23 and len(memo.annotations) == 1  # every raw file, and the seed's annotation
+    learnt = []
+    monkeypatch.setattr("chronique.pipeline.learn_raw_files", lambda root, paths: learnt.extend(paths) or [])
+    second, computed = hits(corpus, tmp_path, cache, "r2")
+    assert learnt == [] and computed == 0 and second.fingerprint == first.fingerprint
+
+
+def test_a_file_edited_between_survey_and_chunk_stops_the_build(corpus, tmp_path):
+    corpus_pass = open_pass(corpus, version="9.9.9", releases=tmp_path / "rel")
+    raw = next((corpus / "raw").glob("007_*.txt"))
+    raw.write_text(raw.read_text(encoding="utf-8").replace("Paris", "Lille"), encoding="utf-8")
+    context = BuildContext(corpus_pass.repo, frozenset({"gold", "unannotated"}), None, read=READ_STEP, steps=CHUNK_STEPS)
+    for _ in corpus_pass.results(context, 1, None):
+        pass
+    changed = [f for f in corpus_pass.log.errors if f.check_id == "build.input.changed"]
+    assert len(changed) == 1 and "chunk 1" in changed[0].message and changed[0].path.startswith("raw/")
+
+
+def test_files_edited_in_the_last_moments_are_read_again(corpus, tmp_path):
+    cache = tmp_path / "cache"
+    build(corpus, releases=tmp_path / "a", statuses=("gold", "unannotated"), update_registry=False, cache=cache)
+    memo = FileMemo.load(cache)
+    assert memo.raw == {}  # every file was just written: none of their stamps can be trusted yet
+    paths = sorted(p.relative_to(corpus).as_posix() for p in (corpus / "raw").glob("*.txt"))
+    assert memo.stale_raw(corpus, paths) == paths

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,15 +28,17 @@ from chronique.release.croissant import write_croissant
 from chronique.release.recording import record_release
 from chronique.checks.catalogue import finding
 from chronique.run import steps
-from chronique.run.chunks import BuildContext, ChunkResult, adopt_cache, chunk_specs, ordered_map, process_chunk
+from chronique.run.chunks import CHUNK_FILES, BuildContext, ChunkResult, adopt_cache, chunk_key, chunk_specs, run_chunks
+from chronique.run.survey import FileMemo, learn_raw_files, signatures_in_order
 from chronique.checks.corpus import CorpusChecker, DocumentSummary
 from chronique.errors import Finding, FindingLog, InputError, ReleaseExistsError, UsageError, raise_if_errors
-from chronique.store.readers import walk_raw
+from chronique.store.documents import is_safe_id
+from chronique.store.readers import display_path, walk_raw
 from chronique.store.repository import Repository
 from chronique.release.manifest import MANIFEST_NAME, fingerprint, read_manifest, refresh_manifest_files, write_manifest
 from chronique.release.writer import ReleaseWriter, build_lock, publish, release_date, staging_folder
 from chronique.schema import CONFIGS, STATUSES
-from chronique.store.splits import SPLITS, near_duplicate_groups, updated_registry
+from chronique.store.splits import SPLITS, group_signatures, near_duplicate_groups, updated_registry
 from chronique.run.stats import CorpusStats
 from chronique.release.verify import verify_release
 from chronique.version import __version__
@@ -103,6 +106,8 @@ class CorpusPass:
 
     repo: Repository
     log: FindingLog
+    raw_paths: list[str] = field(default_factory=list)  # repository-relative, in raw/ order
+    memo: FileMemo = field(default_factory=FileMemo)
     seen: dict[str, str] = field(default_factory=dict)  # doc_id → where it was first read
     assigned: dict[str, str] = field(default_factory=dict)
     corpus: CorpusChecker = field(default_factory=CorpusChecker)
@@ -112,9 +117,8 @@ class CorpusPass:
 
     def results(self, context: BuildContext, jobs: int, on_progress: OnProgress | None) -> Iterator[ChunkResult]:
         """raw/ in sorted order, cut into chunks, each read, checked and converted (in ``jobs`` processes)."""
-        root = self.repo.root
-        specs = chunk_specs(walk_raw(root / "raw", root=root, log=self.log), root)
-        for result in ordered_map(process_chunk, specs, jobs=jobs, context=context):
+        specs = chunk_specs(self.raw_paths, key=lambda spec: self._key(spec, context))
+        for result in run_chunks(specs, jobs=jobs, context=context):
             self.log.extend(result.findings)
             for summary in result.summaries:
                 self._remember(summary)
@@ -124,6 +128,12 @@ class CorpusPass:
             if on_progress:
                 on_progress(result.files)
             yield result
+
+    def _key(self, spec, context: BuildContext) -> str:
+        """A chunk's cache key from the survey's facts, without reading its files."""
+        rows = ((path, a.line, a.doc_id, a.raw_sha256) for path in spec.paths
+                for a in (self.memo.raw[path].articles if path in self.memo.raw else ()))
+        return chunk_key(rows, lambda relative: self.memo.annotation_digest(self.repo.root, relative), context, spec)
 
     def _remember(self, summary: DocumentSummary) -> None:
         if summary.doc_id in self.seen:  # inside one chunk the chunk reports it; across chunks, here
@@ -139,14 +149,38 @@ class CorpusPass:
         self.repo.check_after_stream(set(self.seen), self.assigned, self.log)
         self.corpus.finish(near_duplicate_groups(self.repo).pairs, self.log)
 
+    def remember_inputs(self, cache: Path | None) -> None:
+        """Keep what the survey learnt for the next build (with a cache only)."""
+        self.memo.save(cache, self.raw_paths, self.repo.annotation_files.values())
 
-def open_pass(repo_root: Path, *, version: str, releases: Path | None) -> CorpusPass:
+
+def survey(corpus: CorpusPass, jobs: int, cache: Path | None) -> None:
+    """Learn the facts of every raw file the memo does not hold (in ``jobs`` processes), then group near
+    duplicates from their signatures, before any chunk is cut: the chunks' splits depend on the groups."""
+    root = corpus.repo.root
+    corpus.memo = FileMemo.load(cache)
+    stale = corpus.memo.stale_raw(root, corpus.raw_paths)
+    batches = [stale[start : start + CHUNK_FILES] for start in range(0, len(stale), CHUNK_FILES)]
+    if jobs > 1 and len(batches) > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            learnt = pool.map(learn_raw_files, [root] * len(batches), batches)
+            for facts in learnt:
+                corpus.memo.raw.update(facts)
+    else:
+        for batch in batches:
+            corpus.memo.raw.update(learn_raw_files(root, batch))
+    group_signatures(corpus.repo, *signatures_in_order(corpus.memo, corpus.raw_paths, is_safe_id))
+
+
+def open_pass(repo_root: Path, *, version: str, releases: Path | None, jobs: int = 1,
+              cache: Path | None = None) -> CorpusPass:
     repo_root = repo_root.resolve()
     releases = (releases or repo_root / "releases").resolve()
     log = FindingLog()
     repo = Repository.load(repo_root, releases=releases, version=version, log=log)
-    near_duplicate_groups(repo)  # here, once, before the workers receive the repository
-    return CorpusPass(repo, log)
+    corpus = CorpusPass(repo, log, [display_path(p, repo_root) for p in walk_raw(repo_root / "raw", root=repo_root, log=log)])
+    survey(corpus, jobs, cache)  # here, once, before the workers receive the repository
+    return corpus
 
 
 def default_cache(repo: Path) -> Path:
@@ -159,12 +193,13 @@ def default_cache(repo: Path) -> Path:
 def validate(repo: Path, *, version: str = __version__, releases: Path | None = None, jobs: int = 1,
              on_progress: OnProgress | None = None, cache: Path | None = None) -> ValidationReport:
     """Run every check over the repository without writing anything (but the build cache, when given)."""
-    corpus = open_pass(repo, version=version, releases=releases)
+    corpus = open_pass(repo, version=version, releases=releases, jobs=jobs, cache=cache)
     stats = CorpusStats()
     context = BuildContext(corpus.repo, frozenset(STATUSES), cache, read=READ_STEP, steps=CHUNK_STEPS)
     for result in corpus.results(context, jobs, on_progress):
         stats.merge(result.stats)
     corpus.finish()
+    corpus.remember_inputs(cache)
     repository_citation(corpus.repo.root, corpus.log)
     check_release_card(corpus.repo, corpus.log)
     return ValidationReport(corpus.log, stats.to_dict(SPLITS))
@@ -206,7 +241,7 @@ def build(
         raise UsageError(f"unknown annotation status {sorted(unknown)}; known: {', '.join(STATUSES)}")
     if jobs < 1:
         raise UsageError("jobs must be 1 or more")
-    corpus = open_pass(repo, version=version, releases=releases)
+    corpus = open_pass(repo, version=version, releases=releases, jobs=jobs, cache=cache)
     log, releases = corpus.log, corpus.repo.releases
     if (releases / version).exists():
         refuse_damaged_release(releases / version)
@@ -234,6 +269,7 @@ def build(
                             "raw", None, 1, hint="annotate a document or pass --status"))
         raise_if_errors(log, "the build found problems and published nothing")
         adopt_cache(context.cache_staging, cache, corpus.keys)
+        corpus.remember_inputs(cache)
         notes = ReleaseNotes(citation, [{"doc_id": d, "reason": corpus.repo.withheld[d]} for d in sorted(kept_out)],
                              _agreement(corpus.repo.root, set().union(*published.values())))
         result = _publish(staging, writer, stats, published, version, releases, log, dict(withheld), notes)

@@ -274,6 +274,7 @@ _TOOL_FINDINGS = {
     "baseline.format": (ERROR, "the recorded baseline file is a list of complete baseline results"),
     # chronique build
     "build.cache.corrupt": (WARNING, "a cache entry that fails its digest check is discarded and recomputed"),
+    "build.input.changed": (ERROR, "no raw or annotation file changes between the build's survey and its chunks"),
     "release.damaged": (ERROR, "a release folder the build would reuse passes verify"),
     # chronique verify
     "verify.manifest": (ERROR, "the release's manifest is present, valid and complete"),

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import Callable, Iterable, Iterator
 
 import pyarrow as pa
 
@@ -36,7 +36,6 @@ from chronique.run.stats import CorpusStats
 from chronique.run.steps import Chunk, Step, read_articles, run_steps
 from chronique.store.documents import is_safe_id
 from chronique.store.files import write_atomically
-from chronique.store.readers import display_path
 from chronique.store.records import RawArticle
 from chronique.store.repository import Repository
 from chronique.store.splits import SPLITS, group_pin, split_of
@@ -46,10 +45,6 @@ CHUNK_FILES = 256
 
 CODE_KEY_EXCLUDED = frozenset({"version.py"})
 """Package files that shape no row, and so are not part of the cache key."""
-
-T = TypeVar("T")
-R = TypeVar("R")
-
 
 @lru_cache(maxsize=None)
 def code_version() -> str:
@@ -71,6 +66,7 @@ def code_version() -> str:
 class ChunkSpec:
     index: int
     paths: tuple[str, ...]  # repository-relative raw files
+    key: str = ""  # the chunk's cache key, from what the survey learnt of its files (chronique.run.survey)
 
 
 @dataclass
@@ -112,49 +108,90 @@ def _install(context: BuildContext) -> None:
     _CONTEXT = context
 
 
-def chunk_specs(paths: Iterable[Path], root: Path, size: int | None = None) -> list[ChunkSpec]:
+def chunk_specs(paths: list[str], size: int | None = None, key: Callable[[ChunkSpec], str] | None = None) -> list[ChunkSpec]:
+    """``paths`` (repository-relative, in raw/ order) cut into chunks of ``size`` files, each with its ``key``."""
     size = size or CHUNK_FILES
-    shown = [display_path(p, root) for p in paths]
-    return [ChunkSpec(i, tuple(shown[start : start + size])) for i, start in enumerate(range(0, len(shown), size))]
+    specs = [ChunkSpec(i, tuple(paths[start : start + size])) for i, start in enumerate(range(0, len(paths), size))]
+    return [ChunkSpec(spec.index, spec.paths, key(spec)) for spec in specs] if key else specs
 
 
-def ordered_map(function: Callable[[T], R], items: list[T], *, jobs: int, context: BuildContext) -> Iterator[R]:
-    """``map(function, items)`` in order, over ``jobs`` processes, with at most ``2 × jobs`` results in flight."""
-    if jobs <= 1:
-        _install(context)
-        yield from map(function, items)
+def run_chunks(specs: list[ChunkSpec], *, jobs: int, context: BuildContext) -> Iterator[ChunkResult]:
+    """Each chunk's result, in order: read back from the cache in this process when its key is there, else
+    computed by :func:`process_chunk`, in ``jobs`` processes, with at most ``2 × jobs`` chunks in flight.
+
+    Only chunks that must be computed go to the workers, and the pool starts only if there is one."""
+    _install(context)
+    to_compute = [spec for spec in specs if not _is_cached(context.cache_dir, spec.key)]
+    computing = {spec.index for spec in to_compute}
+    if jobs <= 1 or not to_compute:
+        for spec in specs:
+            yield process_chunk(spec) if spec.index in computing else take_cached(spec, context)
         return
-    window = 2 * jobs
+    window, queue, pending = 2 * jobs, iter(to_compute), {}
     with ProcessPoolExecutor(jobs, initializer=_install, initargs=(context,)) as pool:
-        pending = [pool.submit(function, item) for item in items[:window]]
-        for position in range(len(items)):
-            result = pending[position].result()
-            pending[position] = None  # release the finished result
-            if position + window < len(items):
-                pending.append(pool.submit(function, items[position + window]))
+        def top_up() -> None:
+            while len(pending) < window and (spec := next(queue, None)) is not None:
+                pending[spec.index] = pool.submit(process_chunk, spec)
+
+        top_up()
+        for spec in specs:
+            if spec.index in computing:
+                result = pending.pop(spec.index).result()
+                top_up()
+            else:
+                result = take_cached(spec, context)
             yield result
+
+
+def _is_cached(cache_dir: Path | None, key: str) -> bool:
+    return cache_dir is not None and bool(key) and _cache_path(cache_dir, key).is_file()
+
+
+def take_cached(spec: ChunkSpec, context: BuildContext) -> ChunkResult:
+    """The chunk's cached result; computed after all when the entry is damaged (and then reported)."""
+    cached = load_cached(context.cache_dir, spec.key)
+    if isinstance(cached, ChunkResult):
+        cached.index, cached.from_cache = spec.index, True
+        return cached
+    result = process_chunk(spec)
+    if cached == CORRUPT:
+        result.findings.append(finding("build.cache.corrupt", f"cache entry {spec.key[:12]}… of chunk {spec.index} failed "
+                                       "its digest check; it was discarded and the chunk recomputed",
+                                       str(_cache_path(context.cache_dir, spec.key))))
+    return result
 
 
 # --- one chunk ---------------------------------------------------------------------
 
 
-def _annotation_bytes(repo: Repository, doc_id: str) -> bytes | None:
-    relative = repo.annotation_files.get(doc_id)
-    return (repo.root / relative).read_bytes() if relative else None
+KeyRow = tuple[str, int, str, str]
+"""What the cache key takes of one article: its path, line, doc id and the SHA-256 of its record."""
 
 
-def chunk_key(articles: list[RawArticle], context: BuildContext, spec: ChunkSpec) -> str:
-    """The content address of a chunk's result."""
+def chunk_key(rows: Iterable[KeyRow], annotation_digest: Callable[[str], str | None], context: BuildContext,
+              spec: ChunkSpec) -> str:
+    """The content address of a chunk's result, from its articles and the digests of their annotation files.
+
+    The driver computes it from what the survey learnt; the worker again from what it read, so that a
+    file edited during the build is found (``build.input.changed``) instead of cached under the wrong key."""
     repo = context.repo
     digest = hashlib.sha256(f"{code_version()}\n{sorted(context.statuses)}\n{spec.paths}\n".encode())
-    for article in articles:
-        annotation = _annotation_bytes(repo, article.doc_id) if is_safe_id(article.doc_id) else None
-        entry = repo.sources.get(article.doc_id)
-        digest.update(f"{article.path}:{article.line}\t{article.doc_id}\t{article.raw_sha256}\t"
-                      f"{hashlib.sha256(annotation).hexdigest() if annotation is not None else '-'}\t"
-                      f"{split_of(article.doc_id, repo)}\t{group_pin(article.doc_id, repo)}\t{entry}\t"
-                      f"{repo.withheld.get(article.doc_id)}\n".encode())
+    for path, line, doc_id, raw_sha256 in rows:
+        relative = repo.annotation_files.get(doc_id) if is_safe_id(doc_id) else None
+        annotation = annotation_digest(relative) if relative else None
+        digest.update(f"{path}:{line}\t{doc_id}\t{raw_sha256}\t{annotation or '-'}\t{split_of(doc_id, repo)}\t"
+                      f"{group_pin(doc_id, repo)}\t{repo.sources.get(doc_id)}\t{repo.withheld.get(doc_id)}\n".encode())
     return digest.hexdigest()
+
+
+def _read_digest(root: Path) -> Callable[[str], str | None]:
+    def digest(relative: str) -> str | None:
+        try:
+            return hashlib.sha256((root / relative).read_bytes()).hexdigest()
+        except OSError:
+            return None
+
+    return digest
 
 
 def compute_chunk(spec: ChunkSpec, articles: list[RawArticle], chunk: Chunk, context: BuildContext, key: str) -> ChunkResult:
@@ -175,19 +212,17 @@ def compute_chunk(spec: ChunkSpec, articles: list[RawArticle], chunk: Chunk, con
 
 
 def process_chunk(spec: ChunkSpec) -> ChunkResult:
-    """Read one chunk, then take its result from the cache or compute it with the document steps."""
+    """Read one chunk and compute its result with the document steps; cache it when it has no error."""
     context = _CONTEXT
     chunk = Chunk(context.repo, context.statuses, FindingLog())
     articles = list(context.read(spec.paths, chunk))
-    key = chunk_key(articles, context, spec)
-    cached = load_cached(context.cache_dir, key)
-    if isinstance(cached, ChunkResult):
-        cached.index, cached.from_cache = spec.index, True
-        return cached
-    if cached == CORRUPT:
-        chunk.log.add(finding("build.cache.corrupt", f"cache entry {key[:12]}… of chunk {spec.index} failed its digest "
-                              "check; it was discarded and the chunk recomputed", str(_cache_path(context.cache_dir, key))))
-    result = compute_chunk(spec, articles, chunk, context, key)
+    key = chunk_key(((a.path, a.line, a.doc_id, a.raw_sha256) for a in articles), _read_digest(context.repo.root),
+                    context, spec)
+    if spec.key and key != spec.key:
+        chunk.log.add(finding("build.input.changed", f"the raw or annotation files of chunk {spec.index} "
+                              f"({spec.paths[0]} to {spec.paths[-1]}) changed while the build was running",
+                              spec.paths[0], hint="build again once the files are no longer being edited"))
+    result = compute_chunk(spec, articles, chunk, context, spec.key or key)
     if not any(f.severity == "error" for f in result.findings):
         store_cached(context.cache_staging, result)
     return result

@@ -146,43 +146,40 @@ def group_near_duplicates(doc_ids: Sequence[str], pairs: Iterable[tuple[int, int
     return NearDuplicateGroups(splits, frozenset(pinned))
 
 
-def corpus_signatures(root: Path) -> tuple[list[str], list]:
+def corpus_signatures(root: Path) -> tuple[list[str], Sequence]:
     """The doc ids of ``root/raw`` and the MinHash signatures of their texts, as the build's corpus pass sees them:
-    in raw/ order, the first article of each safe id, its text normalised as a document's is.
+    in raw/ order, the first article of each safe id, its text normalised as a document's is. Read here, in
+    this process; the build reads them in its workers and remembers them (:mod:`chronique.run.survey`).
 
     Reading problems are left to the build's own pass, which reports them."""
-    from chronique.checks.corpus import minhash
+    from chronique.run.survey import FileMemo, learn_raw_files, signatures_in_order
     from chronique.store.documents import is_safe_id
-    from chronique.text.normalize import normalize_text
-    from chronique.store.readers import read_raw, walk_raw
+    from chronique.store.readers import display_path, walk_raw
 
-    ignored = FindingLog()
-    doc_ids: list[str] = []
-    signatures: list = []
-    seen: set[str] = set()
-    for article in read_raw(walk_raw(root / "raw", root=root, log=ignored), root=root, log=ignored):
-        if is_safe_id(article.doc_id) and article.doc_id not in seen:
-            seen.add(article.doc_id)
-            doc_ids.append(article.doc_id)
-            signatures.append(minhash(normalize_text(article.body)))
-    return doc_ids, signatures
+    paths = [display_path(p, root) for p in walk_raw(root / "raw", root=root, log=FindingLog())]
+    memo = FileMemo(dict(learn_raw_files(root, paths)))
+    return signatures_in_order(memo, paths, is_safe_id)
+
+
+def group_signatures(repo: Repository, doc_ids: Sequence[str], signatures: Sequence) -> NearDuplicateGroups:
+    """The near-duplicate groups of documents with these signatures, kept on the repository for the build's steps."""
+    from chronique.checks.corpus import near_duplicate_pairs
+
+    pairs = list(near_duplicate_pairs(signatures))
+    groups = group_near_duplicates(doc_ids, ((a, b) for a, b, _ in pairs), repo.registry)
+    repo.near_duplicates = replace(groups, pairs=tuple((doc_ids[a], doc_ids[b], s) for a, b, s in pairs))
+    return repo.near_duplicates
 
 
 def near_duplicate_groups(repo: Repository) -> NearDuplicateGroups:
     """The near-duplicate groups of ``repo``'s corpus, computed on first use and kept on the repository.
 
-    The build asks for them in the process that loads the repository, before any worker starts, so
-    the corpus is read for them once, and the L4 check reports their pairs that end up in two splits (a MinHash signature per document and the LSH candidate pairs
-    of the L4 check, linear in the corpus but for genuinely similar documents) and the workers
-    receive them with the repository. A later build loads a new repository, so edits to raw/ are
-    always seen."""
+    The build computes them in the process that loads the repository, before any worker starts, from the
+    signatures its survey of raw/ found (:func:`group_signatures`); the L4 check then reports their pairs
+    that end up in two splits, and the workers receive them with the repository. Without a survey they are
+    computed here from raw/. A later build loads a new repository, so edits to raw/ are always seen."""
     if repo.near_duplicates is None:
-        from chronique.checks.corpus import near_duplicate_pairs
-
-        doc_ids, signatures = corpus_signatures(repo.root)
-        pairs = list(near_duplicate_pairs(signatures))
-        groups = group_near_duplicates(doc_ids, ((a, b) for a, b, _ in pairs), repo.registry)
-        repo.near_duplicates = replace(groups, pairs=tuple((doc_ids[a], doc_ids[b], s) for a, b, s in pairs))
+        group_signatures(repo, *corpus_signatures(repo.root))
     return repo.near_duplicates
 
 
