@@ -76,7 +76,9 @@ def test_a_corrupted_cache_entry_is_reported_by_the_cli_build_and_not_used(tmp_p
     repo = make_repo(tmp_path / "repo")
     first = chronique("build", "--repo", str(repo), "--releases", str(tmp_path / "a"), "--no-registry-update")
     assert first.returncode == 0, first.stderr
-    [entry] = list((repo / ".cache" / "chronique-build").glob("*/*.pickle"))
+    shards = sorted((repo / ".cache" / "chronique-build").glob("groups/*/*/*.parquet"))  # what a rebuild would copy
+    assert len(shards) == 3  # the seed in train: documents, ner and stance
+    entry = shards[0]
     data = bytearray(entry.read_bytes())
     data[len(data) // 2] ^= 0x01
     entry.write_bytes(bytes(data))

@@ -80,17 +80,28 @@ def test_a_failed_build_leaves_the_cache_as_it_was(corpus, tmp_path):
     assert snapshot(cache) == before
 
 
-@pytest.mark.parametrize("position", [0, 5, 31, 32, 40, -1])
-def test_a_corrupted_cache_entry_is_discarded_recomputed_and_reported(corpus, tmp_path, position):
+def _chunk_entry(cache):
+    """A chunk's entry, with the groups removed, so that the build must read its chunks."""
+    import shutil
+
+    shutil.rmtree(cache / "groups")
+    return sorted(cache.glob("*/*.pickle"))[0]
+
+
+@pytest.mark.parametrize("entry_of,position", [(_chunk_entry, p) for p in (0, 5, 31, 32, 40, -1)]
+                         + [(lambda cache: sorted(cache.glob("groups/*/*/meta.pickle"))[0], p) for p in (0, 33, -1)]
+                         + [(lambda cache: sorted(cache.glob("groups/*/*/*.parquet"))[0], p) for p in (0, 100, -1)])
+def test_a_corrupted_cache_entry_is_discarded_recomputed_and_reported(corpus, tmp_path, entry_of, position):
     cache = tmp_path / "cache"
     clean = build(corpus, releases=tmp_path / "clean", statuses=("gold", "unannotated"), update_registry=False, cache=cache)
-    entry = sorted(cache.glob("*/*.pickle"))[0]
+    before = release_files(clean.path)
+    entry = entry_of(cache)
     data = bytearray(entry.read_bytes())
     data[position] ^= 0x01
     entry.write_bytes(bytes(data))
     again = build(corpus, releases=tmp_path / "again", statuses=("gold", "unannotated"), update_registry=False, cache=cache)
     assert again.fingerprint == clean.fingerprint
-    assert release_files(again.path) == release_files(clean.path)
+    assert release_files(again.path) == release_files(clean.path) == before  # the cache shares no file with a release
     assert [w.check_id for w in again.warnings if w.check_id.startswith("build.cache")] == ["build.cache.corrupt"]
 
 

@@ -1,12 +1,14 @@
 """The build, in order: raw files → chunks → (articles → documents → checks → rows) → release.
 
-Raw files are cut into chunks that :mod:`chronique.run.chunks` processes alone, in
-parallel: each chunk's files are read (:data:`READ_STEP`), then its articles go through
+raw/ is surveyed first (:mod:`chronique.run.survey`: what each file holds, remembered between
+builds), which groups near duplicates. Then raw files are cut into chunks that
+:mod:`chronique.run.chunks` processes alone, in groups that :mod:`chronique.run.groups` hands to
+parallel workers: each chunk's files are read (:data:`READ_STEP`), then its articles go through
 :data:`CHUNK_STEPS`, the generators listed below in the order they run, and what comes out
-becomes rows. Every document a step does not pass on is counted under its reason. Results
-come back in chunk order and are written shard by shard; then :func:`build` runs the checks
-that need the whole corpus, writes the card, the manifest and croissant.json, and moves the
-release into place. Problems go to a shared :class:`FindingLog`, and nothing is published
+becomes rows, which the worker writes into its group's shards. Every document a step does not
+pass on is counted under its reason. Results come back in group order; then :func:`build`
+names the shards, runs the checks that need the whole corpus, writes the card, the manifest
+and croissant.json, and moves the release into place. Problems go to a shared :class:`FindingLog`, and nothing is published
 unless the log holds no error once every chunk was read. Read :func:`build` top to bottom.
 """
 
@@ -28,7 +30,8 @@ from chronique.release.croissant import write_croissant
 from chronique.release.recording import record_release
 from chronique.checks.catalogue import finding
 from chronique.run import steps
-from chronique.run.chunks import CHUNK_FILES, BuildContext, ChunkResult, adopt_cache, chunk_key, chunk_specs, run_chunks
+from chronique.run.chunks import CHUNK_FILES, BuildContext, adopt_cache, chunk_key, chunk_specs
+from chronique.run.groups import GroupResult, adopt_groups, group_specs, run_groups
 from chronique.run.survey import FileMemo, learn_raw_files, signatures_in_order
 from chronique.checks.corpus import CorpusChecker, DocumentSummary
 from chronique.errors import Finding, FindingLog, InputError, ReleaseExistsError, UsageError, raise_if_errors
@@ -36,7 +39,7 @@ from chronique.store.documents import is_safe_id
 from chronique.store.readers import display_path, walk_raw
 from chronique.store.repository import Repository
 from chronique.release.manifest import MANIFEST_NAME, fingerprint, read_manifest, refresh_manifest_files, write_manifest
-from chronique.release.writer import ReleaseWriter, build_lock, publish, release_date, staging_folder
+from chronique.release.writer import ReleaseShards, build_lock, publish, release_date, staging_folder
 from chronique.schema import CONFIGS, STATUSES
 from chronique.store.splits import SPLITS, group_signatures, near_duplicate_groups, updated_registry
 from chronique.run.stats import CorpusStats
@@ -115,19 +118,22 @@ class CorpusPass:
     chunks: int = 0
     cache_hits: int = 0
 
-    def results(self, context: BuildContext, jobs: int, on_progress: OnProgress | None) -> Iterator[ChunkResult]:
-        """raw/ in sorted order, cut into chunks, each read, checked and converted (in ``jobs`` processes)."""
-        specs = chunk_specs(self.raw_paths, key=lambda spec: self._key(spec, context))
-        for result in run_chunks(specs, jobs=jobs, context=context):
-            self.log.extend(result.findings)
-            for summary in result.summaries:
-                self._remember(summary)
-            self.keys.add(result.key)
-            self.chunks += 1
-            self.cache_hits += result.from_cache
+    def results(self, context: BuildContext, jobs: int, on_progress: OnProgress | None) -> Iterator[GroupResult]:
+        """raw/ in sorted order, cut into chunks and groups of chunks, each read, checked and converted (in
+        ``jobs`` processes); the groups come back in order, their shards written."""
+        specs = group_specs(chunk_specs(self.raw_paths, key=lambda spec: self._key(spec, context)))
+        for group in run_groups(specs, jobs=jobs, context=context):
+            for result in group.chunks:
+                self.log.extend(result.findings)
+                for summary in result.summaries:
+                    self._remember(summary)
+                self.keys.add(result.key)
+                self.chunks += 1
+                self.cache_hits += result.from_cache
+            self.keys.add(group.key)
             if on_progress:
-                on_progress(result.files)
-            yield result
+                on_progress(group.files)
+            yield group
 
     def _key(self, spec, context: BuildContext) -> str:
         """A chunk's cache key from the survey's facts, without reading its files."""
@@ -196,8 +202,9 @@ def validate(repo: Path, *, version: str = __version__, releases: Path | None = 
     corpus = open_pass(repo, version=version, releases=releases, jobs=jobs, cache=cache)
     stats = CorpusStats()
     context = BuildContext(corpus.repo, frozenset(STATUSES), cache, read=READ_STEP, steps=CHUNK_STEPS)
-    for result in corpus.results(context, jobs, on_progress):
-        stats.merge(result.stats)
+    for group in corpus.results(context, jobs, on_progress):
+        for result in group.chunks:
+            stats.merge(result.stats)
     corpus.finish()
     corpus.remember_inputs(cache)
     repository_citation(corpus.repo.root, corpus.log)
@@ -251,17 +258,17 @@ def build(
             cache_staging_folder(cache) as cache_staging:
         # new cache entries wait in a folder inside the cache (its own file system, so that adopting
         # them is a rename); a failed build leaves the cache as it was
-        context = BuildContext(corpus.repo, statuses, cache, cache_staging, read=READ_STEP, steps=CHUNK_STEPS)
-        writer = ReleaseWriter(staging)
-        for result in corpus.results(context, jobs, on_progress):
-            stats.merge(result.stats)
-            withheld.update(result.withheld)
-            kept_out.extend(result.kept_out)
-            for split, doc_ids in result.published.items():
-                published[split].extend(doc_ids)
-            for (config, split), table in sorted(result.tables.items(), key=lambda item: _table_order(item[0])):
-                writer.write_table(config, split, table)
-        writer.close()
+        context = BuildContext(corpus.repo, statuses, cache, cache_staging, read=READ_STEP, steps=CHUNK_STEPS,
+                               staging=staging)
+        shards = ReleaseShards(staging)
+        for group in corpus.results(context, jobs, on_progress):
+            for result in group.chunks:
+                stats.merge(result.stats)
+                withheld.update(result.withheld)
+                kept_out.extend(result.kept_out)
+                for split, doc_ids in result.published.items():
+                    published[split].extend(doc_ids)
+            shards.add(group.shards)
         corpus.finish()
         citation = repository_citation(corpus.repo.root, log)
         if not any(published.values()) and not log.errors:
@@ -269,10 +276,11 @@ def build(
                             "raw", None, 1, hint="annotate a document or pass --status"))
         raise_if_errors(log, "the build found problems and published nothing")
         adopt_cache(context.cache_staging, cache, corpus.keys)
+        adopt_groups(context.cache_staging, cache, corpus.keys)
         corpus.remember_inputs(cache)
         notes = ReleaseNotes(citation, [{"doc_id": d, "reason": corpus.repo.withheld[d]} for d in sorted(kept_out)],
                              _agreement(corpus.repo.root, set().union(*published.values())))
-        result = _publish(staging, writer, stats, published, version, releases, log, dict(withheld), notes)
+        result = _publish(staging, shards, stats, published, version, releases, log, dict(withheld), notes)
         result.chunks, result.cache_hits = corpus.chunks, corpus.cache_hits
 
     if update_registry:
@@ -312,11 +320,6 @@ def refuse_damaged_release(folder: Path) -> None:
         raise InputError(f"release {folder.name} at {folder} is damaged; nothing was built", damaged)
 
 
-def _table_order(key: tuple[str, str]) -> tuple[int, int]:
-    config, split = key
-    return CONFIGS.index(config), SPLITS.index(split)
-
-
 @dataclass(frozen=True)
 class ReleaseNotes:
     """What a release states besides its data: how to cite it, the texts kept out, the agreement measured."""
@@ -343,10 +346,10 @@ def repository_citation(root: Path, log: FindingLog) -> Citation | None:
         return None
 
 
-def _publish(staging: Path, writer: ReleaseWriter, stats: CorpusStats, published: dict[str, list[str]], version: str,
+def _publish(staging: Path, shards: ReleaseShards, stats: CorpusStats, published: dict[str, list[str]], version: str,
              releases: Path, log: FindingLog, withheld: dict[str, int], notes: ReleaseNotes) -> BuildResult:
     """Move the staged release into place, or confirm that an identical one is there already."""
-    rows, digests = writer.row_counts(), writer.shard_digests()
+    rows, digests = shards.row_counts(), shards.shard_digests()
     split_stats = stats.to_dict(SPLITS)
     destination = releases / version
     result = BuildResult(version, destination, "published", fingerprint(digests), rows, split_stats, withheld, log.warnings)
@@ -360,17 +363,20 @@ def _publish(staging: Path, writer: ReleaseWriter, stats: CorpusStats, published
         result.outcome = "unchanged"  # nothing under an existing release is ever rewritten
         return result
     released = release_date()
+    named = shards.name()
     card = staging / "README.md"
     card.write_text(render_card(version=version, rows=rows, stats=split_stats, released=released, citation=notes.citation,
-                                arrow_bytes=writer.arrow_bytes(), agreement=notes.agreement, kept_out=notes.kept_out),
+                                arrow_bytes=shards.arrow_bytes(), agreement=notes.agreement, kept_out=notes.kept_out,
+                                shard_counts=shards.counts()),
                     encoding="utf-8")
     log.extend(check_card(card, documents=sum(s["documents"] for s in split_stats.values()),
                           shown=f"releases/{version}/README.md"))
     raise_if_errors(log, "the generated dataset card is invalid; nothing was published")
     write_manifest(staging, version=version, rows=rows, digests=digests, documents=published,
-                   statistics=split_stats, released=released, arrow_bytes=writer.arrow_bytes(),
-                   citation=notes.citation.to_dict(), agreement=notes.agreement, kept_out=notes.kept_out)
+                   statistics=split_stats, released=released, arrow_bytes=shards.arrow_bytes(),
+                   citation=notes.citation.to_dict(), agreement=notes.agreement, kept_out=notes.kept_out,
+                   known_files=named)
     write_croissant(staging)
-    refresh_manifest_files(staging)
+    refresh_manifest_files(staging, named)
     publish(staging, destination)
     return result

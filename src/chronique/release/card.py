@@ -19,7 +19,7 @@ from chronique.checks.card import size_category
 from chronique.release.citation import Citation, bibtex
 from chronique.release.licensing import dataset_licence, licence_section
 from chronique.release.manifest import read_manifest, refresh_manifest_files
-from chronique.release.writer import shard_path
+from chronique.release.writer import shard_counts, shard_path, shard_pattern
 from chronique.schema import COARSE_TYPES, CONFIGS, FEATURES, FINE_TYPES, POLARITIES, SCOPES
 from chronique.store.splits import SPLITS
 
@@ -35,8 +35,13 @@ def restricted_texts(stats: dict[str, dict]) -> list[dict]:
     return sorted((r for split in stats.values() for r in split.get("restricted", [])), key=lambda r: r["doc_id"])
 
 
+def data_files(config: str, split: str, shards: int) -> str:
+    """What the card gives ``datasets`` for a config and split: its one file, or the pattern of its shards."""
+    return shard_path(config, split) if shards == 1 else shard_pattern(config, split)
+
+
 def card_data(rows: dict[str, dict[str, int]], documents: int, arrow_bytes: dict | None = None,
-              licence: str = "other") -> DatasetCardData:
+              licence: str = "other", shard_counts: dict | None = None) -> DatasetCardData:
     data = DatasetCardData(
         pretty_name="Chronique",
         license=licence,
@@ -47,7 +52,8 @@ def card_data(rows: dict[str, dict[str, int]], documents: int, arrow_bytes: dict
         configs=[
             {
                 "config_name": config,
-                "data_files": [{"split": split, "path": shard_path(config, split)} for split in SPLITS if split in rows[config]],
+                "data_files": [{"split": split, "path": data_files(config, split, (shard_counts or {}).get(config, {}).get(split, 1))}
+                               for split in SPLITS if split in rows[config]],
             }
             for config in CONFIGS
             if config in rows
@@ -161,11 +167,12 @@ document slice from the first to the last sentence holding evidence, beginning a
 
 def render_card(*, version: str, rows: dict, stats: dict[str, dict], citation: Citation,
                 baselines: list[dict] | None = None, released: str = "1970-01-01", arrow_bytes: dict | None = None,
-                agreement: str | None = None, kept_out: list[dict] | None = None) -> str:
+                agreement: str | None = None, kept_out: list[dict] | None = None,
+                shard_counts: dict | None = None) -> str:
     """The full card: YAML front matter, then sections generated from the data."""
     documents = sum(s["documents"] for s in stats.values())
     licences = merged(stats, "licenses")
-    data = card_data(rows, documents, arrow_bytes, dataset_licence(licences))
+    data = card_data(rows, documents, arrow_bytes, dataset_licence(licences), shard_counts)
     configs = ", ".join(f"`{c}`" for c in CONFIGS if c in rows)
     statuses = sorted({k for s in stats.values() for k in s["annotation_status"]})
     body = f"""
@@ -243,6 +250,7 @@ def refresh_card(folder: Path) -> None:
     manifest = read_manifest(folder)
     card = render_card(version=manifest.version, rows=manifest.rows, stats=manifest.statistics,
                        citation=manifest.citation, baselines=read_baselines(folder), released=manifest.released,
-                       arrow_bytes=manifest.arrow_bytes, agreement=manifest.agreement, kept_out=manifest.kept_out)
+                       arrow_bytes=manifest.arrow_bytes, agreement=manifest.agreement, kept_out=manifest.kept_out,
+                       shard_counts=shard_counts(manifest.files))
     (folder / "README.md").write_text(card, encoding="utf-8")
     refresh_manifest_files(folder)

@@ -48,7 +48,7 @@ from chronique.release.citation import bibtex
 from chronique.errors import InputError
 from chronique.release.licensing import ANNOTATION_LICENSE, LICENCES
 from chronique.release.manifest import Manifest, read_manifest
-from chronique.release.writer import shard_path
+from chronique.release.writer import shard_counts, shard_path, shard_pattern
 from chronique.schema import CONFIGS, FEATURES
 from chronique.store.splits import SPLITS
 
@@ -134,8 +134,9 @@ def croissant_metadata(folder: Path) -> dict:
         "license": _licences(manifest),
         **({"url": citation.url} if citation.url else {}),
         "version": version,
-        "distribution": [_file_object(manifest, config, split) for config, split in _shards(rows)],
-        "recordSet": [_record_set(config, split, rows[config][split]) for config, split in _shards(rows)]
+        "distribution": [entry for config, split in _shards(rows) for entry in _distribution(manifest, config, split)],
+        "recordSet": [_record_set(config, split, rows[config][split], _source(manifest, config, split))
+                      for config, split in _shards(rows)]
         + [_label_set(config, column, names) for config in CONFIGS if config in rows
            for column, names in _class_labels(FEATURES[config])],
     }
@@ -188,33 +189,52 @@ def _licences(manifest: Manifest) -> list[str]:
     return stated
 
 
-def _file_object(manifest: Manifest, config: str, split: str) -> dict:
-    path = shard_path(config, split)
-    entry = manifest.files.get(path)
-    if entry is None:
-        raise InputError(f"manifest.json counts rows of {config}/{split} but has no checksum for {path}; "
-                         "rebuild the release or refresh its manifest")
-    return {
-        "@type": "cr:FileObject",
-        "@id": path,
-        "name": path,
-        "description": f"Config {config}, split {split}.",
-        "contentUrl": path,
-        "contentSize": f"{entry.bytes} B",
-        "encodingFormat": PARQUET,
-        "sha256": entry.sha256,
-    }
+def _shard_files(manifest: Manifest, config: str, split: str) -> list[str]:
+    count = shard_counts(manifest.files).get(config, {}).get(split, 0)
+    if count == 0:
+        raise InputError(f"manifest.json counts rows of {config}/{split} but has no checksum for "
+                         f"{shard_path(config, split)}; rebuild the release or refresh its manifest")
+    return [shard_path(config, split, index, count) for index in range(count)]
+
+
+def _distribution(manifest: Manifest, config: str, split: str) -> list[dict]:
+    """A file object per shard (with its checksum) and, when a split has several shards, the file set of them all."""
+    paths = _shard_files(manifest, config, split)
+    objects = []
+    for index, path in enumerate(paths):
+        entry = manifest.files[path]
+        part = f", shard {index + 1} of {len(paths)}" if len(paths) > 1 else ""
+        objects.append({
+            "@type": "cr:FileObject",
+            "@id": path,
+            "name": path,
+            "description": f"Config {config}, split {split}{part}.",
+            "contentUrl": path,
+            "contentSize": f"{entry.bytes} B",
+            "encodingFormat": PARQUET,
+            "sha256": entry.sha256,
+        })
+    if len(paths) > 1:
+        pattern = shard_pattern(config, split)
+        objects.append({"@type": "cr:FileSet", "@id": pattern, "name": pattern,
+                        "description": f"Config {config}, split {split}: its {len(paths)} shards, in row order.",
+                        "encodingFormat": PARQUET, "includes": pattern})
+    return objects
+
+
+def _source(manifest: Manifest, config: str, split: str) -> dict:
+    """Where a record set's rows come from: the split's one file, or the file set of its shards."""
+    paths = _shard_files(manifest, config, split)
+    return {"fileObject": {"@id": paths[0]}} if len(paths) == 1 else {"fileSet": {"@id": shard_pattern(config, split)}}
 
 
 # --- record sets ----------------------------------------------------------------------
 
 
-def _record_set(config: str, split: str, count: int) -> dict:
+def _record_set(config: str, split: str, count: int, source: dict) -> dict:
     set_id = f"{config}/{split}"
-    file_id = shard_path(config, split)
     fields = [
-        _field(config, f"{set_id}/{column}", (column,), feature,
-               {"fileObject": {"@id": file_id}, "extract": {"column": column}})
+        _field(config, f"{set_id}/{column}", (column,), feature, {**source, "extract": {"column": column}})
         for column, feature in FEATURES[config].items()
     ]
     return {

@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 
 from chronique.errors import Finding, InputError, UsageError
 from chronique.release.manifest import MANIFEST_NAME, Manifest, ManifestError, read_manifest
-from chronique.release.writer import shard_path
+from chronique.release.writer import release_shards, shard_path
 from chronique.schema import AUTHOR
 from chronique.store.splits import SPLITS
 from chronique.checks.catalogue import finding
@@ -250,8 +250,9 @@ def _document_rows(folder: Path, manifest: Manifest) -> Iterator[tuple[str, dict
     """``(split, row)`` for every row of the ``documents`` config, split by split."""
     splits = manifest.rows.get("documents", {})
     for split in [s for s in SPLITS if s in splits]:
-        for row in _parquet_rows(folder / shard_path("documents", split), _DOCUMENT_COLUMNS):
-            yield split, row
+        for path in release_shards(folder, "documents", split):
+            for row in _parquet_rows(path, _DOCUMENT_COLUMNS):
+                yield split, row
 
 
 def _stance_key(stance: dict, names: dict[str, str]) -> StanceKey:
@@ -285,7 +286,7 @@ def _layout(folder: Path, manifest: Manifest) -> tuple[set[str], dict[str, tuple
         split = next((s for s in SPLITS if s in splits), None)
         if split is None:
             continue
-        path = folder / shard_path(config, split)
+        path = next(iter(release_shards(folder, config, split)), folder / shard_path(config, split))
         try:
             schema = pq.read_schema(path)
             hf_metadata = json.loads((schema.metadata or {}).get(b"huggingface", b"{}"))

@@ -27,7 +27,7 @@ import yaml
 from chronique.errors import Finding
 from chronique.release.licensing import UNKNOWN, is_redistributable
 from chronique.release.manifest import MANIFEST_DIGEST_NAME, MANIFEST_NAME, Manifest, file_sha256
-from chronique.release.writer import shard_path
+from chronique.release.writer import release_shards
 from chronique.checks.catalogue import finding
 
 _CARD_RELEASE = re.compile(r"This folder is release \*\*(?P<version>[^*]+)\*\* \((?P<released>\d{4}-\d{2}-\d{2})\)")
@@ -78,11 +78,13 @@ def _split_stats(documents, tokens: int, sentences: int) -> dict:
 
 def _read(folder: Path, config: str, split: str, columns: list[str]) -> list[dict] | None:
     """The rows of a shard with ``columns``; a column an older schema does not have reads as None."""
-    path = folder / shard_path(config, split)
-    if not path.is_file():
+    paths = release_shards(folder, config, split)
+    if not paths:
         return None
-    present = set(pq.read_schema(path).names)
-    rows = pq.read_table(path, columns=[c for c in columns if c in present]).to_pylist()
+    rows = []
+    for path in paths:
+        present = set(pq.read_schema(path).names)
+        rows += pq.read_table(path, columns=[c for c in columns if c in present]).to_pylist()
     return [{**dict.fromkeys(columns), **row} for row in rows]
 
 
@@ -91,7 +93,8 @@ def recomputed(folder: Path, splits: list[str]) -> dict:
     rows: dict[str, dict[str, int]] = {}
     for path in sorted((folder / "data").glob("*/*.parquet")):
         config, split = path.parent.name, path.name.split("-", 1)[0]
-        rows.setdefault(config, {})[split] = pq.ParquetFile(path).metadata.num_rows
+        counted = rows.setdefault(config, {})
+        counted[split] = counted.get(split, 0) + pq.ParquetFile(path).metadata.num_rows
     documents, statistics = {}, {}
     for split in splits:
         docs = _read(folder, "documents", split, ["doc_id", "annotation_status", "mentions", "entities", "stances",

@@ -228,9 +228,12 @@ def file_entry(path: Path) -> FileEntry:
     return FileEntry(file_sha256(path), path.stat().st_size)
 
 
-def file_checksums(folder: Path) -> dict[str, FileEntry]:
-    """SHA-256 and size of every file of a release but the manifest itself."""
-    return {relative: file_entry(folder / relative) for relative in present_files(folder)}
+def file_checksums(folder: Path, known: Mapping[str, FileEntry] | None = None) -> dict[str, FileEntry]:
+    """SHA-256 and size of every file of a release but the manifest itself; the files in ``known`` (the shards
+    the build's workers wrote and hashed a moment ago) are not read again."""
+    known = known or {}
+    return {relative: known[relative] if relative in known else file_entry(folder / relative)
+            for relative in present_files(folder)}
 
 
 def _dump_manifest(folder: Path, manifest: Manifest) -> None:
@@ -241,7 +244,8 @@ def _dump_manifest(folder: Path, manifest: Manifest) -> None:
 
 def write_manifest(folder: Path, *, version: str, rows: Counts, digests: dict[str, str], documents: dict[str, list[str]],
                    statistics: dict, released: str, arrow_bytes: Counts, citation: dict,
-                   agreement: str | None = None, kept_out: list | None = None) -> Manifest:
+                   agreement: str | None = None, kept_out: list | None = None,
+                   known_files: Mapping[str, FileEntry] | None = None) -> Manifest:
     """Write ``manifest.json``: checksums of every other file, row counts, fingerprint, statistics and split membership."""
     manifest = Manifest(
         name="chronique",
@@ -254,7 +258,7 @@ def write_manifest(folder: Path, *, version: str, rows: Counts, digests: dict[st
         arrow_bytes=arrow_bytes,
         statistics=statistics,
         documents={split: documents[split] for split in SPLITS if documents.get(split)},
-        files=file_checksums(folder),
+        files=file_checksums(folder, known_files),
         citation=Citation.from_dict(citation),
         agreement=agreement,
         kept_out=kept_out or [],
@@ -263,9 +267,9 @@ def write_manifest(folder: Path, *, version: str, rows: Counts, digests: dict[st
     return manifest
 
 
-def refresh_manifest_files(folder: Path) -> Manifest:
+def refresh_manifest_files(folder: Path, known: Mapping[str, FileEntry] | None = None) -> Manifest:
     """Recompute the checksums of a release whose documentation (not data) was regenerated."""
-    manifest = dataclasses.replace(read_manifest(folder), files=file_checksums(folder))
+    manifest = dataclasses.replace(read_manifest(folder), files=file_checksums(folder, known))
     _dump_manifest(folder, manifest)
     return manifest
 

@@ -28,7 +28,7 @@ from chronique.errors import Finding, UsageError
 from chronique.release.figures import figure_findings, manifest_digest_findings
 from chronique.release.manifest import (MANIFEST_NAME, FileDifference, FileEntry, Manifest, ManifestError, ManifestProblem,
                                         file_differences, fingerprint, read_manifest)
-from chronique.release.writer import shard_digests_from_files, shard_path
+from chronique.release.writer import combined_digest, shard_counts, shard_path, table_digest_of_file
 from chronique.checks.catalogue import finding
 
 _REBUILD = "restore the release from its source (a clean checkout or a rebuild); a release is never edited by hand"
@@ -105,18 +105,27 @@ def _file_finding(path: Path, difference: FileDifference) -> Finding:
 # --- the rows -----------------------------------------------------------------------
 
 
-def _shard_digest(folder: Path, config: str, split: str) -> tuple[str | None, Finding | None]:
-    """The row digest of one shard, or the finding that says why it cannot be read."""
-    path = folder / shard_path(config, split)
-    if not path.is_file():
-        return None, None  # reported by the file checks, or below when the manifest does not list it
-    try:
-        return shard_digests_from_files(folder, {config: {split: 0}})[f"{config}/{split}"], None
-    # A corrupt Parquet file fails in many ways (thrift, decompression, Arrow, UTF-8 decoding):
-    # every one of them is the same finding.
-    except Exception as error:  # noqa: BLE001
-        message = f"cannot be read as Parquet: {type(error).__name__}: {one_line(error)}"
-        return None, finding("verify.unreadable", message, str(path), hint=_REBUILD)
+def _split_files(manifest: Manifest, config: str, split: str) -> list[str]:
+    """The shard files of a config and split that the manifest lists (the first shard's name when it lists none)."""
+    count = shard_counts(manifest.files).get(config, {}).get(split, 0)
+    return [shard_path(config, split, index, count) for index in range(count)] or [shard_path(config, split)]
+
+
+def _shard_digest(folder: Path, relatives: list[str]) -> tuple[str | None, Finding | None]:
+    """The row digest of a config and split from its shards, or the finding that says why it cannot be read."""
+    digests = []
+    for relative in relatives:
+        path = folder / relative
+        if not path.is_file():
+            return None, None  # reported by the file checks, or below when the manifest does not list it
+        try:
+            digests.append(table_digest_of_file(path))
+        # A corrupt Parquet file fails in many ways (thrift, decompression, Arrow, UTF-8 decoding):
+        # every one of them is the same finding.
+        except Exception as error:  # noqa: BLE001
+            message = f"cannot be read as Parquet: {type(error).__name__}: {one_line(error)}"
+            return None, finding("verify.unreadable", message, str(path), hint=_REBUILD)
+    return combined_digest(digests), None
 
 
 def _check_rows(folder: Path, manifest: Manifest) -> list[Finding]:
@@ -124,10 +133,10 @@ def _check_rows(folder: Path, manifest: Manifest) -> list[Finding]:
     findings, digests, complete = [], {}, True
     for config, splits in manifest.rows.items():
         for split in splits:
-            relative = shard_path(config, split)
-            digest, problem = _shard_digest(folder, config, split)
-            if digest is None and problem is None and relative not in manifest.files:
-                problem = finding("verify.missing", "in the manifest's rows but absent", str(folder / relative))
+            relatives = _split_files(manifest, config, split)
+            digest, problem = _shard_digest(folder, relatives)
+            if digest is None and problem is None and not any(r in manifest.files for r in relatives):
+                problem = finding("verify.missing", "in the manifest's rows but absent", str(folder / relatives[0]))
             findings += [problem] if problem else []
             complete &= digest is not None
             if digest is not None:
@@ -145,7 +154,7 @@ def _compare_digests(folder: Path, manifest: Manifest, digests: dict[str, str]) 
         if digest != expected:
             config, split = key.split("/")
             findings.append(finding("verify.fingerprint", f"rows of {key} hash to {digest}, manifest says {expected}",
-                                    str(folder / shard_path(config, split)), hint=_REBUILD))
+                                    str(folder / _split_files(manifest, config, split)[0]), hint=_REBUILD))
     return findings
 
 

@@ -7,32 +7,87 @@ into place only when everything succeeded, so a failed build leaves nothing behi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import re
 import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from chronique.run.digest import TableDigest
 from chronique.errors import ChroniqueError
+from chronique.release.manifest import FileEntry, file_sha256
 from chronique.schema import CONFIGS, FEATURES
 from chronique.store.splits import SPLITS
 
 
-def shard_path(config: str, split: str) -> str:
-    return f"data/{config}/{split}-00000-of-00001.parquet"
+def shard_path(config: str, split: str, index: int = 0, count: int = 1) -> str:
+    """Where shard ``index`` of ``count`` of a config and split lies in a release folder."""
+    return f"data/{config}/{split}-{index:05d}-of-{count:05d}.parquet"
+
+
+def shard_pattern(config: str, split: str) -> str:
+    """The glob that matches every shard of a config and split."""
+    return f"data/{config}/{split}-*-of-*.parquet"
+
+
+_SHARD_NAME = re.compile(r"^data/([^/]+)/([^/-]+)-(\d{5})-of-(\d{5})\.parquet$")
+
+
+def shard_counts(paths: Iterable[str]) -> dict[str, dict[str, int]]:
+    """How many shards each config and split has, from a release's file paths (a manifest's ``files``)."""
+    counts: dict[str, dict[str, int]] = {}
+    for path in paths:
+        if match := _SHARD_NAME.match(path):
+            config, split = match.group(1), match.group(2)
+            counts.setdefault(config, {})[split] = counts.get(config, {}).get(split, 0) + 1
+    return counts
+
+
+def release_shards(folder: Path, config: str, split: str) -> list[Path]:
+    """The shard files of a config and split in a release folder, in row order."""
+    return sorted(folder.glob(shard_pattern(config, split)))
+
+
+def combined_digest(digests: list[str]) -> str:
+    """The row digest of a config and split from its shards' digests, in row order: the shard's own when there
+    is one, so a release of one shard per split states what releases always stated."""
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("".join(f"{digest}\n" for digest in digests).encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ShardFile:
+    """One Parquet file of a release, written by the worker that built its group of chunks.
+
+    ``staged`` is its path inside the staging folder until the release names it (:meth:`ReleaseShards.name`)."""
+
+    config: str
+    split: str
+    group: int
+    rows: int
+    arrow_bytes: int
+    digest: str
+    sha256: str
+    size: int
+    staged: str
 
 
 class ShardWriter:
-    """Streams one config/split into a Parquet file, one row group per table, digesting the values as they go."""
+    """Streams one config/split of one group of chunks into a Parquet file, one row group per table,
+    digesting the values as they go."""
 
-    def __init__(self, folder: Path, config: str, split: str):
-        self.path = folder / shard_path(config, split)
+    def __init__(self, folder: Path, config: str, split: str, group: int):
+        self.folder, self.config, self.split, self.group = folder, config, split, group
+        self.staged = f"data/{config}/.group-{group:05d}-{split}.parquet"
+        self.path = folder / self.staged
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.schema = FEATURES[config].arrow_schema
         # zstd level 1: the files of the default level, written a quarter faster
@@ -49,15 +104,18 @@ class ShardWriter:
         self.arrow_bytes += table.nbytes
         self.writer.write_table(table)
 
-    def close(self) -> None:
+    def close(self) -> ShardFile:
         self.writer.close()
+        return ShardFile(self.config, self.split, self.group, self.rows, self.arrow_bytes, self.digest.hexdigest(),
+                         file_sha256(self.path), self.path.stat().st_size, self.staged)
 
 
 @dataclass
-class ReleaseWriter:
-    """Writes Arrow tables into shards opened lazily, so a split with no rows never gets a file."""
+class GroupWriter:
+    """The shards of one group of chunks, opened lazily, so a split with no rows never gets a file."""
 
     folder: Path
+    group: int
     shards: dict[tuple[str, str], ShardWriter] = field(default_factory=dict)
 
     def write_table(self, config: str, split: str, table: pa.Table) -> None:
@@ -65,40 +123,77 @@ class ReleaseWriter:
             return
         key = (config, split)
         if key not in self.shards:
-            self.shards[key] = ShardWriter(self.folder, config, split)
+            self.shards[key] = ShardWriter(self.folder, config, split, self.group)
         self.shards[key].write_table(table)
 
-    def close(self) -> None:
-        for shard in self.shards.values():
-            shard.close()
+    def close(self) -> list[ShardFile]:
+        return [shard.close() for shard in self.shards.values()]
+
+
+@dataclass
+class ReleaseShards:
+    """Every shard of a release, gathered group by group, then named in row order."""
+
+    folder: Path
+    files: list[ShardFile] = field(default_factory=list)
+
+    def add(self, shards: list[ShardFile]) -> None:
+        self.files.extend(shards)
+
+    def _by_config_split(self) -> dict[tuple[str, str], list[ShardFile]]:
+        grouped: dict[tuple[str, str], list[ShardFile]] = {}
+        for shard in sorted(self.files, key=lambda f: (CONFIGS.index(f.config), SPLITS.index(f.split), f.group)):
+            grouped.setdefault((shard.config, shard.split), []).append(shard)
+        return grouped
+
+    def name(self) -> dict[str, FileEntry]:
+        """Give each staged shard its release name; the checksums of the named files, by release path."""
+        entries = {}
+        for (config, split), shards in self._by_config_split().items():
+            for index, shard in enumerate(shards):
+                final = shard_path(config, split, index, len(shards))
+                os.replace(self.folder / shard.staged, self.folder / final)
+                entries[final] = FileEntry(shard.sha256, shard.size)
+        return entries
 
     def row_counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
-        for config in CONFIGS:
-            for split in SPLITS:
-                if (config, split) in self.shards:
-                    counts.setdefault(config, {})[split] = self.shards[(config, split)].rows
+        for (config, split), shards in self._by_config_split().items():
+            counts.setdefault(config, {})[split] = sum(s.rows for s in shards)
         return counts
 
     def arrow_bytes(self) -> dict[str, dict[str, int]]:
-        """In-memory Arrow size of each shard: what the card's ``num_bytes`` means to ``datasets``."""
-        return {c: {s: self.shards[(c, s)].arrow_bytes for s in splits} for c, splits in self.row_counts().items()}
+        """In-memory Arrow size of each config and split: what the card's ``num_bytes`` means to ``datasets``."""
+        sizes: dict[str, dict[str, int]] = {}
+        for (config, split), shards in self._by_config_split().items():
+            sizes.setdefault(config, {})[split] = sum(s.arrow_bytes for s in shards)
+        return sizes
 
     def shard_digests(self) -> dict[str, str]:
-        return {f"{c}/{s}": self.shards[(c, s)].digest.hexdigest() for c in CONFIGS for s in SPLITS if (c, s) in self.shards}
+        return {f"{config}/{split}": combined_digest([s.digest for s in shards])
+                for (config, split), shards in self._by_config_split().items()}
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """How many shards each config and split has."""
+        numbers: dict[str, dict[str, int]] = {}
+        for (config, split), shards in self._by_config_split().items():
+            numbers.setdefault(config, {})[split] = len(shards)
+        return numbers
+
+
+def table_digest_of_file(path: Path) -> str:
+    """The row digest of one Parquet file, read back row group by row group."""
+    digest = TableDigest()
+    with pq.ParquetFile(path) as parquet:
+        for group in range(parquet.num_row_groups):
+            digest.update(parquet.read_row_group(group))
+    return digest.hexdigest()
 
 
 def shard_digests_from_files(folder: Path, rows: dict[str, dict[str, int]]) -> dict[str, str]:
-    """Recompute the per-shard digests by reading the Parquet files back, row group by row group."""
-    digests = {}
-    for config, splits in rows.items():
-        for split in splits:
-            digest = TableDigest()
-            with pq.ParquetFile(folder / shard_path(config, split)) as parquet:
-                for group in range(parquet.num_row_groups):
-                    digest.update(parquet.read_row_group(group))
-            digests[f"{config}/{split}"] = digest.hexdigest()
-    return digests
+    """Recompute the per-config-and-split digests by reading the Parquet files back."""
+    return {f"{config}/{split}": combined_digest([table_digest_of_file(path) for path in release_shards(folder, config, split)])
+            for config, splits in rows.items() for split in splits}
 
 
 def release_date() -> str:

@@ -19,7 +19,6 @@ import hashlib
 import os
 import pickle
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -98,14 +97,20 @@ class BuildContext:
     cache_staging: Path | None = None  # where this build puts new ones, adopted only if it succeeds (write)
     read: Step = read_articles
     steps: tuple[Step, ...] = ()
+    staging: Path | None = None  # the release's staging folder, where workers write shards (None: validation only)
 
 
 _CONTEXT: BuildContext | None = None
 
 
-def _install(context: BuildContext) -> None:
+def install(context: BuildContext) -> None:
+    """Make ``context`` the one this process's chunks run with (a pool's initializer in each worker)."""
     global _CONTEXT
     _CONTEXT = context
+
+
+def current_context() -> BuildContext:
+    return _CONTEXT
 
 
 def chunk_specs(paths: list[str], size: int | None = None, key: Callable[[ChunkSpec], str] | None = None) -> list[ChunkSpec]:
@@ -115,35 +120,7 @@ def chunk_specs(paths: list[str], size: int | None = None, key: Callable[[ChunkS
     return [ChunkSpec(spec.index, spec.paths, key(spec)) for spec in specs] if key else specs
 
 
-def run_chunks(specs: list[ChunkSpec], *, jobs: int, context: BuildContext) -> Iterator[ChunkResult]:
-    """Each chunk's result, in order: read back from the cache in this process when its key is there, else
-    computed by :func:`process_chunk`, in ``jobs`` processes, with at most ``2 × jobs`` chunks in flight.
-
-    Only chunks that must be computed go to the workers, and the pool starts only if there is one."""
-    _install(context)
-    to_compute = [spec for spec in specs if not _is_cached(context.cache_dir, spec.key)]
-    computing = {spec.index for spec in to_compute}
-    if jobs <= 1 or not to_compute:
-        for spec in specs:
-            yield process_chunk(spec) if spec.index in computing else take_cached(spec, context)
-        return
-    window, queue, pending = 2 * jobs, iter(to_compute), {}
-    with ProcessPoolExecutor(jobs, initializer=_install, initargs=(context,)) as pool:
-        def top_up() -> None:
-            while len(pending) < window and (spec := next(queue, None)) is not None:
-                pending[spec.index] = pool.submit(process_chunk, spec)
-
-        top_up()
-        for spec in specs:
-            if spec.index in computing:
-                result = pending.pop(spec.index).result()
-                top_up()
-            else:
-                result = take_cached(spec, context)
-            yield result
-
-
-def _is_cached(cache_dir: Path | None, key: str) -> bool:
+def is_cached(cache_dir: Path | None, key: str) -> bool:
     return cache_dir is not None and bool(key) and _cache_path(cache_dir, key).is_file()
 
 
