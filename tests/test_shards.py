@@ -103,3 +103,14 @@ def test_croissant_reads_every_shard(corpus, tmp_path):
     records = list(dataset.records(record_set="ner/train"))
     rows = load_dataset(str(result.path), "ner", split="train", cache_dir=str(tmp_path / "hf"))
     assert [r["ner/train/id"].decode() for r in records] == rows["id"]
+
+
+def test_a_worker_receives_the_repository_as_far_as_its_group_goes(corpus, tmp_path):
+    from chronique.pipeline import open_pass
+
+    full = open_pass(corpus, version="9.9.9", releases=tmp_path / "rel").repo
+    some = sorted(full.sources)[:3]
+    part = full.only(set(some))
+    assert sorted(part.sources) == some and set(part.annotation_files) <= set(some)
+    assert part.root == full.root and part.near_duplicates is not None and part.near_duplicates.pairs == ()
+    assert full.only(set()).sources == {} and len(full.sources) == 23  # the full repository is left whole

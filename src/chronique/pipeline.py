@@ -122,7 +122,7 @@ class CorpusPass:
         """raw/ in sorted order, cut into chunks and groups of chunks, each read, checked and converted (in
         ``jobs`` processes); the groups come back in order, their shards written."""
         specs = group_specs(chunk_specs(self.raw_paths, key=lambda spec: self._key(spec, context)))
-        for group in run_groups(specs, jobs=jobs, context=context):
+        for group in run_groups(specs, jobs=jobs, context=context, doc_ids=self._doc_ids):
             for result in group.chunks:
                 self.log.extend(result.findings)
                 for summary in result.summaries:
@@ -140,6 +140,11 @@ class CorpusPass:
         rows = ((path, a.line, a.doc_id, a.raw_sha256) for path in spec.paths
                 for a in (self.memo.raw[path].articles if path in self.memo.raw else ()))
         return chunk_key(rows, lambda relative: self.memo.annotation_digest(self.repo.root, relative), context, spec)
+
+    def _doc_ids(self, group) -> set[str]:
+        """The ids of a group's articles, as the survey found them."""
+        return {a.doc_id for chunk in group.chunks for path in chunk.paths
+                for a in (self.memo.raw[path].articles if path in self.memo.raw else ())}
 
     def _remember(self, summary: DocumentSummary) -> None:
         if summary.doc_id in self.seen:  # inside one chunk the chunk reports it; across chunks, here

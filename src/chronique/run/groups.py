@@ -24,7 +24,7 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from chronique.run import chunks as chunk_work
 from chronique.run.chunks import BuildContext, ChunkResult, ChunkSpec
@@ -32,6 +32,7 @@ from chronique.checks.catalogue import finding
 from chronique.release.writer import GroupWriter, ShardFile
 from chronique.schema import CONFIGS
 from chronique.store.files import write_atomically
+from chronique.store.repository import Repository
 from chronique.store.splits import SPLITS
 
 GROUP_CHUNKS = 8
@@ -77,8 +78,12 @@ def _table_order(key: tuple[str, str]) -> tuple[int, int]:
     return CONFIGS.index(config), SPLITS.index(split)
 
 
-def process_group(spec: GroupSpec) -> GroupResult:
-    """Run a group's chunks, write their rows into its shards (when the build writes a release), cache it."""
+def process_group(spec: GroupSpec, repo: Repository | None = None) -> GroupResult:
+    """Run a group's chunks, write their rows into its shards (when the build writes a release), cache it.
+
+    ``repo``, when given, is the repository as far as this group's documents go (:meth:`Repository.only`)."""
+    if repo is not None:
+        chunk_work.install(replace(chunk_work.current_context(), repo=repo))
     context = chunk_work.current_context()
     writer = GroupWriter(context.staging, spec.index) if context.staging is not None else None
     results = []
@@ -97,10 +102,14 @@ def process_group(spec: GroupSpec) -> GroupResult:
     return group
 
 
-def run_groups(specs: list[GroupSpec], *, jobs: int, context: BuildContext) -> Iterator[GroupResult]:
+def run_groups(specs: list[GroupSpec], *, jobs: int, context: BuildContext,
+               doc_ids: Callable[[GroupSpec], set[str]] | None = None) -> Iterator[GroupResult]:
     """Each group's result, in order: taken from the cache in this process when its key is there, else
     computed by :func:`process_group`, in ``jobs`` processes with at most ``2 × jobs`` groups in flight.
-    The pool starts only if some group must be computed."""
+    The pool starts only if some group must be computed.
+
+    With ``doc_ids`` (the documents a group holds), each worker starts with an empty repository and
+    receives, with each group, the part of it that the group's documents need."""
     chunk_work.install(context)
     to_compute = [spec for spec in specs if not is_group_cached(context.cache_dir, spec.key)]
     computing = {spec.index for spec in to_compute}
@@ -109,10 +118,12 @@ def run_groups(specs: list[GroupSpec], *, jobs: int, context: BuildContext) -> I
             yield process_group(spec) if spec.index in computing else take_group(spec, context)
         return
     window, queue, pending = 2 * jobs, iter(to_compute), {}
-    with ProcessPoolExecutor(jobs, initializer=chunk_work.install, initargs=(context,)) as pool:
+    shell = replace(context, repo=context.repo.only(set())) if doc_ids else context
+    with ProcessPoolExecutor(jobs, initializer=chunk_work.install, initargs=(shell,)) as pool:
         def top_up() -> None:
             while len(pending) < window and (spec := next(queue, None)) is not None:
-                pending[spec.index] = pool.submit(process_group, spec)
+                part = context.repo.only(doc_ids(spec)) if doc_ids else None
+                pending[spec.index] = pool.submit(process_group, spec, part)
 
         top_up()
         for spec in specs:

@@ -137,6 +137,18 @@ class Repository:
                 index[entry.name[: -len(".json")]] = shown
         return index
 
+    def only(self, doc_ids: set[str]) -> Repository:
+        """A copy that holds what the build's steps look up for ``doc_ids`` only: what one worker needs for one
+        group of chunks, so that no worker holds the whole corpus's bookkeeping."""
+        def subset(mapping: dict) -> dict:
+            return {doc_id: mapping[doc_id] for doc_id in doc_ids if doc_id in mapping}
+
+        groups = self.near_duplicates
+        if groups is not None:
+            groups = replace(groups, splits=subset(groups.splits), pinned=groups.pinned & doc_ids, pairs=())
+        return replace(self, registry=subset(self.registry), annotation_files=subset(self.annotation_files),
+                       sources=subset(self.sources), withheld=subset(self.withheld), near_duplicates=groups)
+
     @property
     def registry_path(self) -> Path:
         return self.root / "annotations" / REGISTRY_NAME
