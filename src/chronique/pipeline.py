@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from chronique.release.recording import record_release
 from chronique.checks.catalogue import finding
 from chronique.run import steps
 from chronique.run.chunks import CHUNK_FILES, BuildContext, adopt_cache, chunk_key, chunk_specs
+from chronique.run.pool import worker_pool
 from chronique.run.groups import GroupResult, adopt_groups, group_specs, run_groups
 from chronique.run.survey import FileMemo, learn_raw_files, signatures_in_order
 from chronique.checks.corpus import CorpusChecker, DocumentSummary
@@ -173,7 +173,7 @@ def survey(corpus: CorpusPass, jobs: int, cache: Path | None) -> None:
     stale = corpus.memo.stale_raw(root, corpus.raw_paths)
     batches = [stale[start : start + CHUNK_FILES] for start in range(0, len(stale), CHUNK_FILES)]
     if jobs > 1 and len(batches) > 1:
-        with ProcessPoolExecutor(jobs) as pool:
+        with worker_pool(jobs) as pool:
             learnt = pool.map(learn_raw_files, [root] * len(batches), batches)
             for facts in learnt:
                 corpus.memo.raw.update(facts)

@@ -21,13 +21,13 @@ import hashlib
 import os
 import pickle
 import shutil
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
 from chronique.run import chunks as chunk_work
 from chronique.run.chunks import BuildContext, ChunkResult, ChunkSpec
+from chronique.run.pool import worker_pool
 from chronique.checks.catalogue import finding
 from chronique.release.writer import GroupWriter, ShardFile
 from chronique.schema import CONFIGS
@@ -119,7 +119,7 @@ def run_groups(specs: list[GroupSpec], *, jobs: int, context: BuildContext,
         return
     window, queue, pending = 2 * jobs, iter(to_compute), {}
     shell = replace(context, repo=context.repo.only(set())) if doc_ids else context
-    with ProcessPoolExecutor(jobs, initializer=chunk_work.install, initargs=(shell,)) as pool:
+    with worker_pool(jobs, initializer=chunk_work.install, initargs=(shell,)) as pool:
         def top_up() -> None:
             while len(pending) < window and (spec := next(queue, None)) is not None:
                 part = context.repo.only(doc_ids(spec)) if doc_ids else None
