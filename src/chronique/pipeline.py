@@ -40,7 +40,7 @@ from chronique.store.readers import display_path, walk_raw
 from chronique.store.repository import Repository
 from chronique.release.manifest import MANIFEST_NAME, fingerprint, read_manifest, refresh_manifest_files, write_manifest
 from chronique.release.writer import ReleaseShards, build_lock, publish, release_date, staging_folder
-from chronique.schema import CONFIGS, STATUSES
+from chronique.schema import STATUSES
 from chronique.store.splits import SPLITS, group_signatures, near_duplicate_groups, updated_registry
 from chronique.run.stats import CorpusStats
 from chronique.release.verify import verify_release
@@ -137,14 +137,12 @@ class CorpusPass:
 
     def _key(self, spec, context: BuildContext) -> str:
         """A chunk's cache key from the survey's facts, without reading its files."""
-        rows = ((path, a.line, a.doc_id, a.raw_sha256) for path in spec.paths
-                for a in (self.memo.raw[path].articles if path in self.memo.raw else ()))
+        rows = ((path, a.line, a.doc_id, a.raw_sha256) for path, a in self.memo.articles(spec.paths))
         return chunk_key(rows, lambda relative: self.memo.annotation_digest(self.repo.root, relative), context, spec)
 
     def _doc_ids(self, group) -> set[str]:
         """The ids of a group's articles, as the survey found them."""
-        return {a.doc_id for chunk in group.chunks for path in chunk.paths
-                for a in (self.memo.raw[path].articles if path in self.memo.raw else ())}
+        return {a.doc_id for chunk in group.chunks for _, a in self.memo.articles(chunk.paths)}
 
     def _remember(self, summary: DocumentSummary) -> None:
         if summary.doc_id in self.seen:  # inside one chunk the chunk reports it; across chunks, here

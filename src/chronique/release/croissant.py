@@ -48,7 +48,7 @@ from chronique.release.citation import bibtex
 from chronique.errors import InputError
 from chronique.release.licensing import ANNOTATION_LICENSE, LICENCES
 from chronique.release.manifest import Manifest, read_manifest
-from chronique.release.writer import shard_counts, shard_path, shard_pattern
+from chronique.release.writer import listed_shards, shard_path, shard_pattern
 from chronique.schema import CONFIGS, FEATURES
 from chronique.store.splits import SPLITS
 
@@ -190,11 +190,11 @@ def _licences(manifest: Manifest) -> list[str]:
 
 
 def _shard_files(manifest: Manifest, config: str, split: str) -> list[str]:
-    count = shard_counts(manifest.files).get(config, {}).get(split, 0)
-    if count == 0:
+    paths = listed_shards(manifest.files, config, split)
+    if not paths:
         raise InputError(f"manifest.json counts rows of {config}/{split} but has no checksum for "
                          f"{shard_path(config, split)}; rebuild the release or refresh its manifest")
-    return [shard_path(config, split, index, count) for index in range(count)]
+    return paths
 
 
 def _distribution(manifest: Manifest, config: str, split: str) -> list[dict]:

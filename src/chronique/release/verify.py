@@ -28,7 +28,7 @@ from chronique.errors import Finding, UsageError
 from chronique.release.figures import figure_findings, manifest_digest_findings
 from chronique.release.manifest import (MANIFEST_NAME, FileDifference, FileEntry, Manifest, ManifestError, ManifestProblem,
                                         file_differences, fingerprint, read_manifest)
-from chronique.release.writer import combined_digest, shard_counts, shard_path, table_digest_of_file
+from chronique.release.writer import combined_digest, listed_shards, shard_path, table_digest_of_file
 from chronique.checks.catalogue import finding
 
 _REBUILD = "restore the release from its source (a clean checkout or a rebuild); a release is never edited by hand"
@@ -107,8 +107,7 @@ def _file_finding(path: Path, difference: FileDifference) -> Finding:
 
 def _split_files(manifest: Manifest, config: str, split: str) -> list[str]:
     """The shard files of a config and split that the manifest lists (the first shard's name when it lists none)."""
-    count = shard_counts(manifest.files).get(config, {}).get(split, 0)
-    return [shard_path(config, split, index, count) for index in range(count)] or [shard_path(config, split)]
+    return listed_shards(manifest.files, config, split) or [shard_path(config, split)]
 
 
 def _shard_digest(folder: Path, relatives: list[str]) -> tuple[str | None, Finding | None]:

@@ -50,6 +50,12 @@ def shard_counts(paths: Iterable[str]) -> dict[str, dict[str, int]]:
     return counts
 
 
+def listed_shards(files: Iterable[str], config: str, split: str) -> list[str]:
+    """The shard files of a config and split that a file table (a manifest's ``files``) lists, in row order."""
+    count = shard_counts(files).get(config, {}).get(split, 0)
+    return [shard_path(config, split, index, count) for index in range(count)]
+
+
 def release_shards(folder: Path, config: str, split: str) -> list[Path]:
     """The shard files of a config and split in a release folder, in row order."""
     return sorted(folder.glob(shard_pattern(config, split)))
@@ -156,29 +162,28 @@ class ReleaseShards:
                 entries[final] = FileEntry(shard.sha256, shard.size)
         return entries
 
-    def row_counts(self) -> dict[str, dict[str, int]]:
-        counts: dict[str, dict[str, int]] = {}
+    def _per_split(self, value) -> dict[str, dict]:
+        """``{config: {split: value(its shards)}}``, in the declared order of configs and splits."""
+        folded: dict[str, dict] = {}
         for (config, split), shards in self._by_config_split().items():
-            counts.setdefault(config, {})[split] = sum(s.rows for s in shards)
-        return counts
+            folded.setdefault(config, {})[split] = value(shards)
+        return folded
+
+    def row_counts(self) -> dict[str, dict[str, int]]:
+        return self._per_split(lambda shards: sum(s.rows for s in shards))
 
     def arrow_bytes(self) -> dict[str, dict[str, int]]:
         """In-memory Arrow size of each config and split: what the card's ``num_bytes`` means to ``datasets``."""
-        sizes: dict[str, dict[str, int]] = {}
-        for (config, split), shards in self._by_config_split().items():
-            sizes.setdefault(config, {})[split] = sum(s.arrow_bytes for s in shards)
-        return sizes
+        return self._per_split(lambda shards: sum(s.arrow_bytes for s in shards))
 
     def shard_digests(self) -> dict[str, str]:
-        return {f"{config}/{split}": combined_digest([s.digest for s in shards])
-                for (config, split), shards in self._by_config_split().items()}
+        return {f"{config}/{split}": digest for config, splits in
+                self._per_split(lambda shards: combined_digest([s.digest for s in shards])).items()
+                for split, digest in splits.items()}
 
     def counts(self) -> dict[str, dict[str, int]]:
         """How many shards each config and split has."""
-        numbers: dict[str, dict[str, int]] = {}
-        for (config, split), shards in self._by_config_split().items():
-            numbers.setdefault(config, {})[split] = len(shards)
-        return numbers
+        return self._per_split(len)
 
 
 def table_digest_of_file(path: Path) -> str:

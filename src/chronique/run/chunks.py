@@ -19,11 +19,11 @@ import hashlib
 import os
 import pickle
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import pyarrow as pa
 
@@ -117,7 +117,7 @@ def chunk_specs(paths: list[str], size: int | None = None, key: Callable[[ChunkS
     """``paths`` (repository-relative, in raw/ order) cut into chunks of ``size`` files, each with its ``key``."""
     size = size or CHUNK_FILES
     specs = [ChunkSpec(i, tuple(paths[start : start + size])) for i, start in enumerate(range(0, len(paths), size))]
-    return [ChunkSpec(spec.index, spec.paths, key(spec)) for spec in specs] if key else specs
+    return [replace(spec, key=key(spec)) for spec in specs] if key else specs
 
 
 def is_cached(cache_dir: Path | None, key: str) -> bool:

@@ -24,7 +24,7 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -127,6 +127,13 @@ class FileMemo:
         payload = pickle.dumps((MEMO_FORMAT, raw, annotations), protocol=pickle.HIGHEST_PROTOCOL)
         write_atomically(cache / MEMO_NAME, hashlib.sha256(payload).digest() + payload)
 
+    def articles(self, paths: Iterable[str]) -> Iterator[tuple[str, ArticleFacts]]:
+        """``(path, article)`` for each article the survey found in ``paths``, in order."""
+        for relative in paths:
+            facts = self.raw.get(relative)
+            for article in facts.articles if facts else ():
+                yield relative, article
+
     def stale_raw(self, root: Path, paths: Iterable[str]) -> list[str]:
         """The raw files whose facts must be read again: unknown, changed, or modified too recently to tell."""
         now = time.time_ns()
@@ -162,13 +169,11 @@ def signatures_in_order(memo: FileMemo, paths: Iterable[str], is_safe: Callable[
     doc_ids: list[str] = []
     rows: list[bytes] = []
     seen: set[str] = set()
-    for relative in paths:
-        facts = memo.raw.get(relative)
-        for article in facts.articles if facts else ():
-            if is_safe(article.doc_id) and article.doc_id not in seen:
-                seen.add(article.doc_id)
-                doc_ids.append(article.doc_id)
-                rows.append(article.signature)
+    for _, article in memo.articles(paths):
+        if is_safe(article.doc_id) and article.doc_id not in seen:
+            seen.add(article.doc_id)
+            doc_ids.append(article.doc_id)
+            rows.append(article.signature)
     matrix = np.frombuffer(b"".join(rows), dtype="<u4").reshape(len(rows), -1) if rows else np.zeros((0, 64), "<u4")
     return doc_ids, matrix.astype(np.uint32)
 
