@@ -6,7 +6,8 @@ in separate processes, with the peak resident memory of each process tree:
 - the naive pipeline (benchmarks/naive_pipeline.py);
 - ``chronique build`` with ``--jobs 1`` and ``--jobs 2``, without cache (validation included);
 - the incremental rebuild: a build that fills the cache, one annotation file edited, a rebuild;
-- a cold and a warm ``load_dataset`` of the resulting ``ner`` config.
+- cold and warm ``load_dataset`` of the resulting ``ner`` config, side by side with the same rows in
+  one shard a split (the layout before releases had shards), each cold load repeated.
 
 Run:  .venv/bin/python benchmarks/bench_build.py --articles 20000 100000 [--workdir /tmp/chronique-bench]
 It prints a table and writes the figures as JSON beside the corpora.
@@ -17,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,16 +103,55 @@ def incremental(corpus: Path, workdir: Path) -> dict:
     return {"fill": warm, "rebuild": rebuild, "edited": annotation.name}
 
 
+LOAD_REPEATS = 3
+"""Cold loads of each layout, alternated; the median is reported (one cold load varies by 20 % and more here)."""
+
+
+def one_shard_copy(release: Path, workdir: Path) -> Path:
+    """The release with each split of ``ner`` rewritten as one Parquet file: the layout of one shard a split,
+    the same rows in the same order, to load side by side with the layout as built."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    copy = workdir / "rel-one-shard" / release.name
+    subprocess.run(["rm", "-rf", str(copy.parent)], check=True)
+    shutil.copytree(release, copy)
+    for split in ("train", "validation", "test"):
+        shards = sorted((copy / "data" / "ner").glob(f"{split}-*-of-*.parquet"))
+        table = pa.concat_tables(pq.read_table(shard) for shard in shards)
+        for shard in shards:
+            shard.unlink()
+        pq.write_table(table, copy / "data" / "ner" / f"{split}-00000-of-00001.parquet", compression="zstd")
+    return copy
+
+
 def load_times(release: Path, workdir: Path) -> dict:
+    """Cold (empty ``datasets`` cache) and warm ``load_dataset`` of ``ner``, as built and as one shard a split."""
     script = ("import sys, time; from datasets import load_dataset; t = time.perf_counter(); "
               "d = load_dataset(sys.argv[1], 'ner', cache_dir=sys.argv[2]); "
               "print(time.perf_counter() - t, sum(s.num_rows for s in d.values()))")
+    layouts = {"as_built": release, "one_shard": one_shard_copy(release, workdir)}
+    cold: dict[str, list[float]] = {name: [] for name in layouts}
+    warm: dict[str, float] = {}
+    rows: dict[str, int] = {}
     cache = workdir / "hf-load-cache"
-    subprocess.run(["rm", "-rf", str(cache)], check=True)
-    cold = measure([PYTHON, "-c", script, str(release), str(cache)])
-    warm = measure([PYTHON, "-c", script, str(release), str(cache)])
-    return {"cold_seconds": float(cold["stdout"].split()[0]), "warm_seconds": float(warm["stdout"].split()[0]),
-            "rows": int(cold["stdout"].split()[1])}
+
+    def load(folder: Path) -> tuple[float, int]:
+        seconds, loaded = measure([PYTHON, "-c", script, str(folder), str(cache)])["stdout"].split()
+        return float(seconds), int(loaded)
+
+    for _ in range(LOAD_REPEATS):
+        for name, folder in layouts.items():
+            subprocess.run(["rm", "-rf", str(cache)], check=True)
+            seconds, rows[name] = load(folder)
+            cold[name].append(seconds)
+            warm[name] = load(folder)[0]
+    if rows["as_built"] != rows["one_shard"]:
+        raise SystemExit(f"the one-shard copy loaded {rows['one_shard']:,} rows, the release {rows['as_built']:,}")
+    shards = len(list((release / "data" / "ner").glob("train-*-of-*.parquet")))
+    return {"cold_seconds": statistics.median(cold["as_built"]), "warm_seconds": warm["as_built"],
+            "one_shard_cold_seconds": statistics.median(cold["one_shard"]), "one_shard_warm_seconds": warm["one_shard"],
+            "cold_runs": cold, "rows": rows["as_built"], "train_shards": shards}
 
 
 def run(articles: int, workdir: Path, naive_too: bool) -> dict:
@@ -153,8 +195,10 @@ def report(figures: dict) -> str:
               f"- speed-up of --jobs 2 over --jobs 1: {one['seconds'] / two['seconds']:.2f}×; identical output: {figures['same_output']}",
               f"- incremental rebuild: {incremental['rebuild']['seconds']:.1f} s = "
               f"{100 * incremental['rebuild']['seconds'] / two['seconds']:.1f}% of the full build (--jobs 2, no cache)",
-              f"- load_dataset of ner ({figures['load']['rows']:,} rows): cold {figures['load']['cold_seconds']:.1f} s, "
-              f"warm {figures['load']['warm_seconds']:.1f} s"]
+              f"- load_dataset of ner ({figures['load']['rows']:,} rows, {figures['load']['train_shards']} shards in train), "
+              f"median of {LOAD_REPEATS} cold loads: {figures['load']['cold_seconds']:.1f} s as built, "
+              f"{figures['load']['one_shard_cold_seconds']:.1f} s with one shard a split; "
+              f"warm {figures['load']['warm_seconds']:.1f} s and {figures['load']['one_shard_warm_seconds']:.1f} s"]
     return "\n".join(lines)
 
 
