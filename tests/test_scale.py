@@ -142,6 +142,7 @@ import time  # noqa: E402
 
 from chronique.pipeline import CHUNK_STEPS, READ_STEP, open_pass  # noqa: E402
 from chronique.run.chunks import BuildContext  # noqa: E402
+from chronique.run.executors import LocalExecutor  # noqa: E402
 from chronique.run.survey import FileMemo  # noqa: E402
 
 
@@ -170,7 +171,7 @@ def test_a_file_edited_between_survey_and_chunk_stops_the_build(corpus, tmp_path
     raw = next((corpus / "raw").glob("007_*.txt"))
     raw.write_text(raw.read_text(encoding="utf-8").replace("Paris", "Lille"), encoding="utf-8")
     context = BuildContext(corpus_pass.repo, frozenset({"gold", "unannotated"}), None, read=READ_STEP, steps=CHUNK_STEPS)
-    for _ in corpus_pass.results(context, 1, None):
+    for _ in corpus_pass.results(context, LocalExecutor(1), None):
         pass
     changed = [f for f in corpus_pass.log.errors if f.check_id == "build.input.changed"]
     assert len(changed) == 1 and "chunk 1" in changed[0].message and changed[0].path.startswith("raw/")

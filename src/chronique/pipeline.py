@@ -30,7 +30,7 @@ from chronique.release.recording import record_release
 from chronique.checks.catalogue import finding
 from chronique.run import steps
 from chronique.run.chunks import CHUNK_FILES, BuildContext, adopt_cache, chunk_key, chunk_specs
-from chronique.run.pool import worker_pool
+from chronique.run.executors import Executor, LocalExecutor, open_executor
 from chronique.run.groups import GroupResult, adopt_groups, group_specs, run_groups
 from chronique.run.survey import FileMemo, learn_raw_files, signatures_in_order
 from chronique.checks.corpus import CorpusChecker, DocumentSummary
@@ -118,11 +118,11 @@ class CorpusPass:
     chunks: int = 0
     cache_hits: int = 0
 
-    def results(self, context: BuildContext, jobs: int, on_progress: OnProgress | None) -> Iterator[GroupResult]:
-        """raw/ in sorted order, cut into chunks and groups of chunks, each read, checked and converted (in
-        ``jobs`` processes); the groups come back in order, their shards written."""
+    def results(self, context: BuildContext, executor: Executor, on_progress: OnProgress | None) -> Iterator[GroupResult]:
+        """raw/ in sorted order, cut into chunks and groups of chunks, each read, checked and converted (on
+        ``executor``); the groups come back in order, their shards written."""
         specs = group_specs(chunk_specs(self.raw_paths, key=lambda spec: self._key(spec, context)))
-        for group in run_groups(specs, jobs=jobs, context=context, doc_ids=self._doc_ids):
+        for group in run_groups(specs, executor=executor, context=context, doc_ids=self._doc_ids):
             for result in group.chunks:
                 self.log.extend(result.findings)
                 for summary in result.summaries:
@@ -163,32 +163,31 @@ class CorpusPass:
         self.memo.save(cache, self.raw_paths, self.repo.annotation_files.values())
 
 
-def survey(corpus: CorpusPass, jobs: int, cache: Path | None) -> None:
-    """Learn the facts of every raw file the memo does not hold (in ``jobs`` processes), then group near
+def survey(corpus: CorpusPass, executor: Executor, cache: Path | None) -> None:
+    """Learn the facts of every raw file the memo does not hold (on ``executor``), then group near
     duplicates from their signatures, before any chunk is cut: the chunks' splits depend on the groups."""
     root = corpus.repo.root
     corpus.memo = FileMemo.load(cache)
     stale = corpus.memo.stale_raw(root, corpus.raw_paths)
     batches = [stale[start : start + CHUNK_FILES] for start in range(0, len(stale), CHUNK_FILES)]
-    if jobs > 1 and len(batches) > 1:
-        with worker_pool(jobs) as pool:
-            learnt = pool.map(learn_raw_files, [root] * len(batches), batches)
-            for facts in learnt:
-                corpus.memo.raw.update(facts)
-    else:
+    if executor.in_process or len(batches) <= 1:
         for batch in batches:
             corpus.memo.raw.update(learn_raw_files(root, batch))
+    else:
+        for facts in executor.map(learn_raw_files, ((root, batch) for batch in batches)):
+            corpus.memo.raw.update(facts)
     group_signatures(corpus.repo, *signatures_in_order(corpus.memo, corpus.raw_paths, is_safe_id))
 
 
-def open_pass(repo_root: Path, *, version: str, releases: Path | None, jobs: int = 1,
+def open_pass(repo_root: Path, *, version: str, releases: Path | None, executor: Executor | None = None,
               cache: Path | None = None) -> CorpusPass:
+    """The repository loaded and its raw files surveyed (on ``executor``; by default in this process)."""
     repo_root = repo_root.resolve()
     releases = (releases or repo_root / "releases").resolve()
     log = FindingLog()
     repo = Repository.load(repo_root, releases=releases, version=version, log=log)
     corpus = CorpusPass(repo, log, [display_path(p, repo_root) for p in walk_raw(repo_root / "raw", root=repo_root, log=log)])
-    survey(corpus, jobs, cache)  # here, once, before the workers receive the repository
+    survey(corpus, executor or LocalExecutor(1), cache)  # here, once, before the workers receive the repository
     return corpus
 
 
@@ -199,15 +198,29 @@ def default_cache(repo: Path) -> Path:
 # --- validation and build ---------------------------------------------------------
 
 
+@contextmanager
+def using_executor(executor: Executor | None, jobs: int) -> Iterator[Executor]:
+    """``executor`` when the caller gives one (the caller closes it), else a local one of ``jobs`` workers, closed here."""
+    if executor is not None:
+        yield executor
+        return
+    with open_executor("local", jobs) as local:
+        yield local
+
+
 def validate(repo: Path, *, version: str = __version__, releases: Path | None = None, jobs: int = 1,
-             on_progress: OnProgress | None = None, cache: Path | None = None) -> ValidationReport:
-    """Run every check over the repository without writing anything (but the build cache, when given)."""
-    corpus = open_pass(repo, version=version, releases=releases, jobs=jobs, cache=cache)
+             on_progress: OnProgress | None = None, cache: Path | None = None,
+             executor: Executor | None = None) -> ValidationReport:
+    """Run every check over the repository without writing anything (but the build cache, when given).
+
+    The work runs on ``executor`` (:mod:`chronique.run.executors`), by default in ``jobs`` local processes."""
     stats = CorpusStats()
-    context = BuildContext(corpus.repo, frozenset(STATUSES), cache, read=READ_STEP, steps=CHUNK_STEPS)
-    for group in corpus.results(context, jobs, on_progress):
-        for result in group.chunks:
-            stats.merge(result.stats)
+    with using_executor(executor, jobs) as executor:
+        corpus = open_pass(repo, version=version, releases=releases, executor=executor, cache=cache)
+        context = BuildContext(corpus.repo, frozenset(STATUSES), cache, read=READ_STEP, steps=CHUNK_STEPS)
+        for group in corpus.results(context, executor, on_progress):
+            for result in group.chunks:
+                stats.merge(result.stats)
     corpus.finish()
     corpus.remember_inputs(cache)
     repository_citation(corpus.repo.root, corpus.log)
@@ -237,21 +250,30 @@ def build(
     update_registry: bool = True,
     jobs: int = 1,
     cache: Path | None = None,
+    executor: Executor | None = None,
 ) -> BuildResult:
     """Build ``releases/<version>/`` from ``repo``'s ``raw/`` and ``annotations/``.
 
-    Every validation check runs in the same pass. ``jobs`` processes share the work; with
-    ``cache``, chunks whose content did not change are read back instead of recomputed.
-    The output does not depend on either. Raises :class:`InputError` with every finding
-    when there is any error, and :class:`ReleaseExistsError` when the version exists with
-    other content; in both cases nothing is written.
+    Every validation check runs in the same pass. The work runs on ``executor``
+    (:mod:`chronique.run.executors`), by default in ``jobs`` local processes; with ``cache``,
+    chunks whose content did not change are read back instead of recomputed. The output
+    depends on none of these. Raises :class:`InputError` with every finding when there is
+    any error, and :class:`ReleaseExistsError` when the version exists with other content;
+    in both cases nothing is written.
     """
     statuses = frozenset(statuses)
     if unknown := statuses - set(STATUSES):
         raise UsageError(f"unknown annotation status {sorted(unknown)}; known: {', '.join(STATUSES)}")
     if jobs < 1:
         raise UsageError("jobs must be 1 or more")
-    corpus = open_pass(repo, version=version, releases=releases, jobs=jobs, cache=cache)
+    with using_executor(executor, jobs) as executor:
+        return _build_on(executor, repo, version=version, releases=releases, statuses=statuses,
+                         on_progress=on_progress, update_registry=update_registry, cache=cache)
+
+
+def _build_on(executor: Executor, repo: Path, *, version: str, releases: Path | None, statuses: frozenset[str],
+              on_progress: OnProgress | None, update_registry: bool, cache: Path | None) -> BuildResult:
+    corpus = open_pass(repo, version=version, releases=releases, executor=executor, cache=cache)
     log, releases = corpus.log, corpus.repo.releases
     if (releases / version).exists():
         refuse_damaged_release(releases / version)
@@ -264,7 +286,7 @@ def build(
         context = BuildContext(corpus.repo, statuses, cache, cache_staging, read=READ_STEP, steps=CHUNK_STEPS,
                                staging=staging)
         shards = ReleaseShards(staging)
-        for group in corpus.results(context, jobs, on_progress):
+        for group in corpus.results(context, executor, on_progress):
             for result in group.chunks:
                 stats.merge(result.stats)
                 withheld.update(result.withheld)

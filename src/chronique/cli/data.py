@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from chronique.cli.options import (JOBS_HELP, QUIET_FINDINGS_HELP, Commands, add_jobs_option, add_quiet_option,
-                                   add_repo_option)
+                                   add_repo_option, open_command_executor)
 from chronique.errors import UsageError
 from chronique.schema import STATUSES
 from chronique.store.splits import SPLITS
@@ -46,7 +46,8 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
     repo = Path(args.repo)
     quiet = args.quiet or not errors.is_terminal
     columns = [SpinnerColumn(), TextColumn("building {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=errors, disable=quiet, transient=True) as progress:
+    with open_command_executor(args) as executor, \
+            Progress(*columns, console=errors, disable=quiet, transient=True) as progress:
         task = progress.add_task(__version__, total=_count_raw_files(repo / "raw"))
         result = build(
             repo,
@@ -54,7 +55,7 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
             statuses=args.status,
             on_progress=lambda files: progress.advance(task, files),
             update_registry=not args.no_registry_update,
-            jobs=args.jobs,
+            executor=executor,
             cache=None if args.no_cache else default_cache(repo),
         )
     for warning in result.warnings:
@@ -143,7 +144,8 @@ def validate_cli(args: argparse.Namespace, console: Console, errors: Console) ->
         return 0
     if args.max_errors is not None and args.max_errors < 0:
         raise UsageError("--max-errors must be 0 or more")
-    report = validate(Path(args.repo), jobs=args.jobs)
+    with open_command_executor(args) as executor:
+        report = validate(Path(args.repo), executor=executor)
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:

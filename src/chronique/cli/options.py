@@ -18,7 +18,7 @@ REPO_HELP = "repository folder holding raw/ and annotations/ (default: .)"
 REPO_HELP_BRIEF = "repository folder (default: .)"
 QUIET_HELP = "print nothing but errors"
 QUIET_FINDINGS_HELP = "print findings only"
-JOBS_HELP = "worker processes (default: 1)"
+JOBS_HELP = "worker processes (default: 1; with --executor ray, every CPU of the Ray instance or cluster)"
 
 
 def add_repo_option(parser: argparse.ArgumentParser, help: str = REPO_HELP) -> None:
@@ -46,8 +46,23 @@ def add_quiet_option(parser: argparse.ArgumentParser, help: str = QUIET_HELP) ->
 
 
 def add_jobs_option(parser: argparse.ArgumentParser, help: str = JOBS_HELP) -> None:
-    """``--jobs N``: how many worker processes a command may start."""
-    parser.add_argument("--jobs", type=int, default=1, metavar="N", help=help)
+    """``--jobs N``, ``--executor`` and ``--ray-address``: where a command's per-document work runs, and on
+    how many workers (:mod:`chronique.run.executors`)."""
+    parser.add_argument("--jobs", type=int, metavar="N", help=help)
+    parser.add_argument("--executor", choices=("local", "ray"), default="local",
+                        help="local: processes on this machine (default); ray: Ray tasks, on a local Ray instance "
+                        "unless --ray-address is given (needs chronique[ray])")
+    parser.add_argument("--ray-address", metavar="ADDRESS",
+                        help="the Ray cluster to run on, as ray.init takes it: 'auto' for the one started on this "
+                        "machine with 'ray start', or ray://HOST:10001")
+
+
+def open_command_executor(args: argparse.Namespace):
+    """The executor that ``--executor``, ``--jobs`` and ``--ray-address`` ask for, as a context manager."""
+    from chronique.run.executors import open_executor
+
+    workers = args.jobs if args.jobs is not None or args.executor == "ray" else 1
+    return open_executor(args.executor, workers, args.ray_address)
 
 
 def add_release_options(parser: argparse.ArgumentParser) -> None:

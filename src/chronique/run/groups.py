@@ -27,7 +27,7 @@ from typing import Callable, Iterator
 
 from chronique.run import chunks as chunk_work
 from chronique.run.chunks import BuildContext, ChunkResult, ChunkSpec
-from chronique.run.pool import worker_pool
+from chronique.run.executors import Executor, WorkerSetup
 from chronique.checks.catalogue import finding
 from chronique.release.writer import GroupWriter, ShardFile
 from chronique.schema import CONFIGS
@@ -102,37 +102,28 @@ def process_group(spec: GroupSpec, repo: Repository | None = None) -> GroupResul
     return group
 
 
-def run_groups(specs: list[GroupSpec], *, jobs: int, context: BuildContext,
+def run_groups(specs: list[GroupSpec], *, executor: Executor, context: BuildContext,
                doc_ids: Callable[[GroupSpec], set[str]] | None = None) -> Iterator[GroupResult]:
     """Each group's result, in order: taken from the cache in this process when its key is there, else
-    computed by :func:`process_group`, in ``jobs`` processes with at most ``2 × jobs`` groups in flight.
-    The pool starts only if some group must be computed.
+    computed by :func:`process_group` on ``executor``, which is given work only if some group must be computed.
 
     With ``doc_ids`` (the documents a group holds), each worker starts with an empty repository and
     receives, with each group, the part of it that the group's documents need."""
     chunk_work.install(context)
     to_compute = [spec for spec in specs if not is_group_cached(context.cache_dir, spec.key)]
     computing = {spec.index for spec in to_compute}
-    if jobs <= 1 or not to_compute:
+    if executor.in_process or not to_compute:
         for spec in specs:
             yield process_group(spec) if spec.index in computing else take_group(spec, context)
         return
-    window, queue, pending = 2 * jobs, iter(to_compute), {}
     shell = replace(context, repo=context.repo.only(set())) if doc_ids else context
-    with worker_pool(jobs, initializer=chunk_work.install, initargs=(shell,)) as pool:
-        def top_up() -> None:
-            while len(pending) < window and (spec := next(queue, None)) is not None:
-                part = context.repo.only(doc_ids(spec)) if doc_ids else None
-                pending[spec.index] = pool.submit(process_group, spec, part)
-
-        top_up()
+    parts = ((spec, context.repo.only(doc_ids(spec)) if doc_ids else None) for spec in to_compute)
+    computed = executor.map(process_group, parts, WorkerSetup(chunk_work.install, (shell,)))
+    try:
         for spec in specs:
-            if spec.index in computing:
-                result = pending.pop(spec.index).result()
-                top_up()
-            else:
-                result = take_group(spec, context)
-            yield result
+            yield next(computed) if spec.index in computing else take_group(spec, context)
+    finally:
+        computed.close()
 
 
 # --- the group cache -----------------------------------------------------------------

@@ -1,28 +1,34 @@
-"""The build's worker processes.
+"""The worker processes of the local executor (:mod:`chronique.run.executors`).
 
-Workers are forked, so they start with the parent's objects in shared, copy-on-write pages. A
-page stays shared only while nobody writes to it, and the garbage collector writes to every
-object it visits: left alone, each worker would end up with its own copy of the parent's whole
-heap (the survey's facts of every raw file, the repository), and memory would grow with the
-corpus once per process. Freezing the parent's objects out of the collector before the fork
-(``gc.freeze``, as the Python documentation advises for pre-fork servers) keeps them shared.
+Workers are forked once, when the executor opens, before the command has read anything: they
+start with the imported code and none of the data that the build gathers later (the survey's
+facts of every raw file, the repository, the bookkeeping of every document read so far). Forked
+later, each would hold that heap in copy-on-write pages that turn into copies as soon as
+anything touches them, and count in its share of memory even when they do not, so every worker
+would grow with the corpus. What a worker needs travels with its tasks instead.
+
+The imported code stays in pages the workers share with the parent, as long as nobody writes to
+them; the garbage collector writes to every object it visits, so the parent's objects are frozen
+out of it (``gc.freeze``, as the Python documentation advises before a fork) while the workers
+are forked.
 """
 
 from __future__ import annotations
 
 import gc
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
-from typing import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, wait
 
 
-@contextmanager
-def worker_pool(jobs: int, initializer: Callable | None = None, initargs: tuple = ()) -> Iterator[ProcessPoolExecutor]:
-    """A pool of ``jobs`` forked workers that share the parent's objects; the parent's collector is
-    back to normal once the pool is closed."""
+def _ready() -> None:
+    """A task that does nothing: submitting one per worker makes the pool fork them all now."""
+
+
+def start_pool(jobs: int) -> ProcessPoolExecutor:
+    """A pool of ``jobs`` worker processes, forked now."""
     gc.freeze()
     try:
-        with ProcessPoolExecutor(jobs, initializer=initializer, initargs=initargs) as pool:
-            yield pool
+        pool = ProcessPoolExecutor(jobs)
+        wait([pool.submit(_ready) for _ in range(jobs)])
     finally:
         gc.unfreeze()
+    return pool
