@@ -2,7 +2,7 @@
 # Quick start, step 2: set up .venv with the test extras and run the test suite.
 # Extra arguments go to pytest.
 set -euo pipefail
-source "$(dirname "$0")/env.sh" "test,models"
+source "$(dirname "$0")/env.sh" "test,models,ray"
 # cffconvert pins jsonschema<4, which the package cannot use: it gets a venv of its own.
 if [ ! -x "$ROOT/.venv-cff/bin/cffconvert" ]; then
     echo "creating $ROOT/.venv-cff for cffconvert" >&2

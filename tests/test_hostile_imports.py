@@ -313,8 +313,8 @@ def test_a_preannotation_refused_by_the_checks_is_reported_at_the_raw_article(re
     # A model step that lets a crossing pair through, as a broken component would.
     (start, end), crossing_end = span("Agnès Buzyn"), span("Buzyn a")[1]
     monkeypatch.setattr(preannotate, "load_ner_model", lambda model: spacy.blank("fr"))
-    monkeypatch.setattr(preannotate, "predicted_spans", lambda nlp, document: iter(
-        [PredictedSpan(start, end, "PER"), PredictedSpan(span("Buzyn")[0], crossing_end, "PER")]))
+    monkeypatch.setattr(preannotate, "predicted_spans_batch", lambda nlp, documents: [
+        [PredictedSpan(start, end, "PER"), PredictedSpan(span("Buzyn")[0], crossing_end, "PER")] for _ in documents])
     monkeypatch.setattr(preannotate, "without_overlaps", lambda spans, dropped: sorted(spans, key=lambda s: s.start))
     code, output = run(capsys, "preannotate", DOC_ID, "--repo", str(repo))
     assert code == 1 and f"raw/{RAW_NAME}:1: [L3.nesting.crossing]" in output, output

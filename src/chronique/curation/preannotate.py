@@ -229,26 +229,47 @@ def plan_silver(article: RawArticle, nlp: Language, *, annotator: str, today: st
 
     Raises :class:`InputError` if the result would not pass the schema and document checks.
     """
-    document = make_document(article, None, "train")  # the split plays no part in annotation
+    return plan_silver_batch([article], nlp, annotator=annotator, today=today)[0]
+
+
+def plan_silver_batch(articles: Sequence[RawArticle], nlp: Language, *, annotator: str,
+                      today: str) -> list[tuple[Annotation, Counter]]:
+    """:func:`plan_silver` of several articles, their paragraphs sent through the model in one ``nlp.pipe``."""
+    documents = [make_document(article, None, "train") for article in articles]  # the split plays no part here
+    return [silver_plan(article, document, predictions, annotator=annotator, today=today)
+            for article, document, predictions in zip(articles, documents, predicted_spans_batch(nlp, documents))]
+
+
+def silver_plan(article: RawArticle, document: Document, predictions: Iterable[PredictedSpan], *, annotator: str,
+                today: str) -> tuple[Annotation, Counter]:
+    """The silver annotation of one document from the model's predictions, checked before anything is written."""
     tokens = [token for sentence in document.sentences for token in sentence.tokens]
     dropped: Counter = Counter()
-    spans = without_overlaps(snapped_spans(typed_spans(predicted_spans(nlp, document), dropped), tokens, dropped), dropped)
+    spans = without_overlaps(snapped_spans(typed_spans(predictions, dropped), tokens, dropped), dropped)
     note = provenance_note(len(spans), dropped)
     annotation = silver_annotation(document, spans, annotator=annotator, today=today, note=note)
     verify_silver(article, annotation)
     return annotation, dropped
 
 
-def predicted_spans(nlp: Language, document: Document) -> Iterator[PredictedSpan]:
-    """The model's entities, paragraph by paragraph, with offsets shifted back into the document text.
+def predicted_spans(nlp: Language, document: Document) -> list[PredictedSpan]:
+    """The model's entities in one document (see :func:`predicted_spans_batch`)."""
+    return predicted_spans_batch(nlp, [document])[0]
+
+
+def predicted_spans_batch(nlp: Language, documents: Sequence[Document]) -> list[list[PredictedSpan]]:
+    """The model's entities in each document, paragraph by paragraph, with offsets shifted back into the
+    document text; every paragraph of every document goes through one ``nlp.pipe``.
 
     Paragraph by paragraph keeps the model's input short and guarantees no entity crosses a paragraph.
     """
-    paragraphs: tuple[Paragraph, ...] = document.paragraphs
-    texts = (document.text[p.start : p.end] for p in paragraphs)
-    for paragraph, doc in zip(paragraphs, nlp.pipe(texts)):
-        for entity in doc.ents:
-            yield PredictedSpan(paragraph.start + entity.start_char, paragraph.start + entity.end_char, entity.label_)
+    owners = [(number, paragraph) for number, document in enumerate(documents) for paragraph in document.paragraphs]
+    texts = (documents[number].text[paragraph.start : paragraph.end] for number, paragraph in owners)
+    found: list[list[PredictedSpan]] = [[] for _ in documents]
+    for (number, paragraph), doc in zip(owners, nlp.pipe(texts)):
+        found[number].extend(PredictedSpan(paragraph.start + entity.start_char, paragraph.start + entity.end_char,
+                                           entity.label_) for entity in doc.ents)
+    return found
 
 
 def typed_spans(spans: Iterable[PredictedSpan], dropped: Counter) -> Iterator[PredictedSpan]:

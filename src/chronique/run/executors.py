@@ -180,6 +180,8 @@ class RayExecutor:
             try:
                 return ray.get(reference)
             except ray.exceptions.RayTaskError as error:  # the task's own exception: raised as it would be locally
+                if isinstance(error.cause, ChroniqueError):  # our own errors travel whole, findings and all
+                    raise error.cause from None
                 raise error.as_instanceof_cause() from None
             except ray.exceptions.RayError as error:
                 raise ExecutorError(f"a Ray task of {function.__name__} failed {RAY_TASK_RETRIES + 1} times "

@@ -20,3 +20,19 @@ def write_atomically(path: Path, content: str | bytes) -> None:
     except BaseException:
         Path(staging).unlink(missing_ok=True)
         raise
+
+
+def create_exclusively(path: Path, content: str) -> bool:
+    """Write ``content`` to ``path`` only if no file is there, as one step: a reader sees the whole file or
+    none, and a file that appeared in the meantime is never replaced. False when ``path`` existed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content.encode("utf-8"))
+        os.link(staging, path)  # fails when path exists, unlike a rename
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        Path(staging).unlink(missing_ok=True)
