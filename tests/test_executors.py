@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -119,7 +120,7 @@ def test_a_worker_killed_in_the_middle_of_a_task_is_retried_and_the_release_is_t
 def test_a_worker_that_keeps_dying_fails_the_build_and_publishes_nothing(corpus, tmp_path, ray_instance, monkeypatch):
     monkeypatch.setattr(executors, "RAY_TASK_RETRIES", 1)  # two attempts, both killed
     cache = tmp_path / "cache"
-    with WorkerKiller(every=True) as killer, pytest.raises(ExecutorError, match="failed 2 times"):
+    with WorkerKiller(every=True) as killer, pytest.raises(ExecutorError, match=r"failed 2 times"):
         build_with(corpus, tmp_path / "ray", RayExecutor(2), cache=cache)
     assert len(killer.killed) >= 2
     assert not (tmp_path / "ray").exists() or not any((tmp_path / "ray").iterdir())
@@ -165,3 +166,23 @@ def test_a_model_that_cannot_load_on_ray_is_the_usage_error_it_is_locally(tmp_pa
             preannotate_corpus(repo, model="no_such_model", executor=executor)
         assert type(raised.value) is UsageError  # the error itself, not Ray's wrapper of it
     assert not list((repo / "annotations").glob("*.json"))
+
+
+@pytest.mark.parametrize("executor_name", ["local", "ray"])
+def test_an_interrupted_build_leaves_nothing_behind_once_it_returns(corpus, tmp_path, ray_instance, executor_name):
+    """The interruption comes while tasks run; by the time the build has raised, none of them writes any more."""
+    releases, cache = tmp_path / "releases", tmp_path / "cache"
+
+    def interrupt(files):
+        raise KeyboardInterrupt
+
+    executor = LocalExecutor(2) if executor_name == "local" else RayExecutor(2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            build(corpus, releases=releases, statuses=("gold", "unannotated"), update_registry=False,
+                  executor=executor, cache=cache, on_progress=interrupt)
+        time.sleep(1.0)  # a task still running would write its shard or cache entry in this second
+    finally:
+        executor.close()
+    assert [p.name for p in releases.iterdir()] in ([], [".build.lock"])
+    assert not any(path.is_file() for path in cache.rglob("*") if path.name != ".lock")

@@ -19,6 +19,7 @@ with each task): a :class:`WorkerSetup`, run once in each worker process that ta
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import uuid
 from collections import deque
@@ -70,10 +71,11 @@ class Executor(Protocol):
         """Stop the workers this executor started."""
 
 
-def in_order(submit: Callable[[tuple], Any], wait: Callable[[Any], Any], cancel: Callable[[Any], None],
-             arguments: Iterable[tuple], window: int) -> Iterator[Any]:
-    """Submit tasks ``window`` ahead and wait for them in submission order; cancel what is left if the
-    consumer stops early (an error, a generator closed)."""
+def in_order(submit: Callable[[tuple], Any], wait: Callable[[Any], Any], arguments: Iterable[tuple], window: int,
+             stop: Callable[[list], None]) -> Iterator[Any]:
+    """Submit tasks ``window`` ahead and wait for them in submission order. If the consumer stops early
+    (an error, an interruption, a generator closed), ``stop`` cancels what has not started and waits
+    for what has, so that no task is still writing once the caller cleans up after the failure."""
     pending: deque = deque()
     queue = iter(arguments)
 
@@ -88,8 +90,14 @@ def in_order(submit: Callable[[tuple], Any], wait: Callable[[Any], Any], cancel:
             top_up()
             yield result
     finally:
-        for handle in pending:
-            cancel(handle)
+        if pending:
+            stop(list(pending))
+
+
+def _stop_futures(futures: list) -> None:
+    for future in futures:
+        future.cancel()
+    concurrent.futures.wait(futures)
 
 
 _SETUP_DONE: str | None = None
@@ -130,7 +138,7 @@ class LocalExecutor:
             return
         pool = self._pool
         yield from in_order(lambda args: pool.submit(run_task, setup, function, args), lambda future: future.result(),
-                            lambda future: future.cancel(), arguments, TASKS_PER_WORKER * self.workers)
+                            arguments, TASKS_PER_WORKER * self.workers, _stop_futures)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -170,7 +178,8 @@ class RayExecutor:
                 raise ExecutorError(f"no Ray cluster at {address!r}: {error}") from error
             self._started = True
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        self._task = ray.remote(max_retries=RAY_TASK_RETRIES)(run_task)
+        self.retries = RAY_TASK_RETRIES
+        self._task = ray.remote(max_retries=self.retries)(run_task)
 
     def map(self, function: Callable[..., Any], arguments: Iterable[tuple], setup: WorkerSetup | None = None) -> Iterator[Any]:
         ray = self._ray
@@ -184,11 +193,16 @@ class RayExecutor:
                     raise error.cause from None
                 raise error.as_instanceof_cause() from None
             except ray.exceptions.RayError as error:
-                raise ExecutorError(f"a Ray task of {function.__name__} failed {RAY_TASK_RETRIES + 1} times "
-                                    f"({type(error).__name__}); nothing was published") from error
+                raise ExecutorError(f"a Ray task ({function.__name__}) failed {self.retries + 1} times "
+                                    f"({type(error).__name__}); the run stopped") from error
 
-        yield from in_order(lambda args: self._task.remote(shared, function, args), wait,
-                            lambda reference: ray.cancel(reference), arguments, TASKS_PER_WORKER * self.workers)
+        def stop(references: list) -> None:
+            for reference in references:
+                ray.cancel(reference)  # a running task is interrupted, a waiting one never starts
+            ray.wait(references, num_returns=len(references))
+
+        yield from in_order(lambda args: self._task.remote(shared, function, args), wait, arguments,
+                            TASKS_PER_WORKER * self.workers, stop)
 
     def close(self) -> None:
         if self._started:
