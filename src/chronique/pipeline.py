@@ -170,12 +170,8 @@ def survey(corpus: CorpusPass, executor: Executor, cache: Path | None) -> None:
     corpus.memo = FileMemo.load(cache)
     stale = corpus.memo.stale_raw(root, corpus.raw_paths)
     batches = [stale[start : start + CHUNK_FILES] for start in range(0, len(stale), CHUNK_FILES)]
-    if executor.in_process or len(batches) <= 1:
-        for batch in batches:
-            corpus.memo.raw.update(learn_raw_files(root, batch))
-    else:
-        for facts in executor.map(learn_raw_files, ((root, batch) for batch in batches)):
-            corpus.memo.raw.update(facts)
+    for facts in executor.map(learn_raw_files, ((root, batch) for batch in batches)):
+        corpus.memo.raw.update(facts)
     group_signatures(corpus.repo, *signatures_in_order(corpus.memo, corpus.raw_paths, is_safe_id))
 
 
@@ -264,8 +260,6 @@ def build(
     statuses = frozenset(statuses)
     if unknown := statuses - set(STATUSES):
         raise UsageError(f"unknown annotation status {sorted(unknown)}; known: {', '.join(STATUSES)}")
-    if jobs < 1:
-        raise UsageError("jobs must be 1 or more")
     with using_executor(executor, jobs) as executor:
         return _build_on(executor, repo, version=version, releases=releases, statuses=statuses,
                          on_progress=on_progress, update_registry=update_registry, cache=cache)

@@ -50,8 +50,8 @@ def preannotate_cli(args: argparse.Namespace, console: Console, errors: Console)
 def preannotate_corpus_cli(args: argparse.Namespace, console: Console, errors: Console) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from chronique.curation.preannotate_corpus import preannotate_corpus, selected_raw_files
-    from chronique.errors import FindingLog, InputError
+    from chronique.curation.preannotate_corpus import preannotate_corpus
+    from chronique.errors import InputError
 
     repo = Path(args.repo)
     quiet = args.quiet or not errors.is_terminal
@@ -59,8 +59,9 @@ def preannotate_corpus_cli(args: argparse.Namespace, console: Console, errors: C
                TextColumn("raw files"), TimeElapsedColumn()]
     with open_command_executor(args) as executor, \
             Progress(*columns, console=errors, disable=quiet, transient=True) as progress:
-        task = progress.add_task("raw", total=len(selected_raw_files(repo.resolve(), args.pattern, FindingLog())))
+        task = progress.add_task("raw", total=None)
         run = preannotate_corpus(repo, pattern=args.pattern, model=args.model, executor=executor,
+                                 on_selected=lambda files: progress.update(task, total=files),
                                  on_progress=lambda files: progress.advance(task, files))
     if not args.quiet:
         table = Table(title="silver pre-annotation (review each file before setting status: gold)")

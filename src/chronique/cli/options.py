@@ -61,8 +61,7 @@ def open_command_executor(args: argparse.Namespace):
     """The executor that ``--executor``, ``--jobs`` and ``--ray-address`` ask for, as a context manager."""
     from chronique.run.executors import open_executor
 
-    workers = args.jobs if args.jobs is not None or args.executor == "ray" else 1
-    return open_executor(args.executor, workers, args.ray_address)
+    return open_executor(args.executor, args.jobs, args.ray_address)
 
 
 def add_release_options(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ then corrects the file and sets its status to ``gold``.
 
 The data flow of one document, each step a generator that counts what it drops::
 
-    predicted_spans -> typed_spans -> snapped_spans -> without_overlaps -> silver_annotation
+    predicted_spans_batch -> typed_spans -> snapped_spans -> without_overlaps -> silver_annotation
 
 Safety: a gold file is never overwritten, and every refusal is decided for all
 documents before the first file is written, so a refused call writes nothing.
@@ -117,7 +117,7 @@ def preannotate_results(
 
     nlp = load_ner_model(model)
     annotator, today = model_annotator(nlp), dt.date.today().isoformat()
-    planned = [plan_silver(article, nlp, annotator=annotator, today=today) for article in articles]
+    planned = plan_silver_batch(articles, nlp, annotator=annotator, today=today)
 
     results = []
     for (annotation, dropped), (doc_id, path) in zip(planned, targets.items()):
@@ -224,17 +224,13 @@ def refuse_overwrites(targets: dict[str, Path], repo: Path, *, overwrite_silver:
 # --- one document ---------------------------------------------------------------------------
 
 
-def plan_silver(article: RawArticle, nlp: Language, *, annotator: str, today: str) -> tuple[Annotation, Counter]:
-    """The silver annotation of one article and the count of dropped predictions by reason.
-
-    Raises :class:`InputError` if the result would not pass the schema and document checks.
-    """
-    return plan_silver_batch([article], nlp, annotator=annotator, today=today)[0]
-
-
 def plan_silver_batch(articles: Sequence[RawArticle], nlp: Language, *, annotator: str,
                       today: str) -> list[tuple[Annotation, Counter]]:
-    """:func:`plan_silver` of several articles, their paragraphs sent through the model in one ``nlp.pipe``."""
+    """The silver annotation of each article and its count of dropped predictions by reason, the paragraphs
+    of all of them sent through the model in one ``nlp.pipe``.
+
+    Raises :class:`InputError` if one of them would not pass the schema and document checks.
+    """
     documents = [make_document(article, None, "train") for article in articles]  # the split plays no part here
     return [silver_plan(article, document, predictions, annotator=annotator, today=today)
             for article, document, predictions in zip(articles, documents, predicted_spans_batch(nlp, documents))]
@@ -250,11 +246,6 @@ def silver_plan(article: RawArticle, document: Document, predictions: Iterable[P
     annotation = silver_annotation(document, spans, annotator=annotator, today=today, note=note)
     verify_silver(article, annotation)
     return annotation, dropped
-
-
-def predicted_spans(nlp: Language, document: Document) -> list[PredictedSpan]:
-    """The model's entities in one document (see :func:`predicted_spans_batch`)."""
-    return predicted_spans_batch(nlp, [document])[0]
 
 
 def predicted_spans_batch(nlp: Language, documents: Sequence[Document]) -> list[list[PredictedSpan]]:

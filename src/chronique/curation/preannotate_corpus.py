@@ -23,7 +23,7 @@ import fnmatch
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from chronique.curation.preannotate import DEFAULT_MODEL, load_ner_model, model_annotator, silver_plan, predicted_spans_batch
 from chronique.checks.catalogue import finding
@@ -117,11 +117,13 @@ def preannotate_batch(repo: Path, paths: tuple[str, ...], model: str, today: str
 
 def preannotate_corpus(repo: Path, *, pattern: str | None = None, model: str = DEFAULT_MODEL,
                        executor: Executor | None = None, today: str | None = None,
+                       on_selected: Callable[[int], None] | None = None,
                        on_progress: Callable[[int], None] | None = None) -> CorpusPreannotation:
     """Write a silver annotation for every raw article (of the files matching ``pattern``) that has none.
 
-    The batches run on ``executor`` (by default in this process). Returns what was written and
-    skipped; findings about raw files are in the result, and their articles were left out.
+    The batches run on ``executor`` (by default in this process). ``on_selected`` is told how many
+    raw files were selected, ``on_progress`` how many each finished batch held. Returns what was
+    written and skipped; findings about raw files are in the result, and their articles were left out.
     Raises :class:`UsageError` when the model cannot be loaded (once a batch has an article to do).
     """
     repo = repo.resolve()
@@ -129,14 +131,13 @@ def preannotate_corpus(repo: Path, *, pattern: str | None = None, model: str = D
     log = FindingLog()
     paths = selected_raw_files(repo, pattern, log)
     run = CorpusPreannotation(files=len(paths), findings=list(log))
+    if on_selected:
+        on_selected(len(paths))
     today = today or dt.date.today().isoformat()  # one date for the whole run, whichever worker writes
     batches = [tuple(paths[start : start + BATCH_FILES]) for start in range(0, len(paths), BATCH_FILES)]
-    for batch, outcome in zip(batches, executor.map(preannotate_batch, _arguments(repo, batches, model, today))):
+    outcomes = executor.map(preannotate_batch, ((repo, batch, model, today) for batch in batches))
+    for batch, outcome in zip(batches, outcomes):
         run.add(outcome)
         if on_progress:
             on_progress(len(batch))
     return run
-
-
-def _arguments(repo: Path, batches: Iterable[tuple[str, ...]], model: str, today: str):
-    return ((repo, batch, model, today) for batch in batches)

@@ -120,8 +120,6 @@ class LocalExecutor:
     name = "local"
 
     def __init__(self, workers: int = 1):
-        if workers < 1:
-            raise UsageError("jobs must be 1 or more")
         self.workers = workers
         self._pool = start_pool(workers) if workers > 1 else None
 
