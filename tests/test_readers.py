@@ -6,14 +6,15 @@ from pathlib import Path
 import pytest
 
 from chronique.errors import FindingLog
-from chronique.store.readers import MAX_RAW_BYTES, READERS, read_raw, walk_raw
+from chronique.store.raw_files import RawSource
+from chronique.store.readers import MAX_RAW_BYTES, READERS, read_source
 
 from conftest import PROJECT, SEED_ID, SEED_NAME, external
 
 
 def read(path: Path, root: Path):
     log = FindingLog()
-    articles = list(read_raw(walk_raw(root / "raw", root=root, log=log), root=root, log=log))
+    articles = list(read_source(RawSource.of_repository(root), log))
     return articles, log
 
 

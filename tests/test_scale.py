@@ -144,6 +144,7 @@ from chronique.pipeline import CHUNK_STEPS, READ_STEP, open_pass  # noqa: E402
 from chronique.run.chunks import BuildContext  # noqa: E402
 from chronique.run.executors import LocalExecutor  # noqa: E402
 from chronique.run.survey import FileMemo  # noqa: E402
+from chronique.store.raw_files import RawSource  # noqa: E402
 
 
 def settle(folder):
@@ -161,7 +162,7 @@ def test_a_second_build_reads_no_raw_file_the_first_one_learnt(corpus, tmp_path,
     memo = FileMemo.load(cache)
     assert len(memo.raw) == 23 and len(memo.annotations) == 1  # every raw file, and the seed's annotation
     learnt = []
-    monkeypatch.setattr("chronique.pipeline.learn_raw_files", lambda root, paths: learnt.extend(paths) or [])
+    monkeypatch.setattr("chronique.pipeline.learn_raw_files", lambda source, keys: learnt.extend(keys) or [])
     second, computed = hits(corpus, tmp_path, cache, "r2")
     assert learnt == [] and computed == 0 and second.fingerprint == first.fingerprint
 
@@ -183,4 +184,4 @@ def test_files_edited_in_the_last_moments_are_read_again(corpus, tmp_path):
     memo = FileMemo.load(cache)
     assert memo.raw == {}  # every file was just written: none of their stamps can be trusted yet
     paths = sorted(p.relative_to(corpus).as_posix() for p in (corpus / "raw").glob("*.txt"))
-    assert memo.stale_raw(corpus, paths) == paths
+    assert memo.stale_raw(RawSource.of_repository(corpus), paths) == paths

@@ -36,7 +36,7 @@ from chronique.run.survey import FileMemo, learn_raw_files, signatures_in_order
 from chronique.checks.corpus import CorpusChecker, DocumentSummary
 from chronique.errors import Finding, FindingLog, InputError, ReleaseExistsError, UsageError, raise_if_errors
 from chronique.store.documents import is_safe_id
-from chronique.store.readers import display_path, walk_raw
+from chronique.store.raw_files import RawSource
 from chronique.store.repository import Repository
 from chronique.release.manifest import MANIFEST_NAME, fingerprint, read_manifest, refresh_manifest_files, write_manifest
 from chronique.release.writer import ReleaseShards, build_lock, publish, release_date, staging_folder
@@ -109,7 +109,7 @@ class CorpusPass:
 
     repo: Repository
     log: FindingLog
-    raw_paths: list[str] = field(default_factory=list)  # repository-relative, in raw/ order
+    raw_paths: list[str] = field(default_factory=list)  # the raw files' keys (chronique.store.raw_files), in order
     memo: FileMemo = field(default_factory=FileMemo)
     seen: dict[str, str] = field(default_factory=dict)  # doc_id → where it was first read
     assigned: dict[str, str] = field(default_factory=dict)
@@ -166,23 +166,26 @@ class CorpusPass:
 def survey(corpus: CorpusPass, executor: Executor, cache: Path | None) -> None:
     """Learn the facts of every raw file the memo does not hold (on ``executor``), then group near
     duplicates from their signatures, before any chunk is cut: the chunks' splits depend on the groups."""
-    root = corpus.repo.root
+    source = corpus.repo.raw
     corpus.memo = FileMemo.load(cache)
-    stale = corpus.memo.stale_raw(root, corpus.raw_paths)
+    stale = corpus.memo.stale_raw(source, corpus.raw_paths)
     batches = [stale[start : start + CHUNK_FILES] for start in range(0, len(stale), CHUNK_FILES)]
-    for facts in executor.map(learn_raw_files, ((root, batch) for batch in batches)):
+    for facts in executor.map(learn_raw_files, ((source, batch) for batch in batches)):
         corpus.memo.raw.update(facts)
     group_signatures(corpus.repo, *signatures_in_order(corpus.memo, corpus.raw_paths, is_safe_id))
 
 
 def open_pass(repo_root: Path, *, version: str, releases: Path | None, executor: Executor | None = None,
-              cache: Path | None = None) -> CorpusPass:
-    """The repository loaded and its raw files surveyed (on ``executor``; by default in this process)."""
+              cache: Path | None = None, raw: str | None = None) -> CorpusPass:
+    """The repository loaded and its raw files surveyed (on ``executor``; by default in this process).
+
+    The raw files are the repository's ``raw/``, or those of the folder or fsspec URL ``raw``."""
     repo_root = repo_root.resolve()
     releases = (releases or repo_root / "releases").resolve()
     log = FindingLog()
-    repo = Repository.load(repo_root, releases=releases, version=version, log=log)
-    corpus = CorpusPass(repo, log, [display_path(p, repo_root) for p in walk_raw(repo_root / "raw", root=repo_root, log=log)])
+    source = RawSource.at(raw, repo_root) if raw is not None else RawSource.of_repository(repo_root)
+    repo = Repository.load(repo_root, releases=releases, version=version, log=log, raw=source)
+    corpus = CorpusPass(repo, log, [file.key for file in source.files(log)])
     survey(corpus, executor or LocalExecutor(1), cache)  # here, once, before the workers receive the repository
     return corpus
 
@@ -206,13 +209,14 @@ def using_executor(executor: Executor | None, jobs: int) -> Iterator[Executor]:
 
 def validate(repo: Path, *, version: str = __version__, releases: Path | None = None, jobs: int = 1,
              on_progress: OnProgress | None = None, cache: Path | None = None,
-             executor: Executor | None = None) -> ValidationReport:
+             executor: Executor | None = None, raw: str | None = None) -> ValidationReport:
     """Run every check over the repository without writing anything (but the build cache, when given).
 
-    The work runs on ``executor`` (:mod:`chronique.run.executors`), by default in ``jobs`` local processes."""
+    The work runs on ``executor`` (:mod:`chronique.run.executors`), by default in ``jobs`` local processes.
+    ``raw``, a folder or an fsspec URL, replaces the repository's ``raw/`` as the source of the articles."""
     stats = CorpusStats()
     with using_executor(executor, jobs) as executor:
-        corpus = open_pass(repo, version=version, releases=releases, executor=executor, cache=cache)
+        corpus = open_pass(repo, version=version, releases=releases, executor=executor, cache=cache, raw=raw)
         context = BuildContext(corpus.repo, frozenset(STATUSES), cache, read=READ_STEP, steps=CHUNK_STEPS)
         for group in corpus.results(context, executor, on_progress):
             for result in group.chunks:
@@ -247,13 +251,15 @@ def build(
     jobs: int = 1,
     cache: Path | None = None,
     executor: Executor | None = None,
+    raw: str | None = None,
 ) -> BuildResult:
     """Build ``releases/<version>/`` from ``repo``'s ``raw/`` and ``annotations/``.
 
     Every validation check runs in the same pass. The work runs on ``executor``
     (:mod:`chronique.run.executors`), by default in ``jobs`` local processes; with ``cache``,
     chunks whose content did not change are read back instead of recomputed. The output
-    depends on none of these. Raises :class:`InputError` with every finding when there is
+    depends on none of these. ``raw``, a folder or an fsspec URL, replaces the repository's
+    ``raw/`` as the source of the articles (their provenance then names it). Raises :class:`InputError` with every finding when there is
     any error, and :class:`ReleaseExistsError` when the version exists with other content;
     in both cases nothing is written.
     """
@@ -262,12 +268,13 @@ def build(
         raise UsageError(f"unknown annotation status {sorted(unknown)}; known: {', '.join(STATUSES)}")
     with using_executor(executor, jobs) as executor:
         return _build_on(executor, repo, version=version, releases=releases, statuses=statuses,
-                         on_progress=on_progress, update_registry=update_registry, cache=cache)
+                         on_progress=on_progress, update_registry=update_registry, cache=cache, raw=raw)
 
 
 def _build_on(executor: Executor, repo: Path, *, version: str, releases: Path | None, statuses: frozenset[str],
-              on_progress: OnProgress | None, update_registry: bool, cache: Path | None) -> BuildResult:
-    corpus = open_pass(repo, version=version, releases=releases, executor=executor, cache=cache)
+              on_progress: OnProgress | None, update_registry: bool, cache: Path | None,
+              raw: str | None) -> BuildResult:
+    corpus = open_pass(repo, version=version, releases=releases, executor=executor, cache=cache, raw=raw)
     log, releases = corpus.log, corpus.repo.releases
     if (releases / version).exists():
         refuse_damaged_release(releases / version)

@@ -11,8 +11,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from chronique.cli.options import (REPO_HELP_BRIEF, Commands, add_jobs_option, add_quiet_option, add_release_options,
-                                   add_repo_option, open_command_executor, read_manifest_rows, safe_name)
+from chronique.cli.options import (REPO_HELP_BRIEF, Commands, add_jobs_option, add_quiet_option, add_raw_option,
+                                   add_release_options, add_repo_option, open_command_executor, read_manifest_rows,
+                                   safe_name)
 from chronique.errors import UsageError
 
 
@@ -29,11 +30,13 @@ def add_preannotate(commands: Commands, name: str) -> None:
     parser.add_argument("doc_ids", nargs="*", metavar="DOC_ID", help="ids of documents in raw/")
     parser.add_argument("--all", action="store_true", help="every raw article that has no annotation file")
     parser.add_argument("--pattern", metavar="GLOB",
-                        help="like --all, for the raw files whose path inside raw/ matches GLOB (e.g. '2021/*.txt')")
+                        help="like --all, for the raw files whose path inside raw/ (or --raw) matches GLOB "
+                        "(e.g. '2021/*.txt')")
     add_repo_option(parser)
     parser.add_argument("--model", default="fr_core_news_md", help="spaCy model package (default: fr_core_news_md)")
     parser.add_argument("--keep-silver", action="store_true", help="refuse to replace an existing silver file")
     add_jobs_option(parser)
+    add_raw_option(parser)
     add_quiet_option(parser)
     parser.set_defaults(handler=preannotate_cli)
 
@@ -44,6 +47,8 @@ def preannotate_cli(args: argparse.Namespace, console: Console, errors: Console)
         raise UsageError("give either document ids or --all / --pattern GLOB")
     if not selecting and (args.executor != "local" or args.jobs not in (None, 1)):
         raise UsageError("--executor and --jobs apply to --all and --pattern; ids are done one after the other")
+    if not selecting and args.raw is not None:
+        raise UsageError("--raw applies to --all and --pattern; ids are looked up in <repo>/raw")
     return preannotate_corpus_cli(args, console, errors) if selecting else preannotate_ids_cli(args, console, errors)
 
 
@@ -62,7 +67,7 @@ def preannotate_corpus_cli(args: argparse.Namespace, console: Console, errors: C
         task = progress.add_task("raw", total=None)
         run = preannotate_corpus(repo, pattern=args.pattern, model=args.model, executor=executor,
                                  on_selected=lambda files: progress.update(task, total=files),
-                                 on_progress=lambda files: progress.advance(task, files))
+                                 on_progress=lambda files: progress.advance(task, files), raw=args.raw)
     if not args.quiet:
         table = Table(title="silver pre-annotation (review each file before setting status: gold)")
         for column in ("raw files", "written", "already annotated", "mentions", "dropped predictions"):

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from chronique.cli.options import (JOBS_HELP, QUIET_FINDINGS_HELP, Commands, add_jobs_option, add_quiet_option,
-                                   add_repo_option, open_command_executor)
+                                   add_raw_option, add_repo_option, open_command_executor)
 from chronique.errors import UsageError
 from chronique.schema import STATUSES
 from chronique.store.splits import SPLITS
@@ -34,6 +34,7 @@ def add_build(commands: Commands, name: str) -> None:
     parser.add_argument("--no-registry-update", action="store_true",
                         help="do not pin released documents in annotations/splits.tsv")
     add_jobs_option(parser, help=f"{JOBS_HELP}; the output is the same for any N")
+    add_raw_option(parser)
     parser.add_argument("--no-cache", action="store_true",
                         help="recompute every document instead of reusing unchanged chunks from .cache/chronique-build")
     add_quiet_option(parser)
@@ -48,7 +49,7 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
     columns = [SpinnerColumn(), TextColumn("building {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with open_command_executor(args) as executor, \
             Progress(*columns, console=errors, disable=quiet, transient=True) as progress:
-        task = progress.add_task(__version__, total=_count_raw_files(repo / "raw"))
+        task = progress.add_task(__version__, total=_count_raw_files(repo / "raw" if args.raw is None else args.raw))
         result = build(
             repo,
             releases=Path(args.releases) if args.releases else None,
@@ -57,6 +58,7 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
             update_registry=not args.no_registry_update,
             executor=executor,
             cache=None if args.no_cache else default_cache(repo),
+            raw=args.raw,
         )
     for warning in result.warnings:
         errors.print(str(warning), markup=False, highlight=False, soft_wrap=True)
@@ -69,9 +71,12 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
     return 0
 
 
-def _count_raw_files(raw: Path) -> int | None:
+def _count_raw_files(raw: Path | str) -> int | None:
+    """How many files a local raw folder holds, for the progress bar; None (no total shown) for a URL."""
+    if isinstance(raw, str) and "://" in raw:
+        return None
     try:
-        return sum(1 for p in raw.rglob("*") if p.is_file() and not p.name.startswith("."))
+        return sum(1 for p in Path(raw).rglob("*") if p.is_file() and not p.name.startswith("."))
     except OSError:
         return None
 
@@ -130,6 +135,7 @@ def add_validate(commands: Commands, name: str) -> None:
     parser.add_argument("--max-errors", type=int, metavar="N", help="show at most N errors (all are still counted)")
     parser.add_argument("--list-checks", action="store_true", help="list every check id with its explanation")
     add_jobs_option(parser)
+    add_raw_option(parser)
     add_quiet_option(parser, help=QUIET_FINDINGS_HELP)
     parser.set_defaults(handler=validate_cli)
 
@@ -145,7 +151,7 @@ def validate_cli(args: argparse.Namespace, console: Console, errors: Console) ->
     if args.max_errors is not None and args.max_errors < 0:
         raise UsageError("--max-errors must be 0 or more")
     with open_command_executor(args) as executor:
-        report = validate(Path(args.repo), executor=executor)
+        report = validate(Path(args.repo), executor=executor, raw=args.raw)
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
     else:

@@ -57,6 +57,13 @@ def add_jobs_option(parser: argparse.ArgumentParser, help: str = JOBS_HELP) -> N
                         "machine with 'ray start', or ray://HOST:10001")
 
 
+def add_raw_option(parser: argparse.ArgumentParser) -> None:
+    """``--raw WHERE``: read the raw articles from another folder or an fsspec URL instead of ``<repo>/raw``."""
+    parser.add_argument("--raw", metavar="WHERE",
+                        help="read the raw articles from this folder or fsspec URL (s3://bucket/crawl, memory://…; "
+                        "on a Ray cluster, one every node can read) instead of <repo>/raw; annotations stay in <repo>")
+
+
 def open_command_executor(args: argparse.Namespace):
     """The executor that ``--executor``, ``--jobs`` and ``--ray-address`` ask for, as a context manager."""
     from chronique.run.executors import open_executor

@@ -32,7 +32,7 @@ from chronique.store.documents import is_safe_id, make_document, sha256_text
 from chronique.checks.catalogue import finding
 from chronique.errors import FindingLog, UsageError
 from chronique.curation.preannotate import find_articles
-from chronique.store.readers import display_path
+from chronique.store.raw_files import display_path
 from chronique.store.records import Annotation, RawArticle
 from chronique.store.annotator_versions import load_document_versions, versions_folder
 from chronique.store.files import write_atomically

@@ -29,7 +29,8 @@ from chronique.checks.document import check_annotation
 from chronique.store.documents import is_safe_id, make_document
 from chronique.checks.catalogue import finding
 from chronique.errors import FindingLog, UsageError, raise_if_errors
-from chronique.store.readers import read_raw, walk_raw
+from chronique.store.raw_files import RawSource
+from chronique.store.readers import read_source
 from chronique.store.records import (
     Annotation,
     AnnotationProvenance,
@@ -179,7 +180,7 @@ def find_articles(doc_ids: Sequence[str], repo: Path) -> list[RawArticle]:
     if not raw_dir.is_dir():
         raise UsageError(f"{raw_dir} is not a folder: is {repo} a Chronique repository?")
     log, wanted, found = FindingLog(), set(doc_ids), {}
-    for article in read_raw(walk_raw(raw_dir, root=repo, log=log), root=repo, log=log):
+    for article in read_source(RawSource.of_repository(repo), log):
         if article.doc_id not in wanted:
             continue
         if article.doc_id in found:

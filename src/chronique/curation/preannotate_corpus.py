@@ -1,6 +1,7 @@
 """Pre-annotation of a whole raw collection: every article without an annotation file gets a silver one.
 
-:func:`preannotate_corpus` cuts the raw files (all of ``raw/``, or those matching a pattern)
+:func:`preannotate_corpus` cuts the raw files (all of ``raw/`` or of another folder or fsspec URL
+(:mod:`chronique.store.raw_files`), or those matching a pattern)
 into batches and maps :func:`preannotate_batch` over them on an executor
 (:mod:`chronique.run.executors`): locally or on Ray. A worker loads the model once, reads its
 batch's articles, sends the paragraphs of all those still to do through one ``nlp.pipe``, and
@@ -32,7 +33,8 @@ from chronique.run.executors import Executor, LocalExecutor
 from chronique.store.annotations import annotation_to_dict, dumps_annotation
 from chronique.store.documents import is_safe_id, make_document
 from chronique.store.files import create_exclusively
-from chronique.store.readers import display_path, read_raw, walk_raw
+from chronique.store.raw_files import RawSource
+from chronique.store.readers import read_raw
 
 BATCH_FILES = 32
 """Raw files per task: enough paragraphs for ``nlp.pipe`` to batch well, few enough to lose little to an interruption."""
@@ -68,25 +70,22 @@ class CorpusPreannotation:
         self.dropped.update(batch.dropped)
 
 
-def selected_raw_files(repo: Path, pattern: str | None, log: FindingLog) -> list[str]:
-    """The raw files to pre-annotate, repository-relative, in raw/ order: all, or those whose path inside
-    raw/ matches the shell pattern ``pattern`` (``2021/*.txt``, ``*.jsonl``)."""
-    raw = repo / "raw"
-    if not raw.is_dir():
-        raise UsageError(f"{raw} is not a folder: is {repo} a Chronique repository?")
-    paths = [display_path(path, repo) for path in walk_raw(raw, root=repo, log=log)]
+def selected_raw_files(source: RawSource, pattern: str | None, log: FindingLog) -> list[str]:
+    """The keys of the raw files to pre-annotate, in the source's order: all, or those whose path inside
+    the source's folder matches the shell pattern ``pattern`` (``2021/*.txt``, ``*.jsonl``)."""
+    keys = [file.key for file in source.files(log)]
     if pattern is not None:
-        paths = [path for path in paths if fnmatch.fnmatchcase(path.removeprefix("raw/"), pattern)]
-    return paths
+        keys = [key for key in keys if fnmatch.fnmatchcase(source.inside(key), pattern)]
+    return keys
 
 
-def preannotate_batch(repo: Path, paths: tuple[str, ...], model: str, today: str) -> BatchOutcome:
+def preannotate_batch(repo: Path, source: RawSource, keys: tuple[str, ...], model: str, today: str) -> BatchOutcome:
     """One task: the batch's articles without an annotation file, through the model once, each silver file
     written unless a file appeared there in the meantime."""
     log, outcome = FindingLog(), BatchOutcome()
     folder = repo / "annotations"
     todo = []
-    for article in read_raw((repo / path for path in paths), root=repo, log=log):
+    for article in read_raw((source.file(key) for key in keys), log=log):
         if not is_safe_id(article.doc_id):  # no file name can be made of it
             log.add(finding("L0.ids.unsafe", f"document id {article.doc_id!r} is not safe as a file name", article.path,
                             article.line, col=1, hint="use letters, digits, '_', '.' and '-' only"))
@@ -118,24 +117,32 @@ def preannotate_batch(repo: Path, paths: tuple[str, ...], model: str, today: str
 def preannotate_corpus(repo: Path, *, pattern: str | None = None, model: str = DEFAULT_MODEL,
                        executor: Executor | None = None, today: str | None = None,
                        on_selected: Callable[[int], None] | None = None,
-                       on_progress: Callable[[int], None] | None = None) -> CorpusPreannotation:
+                       on_progress: Callable[[int], None] | None = None,
+                       raw: str | None = None) -> CorpusPreannotation:
     """Write a silver annotation for every raw article (of the files matching ``pattern``) that has none.
+
+    The articles are those of ``repo``'s ``raw/``, or of the folder or fsspec URL ``raw``; their silver
+    files go to ``repo``'s ``annotations/`` either way.
 
     The batches run on ``executor`` (by default in this process). ``on_selected`` is told how many
     raw files were selected, ``on_progress`` how many each finished batch held. Returns what was
     written and skipped; findings about raw files are in the result, and their articles were left out.
-    Raises :class:`UsageError` when the model cannot be loaded (once a batch has an article to do).
+    Raises :class:`UsageError` when the model cannot be loaded (once a batch has an article to do), or
+    when the raw folder cannot be read.
     """
     repo = repo.resolve()
+    source = RawSource.at(raw, repo) if raw is not None else RawSource.of_repository(repo)
+    if source.fs is None and not Path(source.folder).is_dir():
+        raise UsageError(f"{source.folder} is not a folder: is {repo} a Chronique repository?")
     executor = executor or LocalExecutor(1)
     log = FindingLog()
-    paths = selected_raw_files(repo, pattern, log)
+    paths = selected_raw_files(source, pattern, log)
     run = CorpusPreannotation(files=len(paths), findings=list(log))
     if on_selected:
         on_selected(len(paths))
     today = today or dt.date.today().isoformat()  # one date for the whole run, whichever worker writes
     batches = [tuple(paths[start : start + BATCH_FILES]) for start in range(0, len(paths), BATCH_FILES)]
-    outcomes = executor.map(preannotate_batch, ((repo, batch, model, today) for batch in batches))
+    outcomes = executor.map(preannotate_batch, ((repo, source, batch, model, today) for batch in batches))
     for batch, outcome in zip(batches, outcomes):
         run.add(outcome)
         if on_progress:

@@ -21,7 +21,8 @@ from typing import Literal
 from chronique.store.annotations import QUOTE_CONTEXT, annotation_to_dict, dumps_annotation, quote
 from chronique.errors import FindingLog, UsageError, raise_if_errors
 from chronique.text.normalize import normalize_text
-from chronique.store.readers import read_raw, walk_raw
+from chronique.store.raw_files import RawSource
+from chronique.store.readers import read_source
 from chronique.store.records import Annotation, Quote
 from chronique.store.documents import sha256_text
 from chronique.store.files import write_atomically
@@ -156,7 +157,7 @@ def reanchor_repository(repo: Path, *, doc_ids: list[str] | None = None, dry_run
     repo = repo.resolve()
     log = FindingLog()
     annotations = load_annotations(repo / "annotations", root=repo, log=log)
-    texts = {a.doc_id: normalize_text(a.body) for a in read_raw(walk_raw(repo / "raw", root=repo, log=log), root=repo, log=log)
+    texts = {a.doc_id: normalize_text(a.body) for a in read_source(RawSource.of_repository(repo), log)
              if a.doc_id in annotations}
     raise_if_errors(log, "raw/ or annotations/ could not be read; nothing was re-anchored")
     if doc_ids is not None and (unknown := sorted(set(doc_ids) - set(annotations))):

@@ -25,7 +25,8 @@ from chronique.interop.folders import folder_files
 from chronique.interop.registry import exporter, importer, realigner, taken_options
 from chronique.text.normalize import normalize_text
 from chronique.store.paths import SAFE_NAME_RULE, UnsafePathError, contained, is_safe_name
-from chronique.store.readers import display_path, parse_date, read_raw, walk_raw
+from chronique.store.raw_files import RawSource, display_path
+from chronique.store.readers import parse_date, read_source
 from chronique.store.records import Annotation, RawArticle
 from chronique.store.files import write_atomically
 
@@ -62,7 +63,7 @@ class ImportReport:
 
 
 def _raw_articles(repo: Path, log: FindingLog) -> dict[str, RawArticle]:
-    return {a.doc_id: a for a in read_raw(walk_raw(repo / "raw", root=repo, log=log), root=repo, log=log)}
+    return {a.doc_id: a for a in read_source(RawSource.of_repository(repo), log)}
 
 
 def _target(repo: Path, doc_id: str, annotation: Annotation, as_version: bool) -> Path:

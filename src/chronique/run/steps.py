@@ -54,10 +54,10 @@ def run_steps(steps: Iterable[Step], records: Iterable, chunk: Chunk) -> Iterato
 # --- raw files → articles ----------------------------------------------------------
 
 
-def read_articles(paths: Iterable[str], chunk: Chunk) -> Iterator[RawArticle]:
-    """The articles of each raw file (repository-relative), read by the reader of its extension."""
-    root = chunk.repo.root
-    yield from read_raw((root / relative for relative in paths), root=root, log=chunk.log)
+def read_articles(keys: Iterable[str], chunk: Chunk) -> Iterator[RawArticle]:
+    """The articles of each raw file (by its key in the repository's raw source), read by the reader of its extension."""
+    source = chunk.repo.raw
+    yield from read_raw((source.file(key) for key in keys), log=chunk.log)
 
 
 # --- articles → documents ----------------------------------------------------------

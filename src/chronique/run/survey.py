@@ -6,7 +6,7 @@ must share a split, so they are grouped first). Reading every file for them cost
 a good part of the build, so the facts of each file are kept in a :class:`FileMemo` beside the
 build cache, under the file's path and *stamp* (size, modification time in nanoseconds, inode).
 A file whose stamp is unchanged is not read again; the others are read in the build's worker
-processes. Annotation files are remembered the same way, by their SHA-256.
+processes. A file behind fsspec (:mod:`chronique.store.raw_files`) has no stamp and is read every build. Annotation files are remembered the same way, by their SHA-256.
 
 A stamp can only be trusted once the file's modification time is safely in the past (a write
 within the same clock tick would leave it unchanged), so files modified in the last
@@ -30,6 +30,7 @@ import numpy as np
 
 from chronique.errors import FindingLog
 from chronique.store.files import write_atomically
+from chronique.store.raw_files import RawSource, Stamp, file_stamp
 from chronique.store.readers import read_raw
 from chronique.text.normalize import normalize_text
 
@@ -37,10 +38,6 @@ MEMO_NAME = "inputs.pickle"
 MEMO_FORMAT = 1
 SETTLE_SECONDS = 2.0
 """How long after its last modification a file's stamp is trusted to reveal any change."""
-
-Stamp = tuple[int, int, int]
-"""A file's size, modification time (ns) and inode."""
-
 
 @dataclass(frozen=True, slots=True)
 class ArticleFacts:
@@ -54,17 +51,12 @@ class ArticleFacts:
 
 @dataclass(frozen=True, slots=True)
 class RawFacts:
-    stamp: Stamp
+    stamp: Stamp | None  # None: a file behind fsspec, learnt again every build
     articles: tuple[ArticleFacts, ...]
 
 
-def stamp_of(path: Path) -> Stamp:
-    status = path.stat()
-    return status.st_size, status.st_mtime_ns, status.st_ino
-
-
-def _settled(stamp: Stamp, now_ns: int) -> bool:
-    return now_ns - stamp[1] > SETTLE_SECONDS * 1e9
+def _settled(stamp: Stamp | None, now_ns: int) -> bool:
+    return stamp is not None and now_ns - stamp[1] > SETTLE_SECONDS * 1e9
 
 
 def signature_text(body: str) -> str:
@@ -77,26 +69,28 @@ def signature_text(body: str) -> str:
     return normalize_text(body)
 
 
-def learn_raw_files(root: Path, paths: Iterable[str]) -> list[tuple[str, RawFacts]]:
-    """The facts of each raw file (repository-relative); problems are left to the chunks, which report them."""
+def learn_raw_files(source: RawSource, keys: Iterable[str]) -> list[tuple[str, RawFacts]]:
+    """The facts of each raw file of ``source`` (by key); problems are left to the chunks, which report them."""
     from chronique.checks.corpus import minhash
 
     learnt = []
-    for relative in paths:
-        path = root / relative
+    for key in keys:
+        file = source.file(key)
         try:
-            stamp = stamp_of(path)
+            stamp = file.stamp()
+            articles = tuple(ArticleFacts(a.doc_id, a.line, a.raw_sha256,
+                                          minhash(signature_text(a.body)).astype("<u4").tobytes())
+                             for a in read_raw([file], log=FindingLog()))
         except OSError:
             continue
-        articles = tuple(ArticleFacts(a.doc_id, a.line, a.raw_sha256, minhash(signature_text(a.body)).astype("<u4").tobytes())
-                         for a in read_raw(iter([path]), root=root, log=FindingLog()))
-        learnt.append((relative, RawFacts(stamp, articles)))
+        learnt.append((key, RawFacts(stamp, articles)))
     return learnt
 
 
 @dataclass
 class FileMemo:
-    """Facts of raw files and digests of annotation files, by repository-relative path, valid while the stamp holds."""
+    """Facts of raw files (by key) and digests of annotation files (by repository-relative path), valid
+    while the stamp holds."""
 
     raw: dict[str, RawFacts] = field(default_factory=dict)
     annotations: dict[str, tuple[Stamp, str]] = field(default_factory=dict)
@@ -134,26 +128,27 @@ class FileMemo:
             for article in facts.articles if facts else ():
                 yield relative, article
 
-    def stale_raw(self, root: Path, paths: Iterable[str]) -> list[str]:
-        """The raw files whose facts must be read again: unknown, changed, or modified too recently to tell."""
+    def stale_raw(self, source: RawSource, keys: Iterable[str]) -> list[str]:
+        """The raw files whose facts must be read again: unknown, changed, modified too recently to tell,
+        or without a stamp."""
         now = time.time_ns()
         stale = []
-        for relative in paths:
-            known = self.raw.get(relative)
+        for key in keys:
+            known = self.raw.get(key)
             try:
-                stamp = stamp_of(root / relative)
+                stamp = source.file(key).stamp()
             except OSError:
-                stale.append(relative)
+                stale.append(key)
                 continue
             if known is None or known.stamp != stamp or not _settled(stamp, now):
-                stale.append(relative)
+                stale.append(key)
         return stale
 
     def annotation_digest(self, root: Path, relative: str) -> str | None:
         """SHA-256 of an annotation file, read only when its stamp changed; None when it cannot be read."""
         path = root / relative
         try:
-            stamp = stamp_of(path)
+            stamp = file_stamp(path)
             known = self.annotations.get(relative)
             if known is not None and known[0] == stamp and _settled(stamp, time.time_ns()):
                 return known[1]

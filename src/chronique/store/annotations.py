@@ -17,7 +17,8 @@ import jsonschema
 
 from chronique.checks.catalogue import finding
 from chronique.errors import FindingLog
-from chronique.store.readers import check_bytes, display_path, load_json
+from chronique.store.raw_files import display_path
+from chronique.store.readers import check_bytes, load_json
 from chronique.store.records import Annotation, AnnotationProvenance, Entity, Mention, Quote, Stance
 
 ANNOTATION_SCHEMA_VERSION = "1.0"

@@ -24,7 +24,8 @@ from chronique.store.annotations import read_annotation
 from chronique.store.documents import is_safe_id, make_document
 from chronique.checks.catalogue import finding
 from chronique.errors import FindingLog
-from chronique.store.readers import display_path, read_raw, walk_raw
+from chronique.store.raw_files import RawSource, display_path
+from chronique.store.readers import read_source
 from chronique.store.records import Annotation
 
 VERSIONS_FOLDER = "versions"
@@ -101,7 +102,7 @@ def load_texts(repo: Path, doc_ids: Iterable[str], *, log: FindingLog) -> dict[s
     """The normalised text of each wanted document, read from ``raw/`` with the build's readers."""
     wanted = set(doc_ids)
     texts: dict[str, str] = {}
-    for article in read_raw(walk_raw(repo / "raw", root=repo, log=log), root=repo, log=log):
+    for article in read_source(RawSource.of_repository(repo), log):
         if article.doc_id in wanted and article.doc_id not in texts:
             texts[article.doc_id] = make_document(article, None, "train").text
     return texts

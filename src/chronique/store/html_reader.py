@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 from typing import Iterator, NamedTuple
 
 import lxml.html
@@ -13,7 +12,8 @@ from lxml import etree
 
 from chronique.checks.catalogue import finding
 from chronique.errors import FindingLog
-from chronique.store.readers import NUMBERED_NAME, decode_text_file, content_id, display_path, parse_date
+from chronique.store.raw_files import RawFile
+from chronique.store.readers import NUMBERED_NAME, decode_text_file, content_id, parse_date
 from chronique.store.records import RawArticle
 
 
@@ -58,11 +58,11 @@ class HtmlPage(NamedTuple):
     source: str | None
 
 
-def read_html_page(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]:
+def read_html_page(file: RawFile, *, log: FindingLog) -> Iterator[RawArticle]:
     """An HTML article page. Its text is the article's paragraphs and inter-titles only (see
     :func:`extract_page`); title, date, site name and URL come from the article and the page head."""
-    shown = display_path(path, root)
-    decoded = decode_text_file(path, shown, log)
+    shown = file.key
+    decoded = decode_text_file(file, log)
     if decoded is None:
         return
     data, html = decoded
@@ -77,7 +77,7 @@ def read_html_page(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawAr
         log.add(finding("L1.raw.date", "the page gives no publication date", shown, 1,
                         hint="add <meta property='article:published_time'> or convert the article to .txt"))
         return
-    named = NUMBERED_NAME.match(path.stem)
+    named = NUMBERED_NAME.match(file.stem)
     yield RawArticle(
         doc_id=named.group(1) if named else content_id(data),
         date=page.date,

@@ -1,7 +1,8 @@
 """Readers: raw files in, :class:`RawArticle` records out.
 
 ``READERS`` maps a file extension to a reader. A reader is a generator
-``(path, *, root, log) -> Iterator[RawArticle]``; it reports every problem it
+``(file, *, log) -> Iterator[RawArticle]`` over a :class:`~chronique.store.raw_files.RawFile` (local or
+behind fsspec, it reads the same); it reports every problem it
 finds into ``log`` as a located :class:`Finding` and yields nothing for a bad
 record, so that the build can report all problems at once and refuse to publish.
 Adding a format is one function plus one entry in ``READERS``.
@@ -11,14 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
-from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from chronique.checks.catalogue import finding
 from chronique.errors import Finding, FindingLog
 from chronique.store.jsonfiles import JsonFileError, parse_json
+from chronique.store.raw_files import RawFile, RawSource
 from chronique.store.records import RawArticle
 
 MAX_RAW_BYTES = 5 * 1024 * 1024
@@ -32,14 +32,6 @@ _HEADER = re.compile(r"\s*date[ \t]+(\S+)(?:[ \t]+|[ \t]*\n|$)")
 NUMBERED_NAME = re.compile(r"^\d+_([0-9a-f]{8,64})$")
 
 Reader = Callable[..., Iterator[RawArticle]]
-
-
-def display_path(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` when it lies below it, in POSIX form."""
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def parse_date(value: object) -> str | None:
@@ -70,15 +62,15 @@ def content_id(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def decode_text_file(path: Path, shown: str, log: FindingLog) -> tuple[bytes, str] | None:
+def decode_text_file(file: RawFile, log: FindingLog) -> tuple[bytes, str] | None:
     """Bytes and text of a raw file, or None after logging why it cannot be used."""
-    size = path.stat().st_size
+    size = file.size()
     if size > MAX_RAW_BYTES:
-        log.add(finding("L1.raw.size", f"file is {size:,} bytes, over the {MAX_RAW_BYTES:,}-byte limit for one article", shown, 1,
-                        hint="split it into one file per article"))
+        log.add(finding("L1.raw.size", f"file is {size:,} bytes, over the {MAX_RAW_BYTES:,}-byte limit for one article",
+                        file.key, 1, hint="split it into one file per article"))
         return None
-    data = path.read_bytes()
-    problem = check_bytes(data, shown)
+    data = file.read_bytes()
+    problem = check_bytes(data, file.key)
     if problem:
         log.add(problem)
         return None
@@ -108,10 +100,10 @@ def check_bytes(data: bytes, shown: str, *, kind: str = "raw", allow_crlf: bool 
     return None
 
 
-def read_txt(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]:
+def read_txt(file: RawFile, *, log: FindingLog) -> Iterator[RawArticle]:
     """A plain-text article: optional leading whitespace, ``date YYYY-MM[-DD]``, then the text."""
-    shown = display_path(path, root)
-    decoded = decode_text_file(path, shown, log)
+    shown = file.key
+    decoded = decode_text_file(file, log)
     if decoded is None:
         return
     data, text = decoded
@@ -131,7 +123,7 @@ def read_txt(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]
     if not body.strip():
         log.add(finding("L1.raw.empty", "the file has a date header but no text", shown, 1))
         return
-    named = NUMBERED_NAME.match(path.stem)
+    named = NUMBERED_NAME.match(file.stem)
     yield RawArticle(
         doc_id=named.group(1) if named else content_id(data),
         date=date,
@@ -146,15 +138,15 @@ def read_txt(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]
 _JSONL_OPTIONAL = ("title", "source", "url", "license", "origin", "beat", "domain", "genre")
 
 
-def read_jsonl(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]:
+def read_jsonl(file: RawFile, *, log: FindingLog) -> Iterator[RawArticle]:
     """JSON Lines: one object a line with ``id``, ``date``, ``text`` and optional
     ``title``, ``source``, ``url``, ``license``. Other keys are ignored; blank lines carry no record."""
-    shown = display_path(path, root)
-    size = path.stat().st_size
+    shown = file.key
+    size = file.size()
     if size > MAX_JSONL_BYTES:
         log.add(finding("L1.raw.size", f"file is {size:,} bytes, over the {MAX_JSONL_BYTES:,}-byte limit", shown, 1))
         return
-    with path.open("rb") as handle:
+    with file.open() as handle:
         head = handle.read(3)
         if head == b"\xef\xbb\xbf":
             log.add(finding("L1.raw.bom", "file starts with a UTF-8 byte-order mark", shown, 1, 1,
@@ -211,11 +203,11 @@ def load_json(text: str, shown: str, log: FindingLog, *, first_line: int = 1, ki
     except JsonFileError as error:
         log.extend(error.findings)
     return None
-def read_html(path: Path, *, root: Path, log: FindingLog) -> Iterator[RawArticle]:
+def read_html(file: RawFile, *, log: FindingLog) -> Iterator[RawArticle]:
     """An article page (:mod:`chronique.store.html_reader`, which imports lxml only when a page is read)."""
     from chronique.store.html_reader import read_html_page
 
-    return read_html_page(path, root=root, log=log)
+    return read_html_page(file, log=log)
 
 
 READERS: dict[str, Reader] = {
@@ -226,31 +218,18 @@ READERS: dict[str, Reader] = {
 }
 
 
-def walk_raw(raw_dir: Path, *, root: Path, log: FindingLog) -> Iterator[Path]:
-    """Raw files below ``raw_dir`` in sorted order. Dotfiles (``.gitkeep``) are not articles.
-
-    Symbolic links are never followed: one is reported, since it could point outside the repository.
-    """
-    for entry in sorted(os.scandir(raw_dir), key=lambda e: e.name):
-        path = Path(entry.path)
-        if entry.name.startswith("."):
-            continue
-        if entry.is_symlink():
-            log.add(finding("L0.path.symlink", "symbolic links are not allowed in raw/", display_path(path, root),
-                            hint="copy the article into raw/ instead of linking to it"))
-        elif entry.is_dir():
-            yield from walk_raw(path, root=root, log=log)
-        else:
-            yield path
-
-
-def read_raw(paths: Iterator[Path], *, root: Path, log: FindingLog) -> Iterator[RawArticle]:
+def read_raw(files: Iterable[RawFile], *, log: FindingLog) -> Iterator[RawArticle]:
     """Dispatch each raw file to the reader registered for its extension."""
-    for path in paths:
-        reader = READERS.get(path.suffix.lower())
+    for file in files:
+        reader = READERS.get(file.suffix.lower())
         if reader is None:
             known = ", ".join(sorted(READERS))
-            log.add(finding("L1.raw.extension", f"unknown raw file extension {path.suffix!r} (known: {known})",
-                            display_path(path, root), None, hint="rename the file or add a reader to READERS"))
+            log.add(finding("L1.raw.extension", f"unknown raw file extension {file.suffix!r} (known: {known})",
+                            file.key, None, hint="rename the file or add a reader to READERS"))
             continue
-        yield from reader(path, root=root, log=log)
+        yield from reader(file, log=log)
+
+
+def read_source(source: RawSource, log: FindingLog) -> Iterator[RawArticle]:
+    """Every article of ``source``, in its order."""
+    return read_raw(source.files(log), log=log)

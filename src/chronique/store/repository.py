@@ -17,6 +17,7 @@ from typing import Iterator
 from chronique.checks.catalogue import finding
 from chronique.errors import FindingLog
 from chronique.release.licensing import ORIGINS, UNKNOWN, is_valid_licence
+from chronique.store.raw_files import RawSource
 from chronique.store.records import RawArticle
 from chronique.schema import SEMVER
 from chronique.release.manifest import MANIFEST_NAME, read_manifest
@@ -106,13 +107,18 @@ class Repository:
     # the near-duplicate groups of raw/ (chronique.store.splits.near_duplicate_groups), computed once, in the
     # process that loads the repository, and sent to the build's workers with it
     near_duplicates: NearDuplicateGroups | None = None
+    raw: RawSource | None = None  # where the raw articles are read from; None: the repository's raw/
 
     registry_shown = f"annotations/{REGISTRY_NAME}"
     sources_shown = f"annotations/{SOURCES_NAME}"
 
+    def __post_init__(self) -> None:
+        if self.raw is None:
+            self.raw = RawSource.of_repository(self.root)
+
     @classmethod
-    def load(cls, root: Path, *, releases: Path, version: str, log: FindingLog) -> Repository:
-        repo = cls(root, releases, version)
+    def load(cls, root: Path, *, releases: Path, version: str, log: FindingLog, raw: RawSource | None = None) -> Repository:
+        repo = cls(root, releases, version, raw=raw)
         repo.registry = load_registry(root / "annotations" / REGISTRY_NAME, cls.registry_shown, log)
         repo.sources = load_sources(root / "annotations" / SOURCES_NAME, cls.sources_shown, log)
         repo.withheld = load_withheld(root / "annotations" / WITHHELD_NAME, f"annotations/{WITHHELD_NAME}", log)
@@ -210,13 +216,13 @@ class Repository:
             if doc_id not in seen:
                 self.check_unmatched_annotation(path, seen, log)
         for doc_id in sorted(set(self.registry) - seen):
-            log.add(finding("L0.splits.unknown-doc", f"document {doc_id!r} is in the registry but not in raw/",
+            log.add(finding("L0.splits.unknown-doc", f"document {doc_id!r} is in the registry but not in {self.raw.shown}/",
                             self.registry_shown, None, col=1))
         for doc_id in sorted(set(self.sources) - seen):
-            log.add(finding("L0.sources.unknown-doc", f"document {doc_id!r} is described but not in raw/",
+            log.add(finding("L0.sources.unknown-doc", f"document {doc_id!r} is described but not in {self.raw.shown}/",
                             self.sources_shown, None, col=1))
         for doc_id in sorted(set(self.withheld) - seen):
-            log.add(finding("L0.withheld.unknown-doc", f"document {doc_id!r} is withheld but not in raw/",
+            log.add(finding("L0.withheld.unknown-doc", f"document {doc_id!r} is withheld but not in {self.raw.shown}/",
                             f"annotations/{WITHHELD_NAME}", None, col=1))
         self.check_released_splits(assigned, log)
 

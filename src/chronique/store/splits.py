@@ -154,11 +154,12 @@ def corpus_signatures(root: Path) -> tuple[list[str], Sequence]:
     Reading problems are left to the build's own pass, which reports them."""
     from chronique.run.survey import FileMemo, learn_raw_files, signatures_in_order
     from chronique.store.documents import is_safe_id
-    from chronique.store.readers import display_path, walk_raw
+    from chronique.store.raw_files import RawSource
 
-    paths = [display_path(p, root) for p in walk_raw(root / "raw", root=root, log=FindingLog())]
-    memo = FileMemo(dict(learn_raw_files(root, paths)))
-    return signatures_in_order(memo, paths, is_safe_id)
+    source = RawSource.of_repository(root)
+    keys = [file.key for file in source.files(FindingLog())]
+    memo = FileMemo(dict(learn_raw_files(source, keys)))
+    return signatures_in_order(memo, keys, is_safe_id)
 
 
 def group_signatures(repo: Repository, doc_ids: Sequence[str], signatures: Sequence) -> NearDuplicateGroups:
