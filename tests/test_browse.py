@@ -289,6 +289,45 @@ def test_the_site_is_deterministic_and_replaces_only_its_own_folder(seed_site, t
     assert snapshot(foreign) == {"notes.txt": b"mine"}
 
 
+def test_the_nine_type_colours_stay_apart_for_colour_blind_readers_and_behind_text(seed_site):
+    from chronique.browse.palette import (MIN_DISTANCE, SIMULATIONS, TEXT_COLOUR, TYPE_COLOURS, closest_pair, contrast,
+                                          distance, seen_as)
+
+    assert set(TYPE_COLOURS) == set(FINE_TYPES) and len(set(TYPE_COLOURS.values())) == 9
+    for simulation in SIMULATIONS:
+        gap, first, second = closest_pair(simulation)
+        assert gap >= MIN_DISTANCE, f"{first} and {second} are {gap:.1f} apart under {simulation}"
+    assert all(contrast(TEXT_COLOUR, colour) >= 4.5 for colour in TYPE_COLOURS.values())
+    # the simulation is not the identity: red and green fall together under deuteranopia
+    assert distance(seen_as("#FF0000", "deuteranopia"), seen_as("#00FF00", "deuteranopia")) < 0.2 * distance(
+        seen_as("#FF0000", "normal"), seen_as("#00FF00", "normal"))
+    # the former palette's three blues and violet: LOC and FAC fell together under protanopia
+    former = {"GPE": "#9fe8f5", "LOC": "#a9c8ff", "FAC": "#cfc6ff"}
+    assert closest_pair("protanopia", former)[0] < MIN_DISTANCE / 4
+    css = (seed_site[0] / "assets" / "browse.css").read_text(encoding="utf-8")
+    assert all(f"--{name}: {colour};" in css for name, colour in TYPE_COLOURS.items())
+
+
+def test_an_untitled_document_is_headed_by_its_first_words_and_its_id_is_shown_once(hostile_site):
+    site, _ = hostile_site
+    page = (site / "documents" / f"{PLAIN_ID}.html").read_text(encoding="utf-8")
+    assert "<h1 lang=\"fr\">Un autre texte sur Paris.</h1>" in page
+    assert re.search(r"<title>Un autre texte sur Paris\. ·", page)
+    main = page[page.index("<main>"):]
+    assert main.count(f">{PLAIN_ID}<") == 1  # in the facts under the heading
+
+
+def test_the_statistics_page_plots_coarse_types_and_few_lengths_as_dots(seed_site):
+    site, row = seed_site
+    stats = (site / "stats.html").read_text(encoding="utf-8")
+    assert 'src="figures/mentions-per-coarse-type.svg"' in stats and "Mentions per coarse type" in stats
+    from chronique.browse import plots
+
+    one = plots.length_histogram_svg({"train": [412]}, title="t", unit="tokens")
+    many = plots.length_histogram_svg({"train": list(range(100, 400, 10))}, title="t", unit="tokens")
+    assert one.count(b'<g id="PathCollection') == 1 and b"PathCollection" not in many  # a dot, not one bar
+
+
 # --- in Chromium --------------------------------------------------------------------------------
 
 
@@ -344,6 +383,34 @@ def test_selecting_a_stance_highlights_its_holder_target_and_evidence(browser, s
         assert sorted(m["id"] for m in highlighted(browser, "hl-target")) == mentions_of(target)
     press(browser, buttons[-1])  # a second click clears the selection
     assert highlighted(browser, "hl-evidence") == [] and buttons[-1].get_attribute("aria-pressed") == "false"
+
+
+def label_of(browser, mention_id: str) -> str:
+    """What the page draws after a mention (its ``::after`` content), as the browser computes it."""
+    return browser.execute_script("return getComputedStyle(document.querySelector('#text [data-id=\"' + arguments[0] + "
+                                  "'\"]'), '::after').content;", mention_id)
+
+
+def test_the_type_label_toggle_prints_each_type_after_its_mention(browser, seed_site):
+    from selenium.webdriver.common.by import By
+
+    site, row = seed_site
+    open_page(browser, site / "documents" / f"{SEED_ID}.html")
+    plain = next(m for m in row["mentions"] if not m["metonymic"])
+    metonymic = next(m for m in row["mentions"] if m["metonymic"])
+    toggle = browser.find_element(By.ID, "labels-toggle")
+    assert not toggle.is_selected() and label_of(browser, plain["id"]) in ("none", "normal")
+    press(browser, toggle)
+    try:
+        assert toggle.is_selected()
+        assert label_of(browser, plain["id"]) == f'"{plain["type"]}"'
+        assert label_of(browser, metonymic["id"]) == f'"{metonymic["type"]} ↺"'
+        open_page(browser, site / "documents" / f"{SEED_ID}.html")  # the choice is kept from page to page
+        assert label_of(browser, plain["id"]) == f'"{plain["type"]}"'
+    finally:
+        browser.execute_script("localStorage.removeItem('chronique.labels');")
+    open_page(browser, site / "documents" / f"{SEED_ID}.html")
+    assert label_of(browser, plain["id"]) in ("none", "normal")
 
 
 def press(browser, element) -> None:

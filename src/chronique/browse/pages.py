@@ -122,6 +122,7 @@ def _legend(row: Mapping) -> str:
     return f"""<section class="legend" aria-labelledby="legend-title">
 <h2 id="legend-title">Mention types</h2>
 <ul class="types">{items}</ul>
+<label class="toggle"><input type="checkbox" id="labels-toggle"> type labels in the text</label>
 <ul class="marks">
 <li><span class="mention t-GPE sample"><span class="mention t-NORP nested sample">nested</span> in parent</span></li>
 <li><span class="mention t-ORG metonymic sample">metonymic</span> dashed, marked ↺</li>
@@ -194,6 +195,11 @@ def _meta(row: Mapping) -> str:
         f"<div><dt>{name}</dt><dd>{escape(value)}</dd></div>" for name, value in items if value) + "</dl>"
 
 
+def document_heading(row: Mapping) -> str:
+    """The title, or for an untitled document the beginning of its text (its id is shown once, below)."""
+    return row["title"] or snippet(row["text"], 80)
+
+
 def _pager(previous: str | None, following: str | None) -> str:
     left = f'<a rel="prev" href="{escape(previous)}">← previous</a>' if previous else "<span></span>"
     right = f'<a rel="next" href="{escape(following)}">next →</a>' if following else "<span></span>"
@@ -203,7 +209,7 @@ def _pager(previous: str | None, following: str | None) -> str:
 def document_page(row: Mapping, *, version: str, previous: str | None = None, following: str | None = None) -> str:
     """The annotated text, legend, hover details and stance list of one ``documents`` row."""
     names = {e["id"]: e["name"] for e in row["entities"] or ()}
-    heading = row["title"] or f"Document {row['doc_id']}"
+    heading = document_heading(row)
     unannotated = ('<p class="notice">This document is not annotated: its text is shown without mentions.</p>'
                    if row["annotation_status"] == "unannotated" else "")
     body = f"""{_pager(previous, following)}

@@ -15,9 +15,11 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from chronique.schema import FINE_TYPES, POLARITIES, SCOPES
+from chronique.schema import COARSE_TYPES, FINE_TYPES, POLARITIES, SCOPES
 
 SPLIT_COLOURS = {"train": "#4c72b0", "validation": "#dd8452", "test": "#55a868"}
+FEW_VALUES = 20
+"""Below this many lengths a histogram says little: each length is drawn as a dot instead."""
 POLARITY_COLOURS = {"FAVOR": "#3a9d5d", "AGAINST": "#c8553d", "NEUTRAL": "#8d99ae"}
 _STYLE = {
     "svg.hashsalt": "chronique",
@@ -63,6 +65,17 @@ def mentions_per_type_svg(counts: Mapping[str, Mapping[str, int]]) -> bytes:
     return render_svg(draw)
 
 
+def mentions_per_coarse_type_svg(counts: Mapping[str, Mapping[str, int]]) -> bytes:
+    """Grouped bars: ``counts[split][coarse type]`` mentions (the label set of ``coarse_ner_tags``; DATE has none)."""
+    def draw(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        series = {split: [by_type.get(t, 0) for t in COARSE_TYPES] for split, by_type in counts.items()}
+        _grouped_bars(axes, COARSE_TYPES, series, SPLIT_COLOURS)
+        axes.set_ylabel("mentions")
+        axes.set_title("Mentions per coarse type and split")
+    return render_svg(draw)
+
+
 def polarity_per_scope_svg(counts: Mapping[str, Mapping[str, int]]) -> bytes:
     """Grouped bars: ``counts[polarity][scope]`` stance records, every split together."""
     def draw(figure: Figure) -> None:
@@ -75,12 +88,15 @@ def polarity_per_scope_svg(counts: Mapping[str, Mapping[str, int]]) -> bytes:
 
 
 def length_histogram_svg(lengths: Mapping[str, Sequence[int]], *, title: str, unit: str) -> bytes:
-    """A histogram of lengths, stacked by split (``lengths[split]``)."""
+    """A histogram of lengths, stacked by split (``lengths[split]``); with fewer than :data:`FEW_VALUES`
+    lengths, one dot per length on a line per split, each labelled with its value."""
     def draw(figure: Figure) -> None:
         axes = figure.add_subplot()
         present = {split: values for split, values in lengths.items() if values}
         if not present:
             axes.text(0.5, 0.5, "no data", ha="center", va="center", transform=axes.transAxes)
+        elif sum(len(values) for values in present.values()) < FEW_VALUES:
+            _strips(axes, present)
         else:
             # integer bins from 0, at most 30 of them: a lone length stays a narrow bar at its place
             longest = max(v for values in present.values() for v in values)
@@ -91,9 +107,23 @@ def length_histogram_svg(lengths: Mapping[str, Sequence[int]], *, title: str, un
             axes.legend(frameon=False)
             axes.yaxis.get_major_locator().set_params(integer=True)
         axes.set_xlabel(unit)
-        axes.set_ylabel("count")
+        axes.set_ylabel("split" if present and sum(map(len, present.values())) < FEW_VALUES else "count")
         axes.set_title(title)
     return render_svg(draw)
+
+
+def _strips(axes, present: Mapping[str, Sequence[int]]) -> None:
+    for row, (split, values) in enumerate(present.items()):
+        axes.scatter(values, [row] * len(values), s=36, color=SPLIT_COLOURS.get(split, "#999999"), zorder=3)
+        for value in sorted(set(values)):
+            axes.annotate(str(value), (value, row), textcoords="offset points", xytext=(0, 7), ha="center", fontsize=7)
+    axes.set_yticks(range(len(present)), list(present))
+    axes.set_ylim(-0.8, len(present) - 0.2)
+    axes.set_xlim(left=0)
+    axes.spines["left"].set_visible(False)
+    axes.tick_params(axis="y", length=0)
+    axes.grid(axis="x", color="#e5e5e5", linewidth=0.6)
+    axes.set_axisbelow(True)
 
 
 def agreement_svg(pairs: Sequence[tuple[str, float | None, float | None, float | None]],

@@ -21,11 +21,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from chronique.browse import pages, plots
+from chronique.browse import pages, palette, plots
 from chronique.browse.markup import escape
 from chronique.store.documents import is_safe_id
 from chronique.errors import Finding, FindingLog, UsageError
-from chronique.schema import FINE_TYPES, POLARITIES, SCOPES
+from chronique.schema import COARSE_OF_FINE, COARSE_TYPES, FINE_TYPES, POLARITIES, SCOPES
 from chronique.store.splits import SPLITS
 from chronique.text.segment import tokenize
 
@@ -136,6 +136,7 @@ def site_files(rows: Sequence[Mapping], *, version: str, agreement=None) -> dict
     encoded.update(figures)
     for name in ASSETS:
         encoded[f"assets/{name}"] = resources.files("chronique.browse").joinpath("assets", name).read_bytes()
+    encoded["assets/browse.css"] = palette.css_variables().encode("utf-8") + encoded["assets/browse.css"]
     encoded[MARKER] = f"chronique browse site of release {version}\n".encode("utf-8")
     return encoded
 
@@ -168,12 +169,14 @@ def corpus_counts(rows: Sequence[Mapping]) -> dict:
     seen = set(r["split"] for r in rows)
     splits = [s for s in SPLITS if s in seen] + sorted(seen - set(SPLITS))  # train, validation, test
     mentions = {s: Counter() for s in splits}
+    coarse = {s: Counter() for s in splits}
     polarity = defaultdict(Counter)
     size = {s: Counter() for s in splits}
     doc_lengths, sentence_lengths = defaultdict(list), defaultdict(list)
     for row in rows:
         split, text = row["split"], row["text"]
         mentions[split].update(m["type"] for m in row["mentions"] or ())
+        coarse[split].update(COARSE_OF_FINE[m["type"]] for m in row["mentions"] or () if COARSE_OF_FINE.get(m["type"]))
         for stance in row["stances"] or ():
             polarity[stance["polarity"]][stance["scope"]] += 1
         sentences = [len(tokenize(text, s["start"], s["end"])) for s in row["sentences"] or ()]
@@ -182,7 +185,7 @@ def corpus_counts(rows: Sequence[Mapping]) -> dict:
         size[split].update({"documents": 1, "sentences": len(sentences), "tokens": doc_lengths[split][-1],
                             "mentions": len(row["mentions"] or ()), "entities": len(row["entities"] or ()),
                             "stances": len(row["stances"] or ()), f"status {row['annotation_status']}": 1})
-    return {"splits": splits, "mentions": mentions, "polarity": polarity, "size": size,
+    return {"splits": splits, "mentions": mentions, "coarse": coarse, "polarity": polarity, "size": size,
             "doc_lengths": doc_lengths, "sentence_lengths": sentence_lengths}
 
 
@@ -211,6 +214,7 @@ def statistics(rows: Sequence[Mapping], *, version: str, agreement=None) -> tupl
     length_headers = ["split", "n", "min", "median", "max", "mean"]
     figures = {
         "figures/mentions-per-type.svg": plots.mentions_per_type_svg(counts["mentions"]),
+        "figures/mentions-per-coarse-type.svg": plots.mentions_per_coarse_type_svg(counts["coarse"]),
         "figures/polarity-per-scope.svg": plots.polarity_per_scope_svg(counts["polarity"]),
         "figures/document-length.svg": plots.length_histogram_svg(
             counts["doc_lengths"], title="Document length", unit="tokens per document"),
@@ -221,6 +225,10 @@ def statistics(rows: Sequence[Mapping], *, version: str, agreement=None) -> tupl
         pages.figure("figures/mentions-per-type.svg", "bar chart of mentions per fine type and split",
                      "Mentions per fine type and split (nested mentions included).",
                      pages.table(["type"] + splits, [[t] + [counts["mentions"][s][t] for s in splits] for t in FINE_TYPES])),
+        pages.figure("figures/mentions-per-coarse-type.svg", "bar chart of mentions per coarse type and split",
+                     "Mentions per coarse type and split, nested ones included, in the label set of coarse_ner_tags "
+                     "(GPE, LOC and FAC are LOC; NORP, EVENT and MISC are MISC; DATE has no coarse type).",
+                     pages.table(["type"] + splits, [[t] + [counts["coarse"][s][t] for s in splits] for t in COARSE_TYPES])),
         pages.figure("figures/polarity-per-scope.svg", "bar chart of stance polarity per scope",
                      "Stance records per polarity and scope, all splits.",
                      pages.table(["polarity"] + list(SCOPES),

@@ -73,6 +73,15 @@
     if (evidence.length) { evidence[0].scrollIntoView({block: "center", behavior: reducedMotion ? "auto" : "smooth"}); }
   }
 
+  // inline type labels: the reader's choice is kept for the other pages when the browser allows it
+  var labels = document.getElementById("labels-toggle");
+  function showLabels(on) { text.classList.toggle("labels", on); labels.checked = on; }
+  try { showLabels(window.localStorage.getItem("chronique.labels") === "on"); } catch (error) { showLabels(false); }
+  labels.addEventListener("change", function () {
+    showLabels(labels.checked);
+    try { window.localStorage.setItem("chronique.labels", labels.checked ? "on" : "off"); } catch (error) { /* file:// may refuse */ }
+  });
+
   text.addEventListener("mouseover", function (event) {
     var mention = event.target.closest(".mention");
     if (mention) { showMention(mention); }
