@@ -15,7 +15,7 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from chronique.schema import COARSE_TYPES, FINE_TYPES, POLARITIES, SCOPES
+from chronique.schema import FINE_TYPES, POLARITIES, SCOPES
 
 SPLIT_COLOURS = {"train": "#4c72b0", "validation": "#dd8452", "test": "#55a868"}
 FEW_VALUES = 20
@@ -54,25 +54,16 @@ def _grouped_bars(axes, categories: Sequence[str], series: Mapping[str, Sequence
         axes.legend(frameon=False)
 
 
-def mentions_per_type_svg(counts: Mapping[str, Mapping[str, int]]) -> bytes:
-    """Grouped bars: ``counts[split][fine type]`` mentions, nested ones included."""
+def mentions_per_type_svg(counts: Mapping[str, Mapping[str, int]], types: Sequence[str] = FINE_TYPES,
+                          level: str = "fine") -> bytes:
+    """Grouped bars: ``counts[split][type]`` mentions, nested ones included, for the fine ``types`` or
+    the coarse ones (the label set of ``coarse_ner_tags``, in which DATE has no type)."""
     def draw(figure: Figure) -> None:
         axes = figure.add_subplot()
-        series = {split: [by_type.get(t, 0) for t in FINE_TYPES] for split, by_type in counts.items()}
-        _grouped_bars(axes, FINE_TYPES, series, SPLIT_COLOURS)
+        series = {split: [by_type.get(t, 0) for t in types] for split, by_type in counts.items()}
+        _grouped_bars(axes, types, series, SPLIT_COLOURS)
         axes.set_ylabel("mentions")
-        axes.set_title("Mentions per fine type and split")
-    return render_svg(draw)
-
-
-def mentions_per_coarse_type_svg(counts: Mapping[str, Mapping[str, int]]) -> bytes:
-    """Grouped bars: ``counts[split][coarse type]`` mentions (the label set of ``coarse_ner_tags``; DATE has none)."""
-    def draw(figure: Figure) -> None:
-        axes = figure.add_subplot()
-        series = {split: [by_type.get(t, 0) for t in COARSE_TYPES] for split, by_type in counts.items()}
-        _grouped_bars(axes, COARSE_TYPES, series, SPLIT_COLOURS)
-        axes.set_ylabel("mentions")
-        axes.set_title("Mentions per coarse type and split")
+        axes.set_title(f"Mentions per {level} type and split")
     return render_svg(draw)
 
 

@@ -214,7 +214,7 @@ def statistics(rows: Sequence[Mapping], *, version: str, agreement=None) -> tupl
     length_headers = ["split", "n", "min", "median", "max", "mean"]
     figures = {
         "figures/mentions-per-type.svg": plots.mentions_per_type_svg(counts["mentions"]),
-        "figures/mentions-per-coarse-type.svg": plots.mentions_per_coarse_type_svg(counts["coarse"]),
+        "figures/mentions-per-coarse-type.svg": plots.mentions_per_type_svg(counts["coarse"], COARSE_TYPES, "coarse"),
         "figures/polarity-per-scope.svg": plots.polarity_per_scope_svg(counts["polarity"]),
         "figures/document-length.svg": plots.length_histogram_svg(
             counts["doc_lengths"], title="Document length", unit="tokens per document"),
