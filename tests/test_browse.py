@@ -74,6 +74,17 @@ def hostile_site(tmp_path_factory) -> tuple[Path, list[dict]]:
     return result.out, load_documents(release, root / "hf-cache")
 
 
+@pytest.fixture(scope="module")
+def corpus_site(tmp_path_factory) -> tuple[Path, list[dict]]:
+    """The site of the committed current release (every document of the corpus), and its rows."""
+    from chronique.version import __version__
+
+    root = tmp_path_factory.mktemp("corpus")
+    release = PROJECT / "releases" / __version__
+    result = write_site(release, root / "site", repo=PROJECT, cache_dir=str(root / "hf-cache"))
+    return result.out, load_documents(release, root / "hf-cache")
+
+
 def chromium_paths() -> tuple[str, str]:
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     driver = os.environ.get("CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -218,7 +229,9 @@ def test_rendering_keeps_the_text_every_mention_whole_and_every_evidence_span(ca
 # --- the site's files ----------------------------------------------------------------------------
 
 
-SCRIPTS = {"index.html": ['<script src="assets/index.js">'], "stats.html": [],
+DATA = ['<script src="assets/search.js">', '<script src="search/documents.js">', '<script src="search/entities.js">']
+SCRIPTS = {"index.html": DATA + ['<script src="assets/index.js">'], "stats.html": [],
+           "entities.html": DATA + ['<script src="assets/entity-index.js">'],
            "documents": ['<script src="../assets/document.js">']}
 
 
@@ -497,6 +510,77 @@ def test_the_index_sorts_and_filters(browser, hostile_site):
     assert browser.find_element(By.ID, "shown").text == f"2 of {len(rows)} documents"
 
 
+def shared_entity(rows) -> tuple[str, list[tuple[str, str]]]:
+    """A Wikidata id that entities of two documents or more have, and one ``(doc_id, mention id)`` per mention."""
+    mentions: dict[str, list] = {}
+    for row in rows:
+        for entity in row["entities"]:
+            if entity["qid"]:
+                mentions.setdefault(entity["qid"], []).extend(
+                    (row["doc_id"], m["id"]) for m in row["mentions"] if m["entity_id"] == entity["id"])
+    qid = min((q for q, found in mentions.items() if len({d for d, _ in found}) >= 2), key=lambda q: (len(mentions[q]), q))
+    return qid, mentions[qid]
+
+
+def test_the_entity_index_lists_an_entity_of_two_documents_and_links_to_each_mention(browser, corpus_site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    site, rows = corpus_site
+    qid, mentions = shared_entity(rows)
+    open_page(browser, site / "entities.html")
+    browser.find_element(By.ID, "filter").send_keys(qid)
+    [row] = browser.find_elements(By.CSS_SELECTOR, "#entities tbody tr")
+    cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+    assert cells[2] == qid and int(cells[3]) == len({d for d, _ in mentions}) >= 2 and int(cells[4]) == len(mentions)
+    row.find_element(By.CSS_SELECTOR, "button.opener").click()
+    WebDriverWait(browser, 10).until(lambda _: browser.find_elements(By.CSS_SELECTOR, "ol.kwic li a"))
+    links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "ol.kwic li a")]
+    assert sorted(link.split("/documents/")[1] for link in links) == sorted(f"{d}.html#mention-{m}" for d, m in mentions)
+    first_doc, first_mention = mentions[0]
+    target = next(link for link in links if link.endswith(f"{first_doc}.html#mention-{first_mention}"))
+    browser.get(target)  # the link lands on the mention itself
+    landed = browser.execute_script("return document.querySelector(':target').dataset.id")
+    assert landed == first_mention
+
+
+def test_searching_the_index_by_a_wikidata_id_finds_its_documents(browser, corpus_site):
+    from selenium.webdriver.common.by import By
+
+    site, rows = corpus_site
+    qid, mentions = shared_entity(rows)
+    open_page(browser, site / "index.html")
+    assert browser.find_element(By.ID, "shown").text == f"{len(rows)} of {len(rows)} documents"
+    browser.find_element(By.ID, "filter").send_keys(qid)
+    listed = browser.execute_script("return Array.from(document.querySelectorAll('#documents tbody tr'))"
+                                    ".map(function (r) { return r.cells[0].dataset.value; });")
+    assert sorted(listed) == sorted({d for d, _ in mentions})
+    assert browser.find_element(By.ID, "shown").text == f"{len(listed)} of {len(rows)} documents"
+
+
+def test_the_index_pages_through_the_corpus_and_filters_by_beat_and_dates(browser, corpus_site):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    site, rows = corpus_site
+    open_page(browser, site / "index.html")
+    count = lambda: len(browser.find_elements(By.CSS_SELECTOR, "#documents tbody tr"))  # noqa: E731
+    assert count() == min(100, len(rows)) and browser.find_element(By.CSS_SELECTOR, "#pages .where").text.startswith("page 1 of")
+    browser.find_element(By.CSS_SELECTOR, '#pages [data-step="1"]').click()
+    assert count() == len(rows) - 100
+    beat = sorted({r["beat"] for r in rows if r["beat"]})[0]
+    Select(browser.find_element(By.ID, "beat-filter")).select_by_value(beat)
+    assert count() == sum(1 for r in rows if r["beat"] == beat)
+    Select(browser.find_element(By.ID, "beat-filter")).select_by_value("")
+    dates = sorted(r["date"] for r in rows if len(r["date"] or "") == 10)
+    low, high = dates[len(dates) // 4], dates[len(dates) // 2]
+    for element_id, value in (("date-from", low), ("date-to", high)):
+        browser.execute_script("var e = document.getElementById(arguments[0]); e.value = arguments[1];"
+                               "e.dispatchEvent(new Event('change'));", element_id, value)
+    expected = sum(1 for r in rows if r["date"] and (r["date"] + "-31")[:10] >= low and (r["date"] + "-01")[:10] <= high)
+    assert count() == min(100, expected) and f"{expected} of {len(rows)}" in browser.find_element(By.ID, "shown").text
+
+
 def test_html_in_an_article_is_shown_as_text_and_never_runs(browser, hostile_site):
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
@@ -511,6 +595,11 @@ def test_html_in_an_article_is_shown_as_text_and_never_runs(browser, hostile_sit
     assert "<script>alert(1)</script> & <img src=x onerror=alert(2)> suit." in text.text
     assert text.find_elements(By.CSS_SELECTOR, "img, b, script") == []
     assert browser.find_element(By.TAG_NAME, "h1").text == HOSTILE_TITLE
+    open_page(browser, site / "index.html")  # the index draws its rows from search/documents.js, as text
+    titles = [cell.text for cell in browser.find_elements(By.CSS_SELECTOR, "#documents tbody td:nth-child(2)")]
+    assert HOSTILE_TITLE in titles and browser.find_elements(By.CSS_SELECTOR, "#documents b, #documents script") == []
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text
 
 
 if __name__ == "__main__":

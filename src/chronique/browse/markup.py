@@ -107,7 +107,8 @@ def mention_markups(row: Mapping) -> list[Markup]:
         if mention.get("metonymic"):
             classes.append("metonymic")
         attributes = {
-            "class": " ".join(classes), "data-id": mention["id"], "data-type": mention["type"],
+            "class": " ".join(classes), "id": f"mention-{mention['id']}", "data-id": mention["id"],
+            "data-type": mention["type"],
             "data-entity": mention.get("entity_id"), "data-name": entity["name"] if entity else None,
             "data-qid": entity.get("qid") if entity else None, "data-parent": mention.get("parent_id"),
             "title": mention_title(mention, entity),

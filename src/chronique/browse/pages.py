@@ -20,9 +20,10 @@ TYPE_NAMES = {
 }
 
 
-def layout(*, title: str, body: str, version: str, root: str = "", script: str | None = None, page: str) -> str:
-    """A page with the site header; ``root`` is the relative path back to the site folder."""
-    script_tag = f'\n<script src="{root}assets/{script}"></script>' if script else ""
+def layout(*, title: str, body: str, version: str, root: str = "", scripts: Sequence[str] = (), page: str) -> str:
+    """A page with the site header; ``root`` is the relative path back to the site folder, ``scripts`` the
+    site's files the page runs, in order."""
+    script_tag = "".join(f'\n<script src="{root}{escape(path)}"></script>' for path in scripts)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -35,7 +36,7 @@ def layout(*, title: str, body: str, version: str, root: str = "", script: str |
 <body class="page-{page}">
 <header class="site">
 <a class="brand" href="{root}index.html">Chronique {escape(version)}</a>
-<nav><a href="{root}index.html">Documents</a> <a href="{root}stats.html">Statistics</a></nav>
+<nav><a href="{root}index.html">Documents</a> <a href="{root}entities.html">Entities</a> <a href="{root}stats.html">Statistics</a></nav>
 </header>
 <main>
 {body}
@@ -50,13 +51,20 @@ def snippet(text: str, length: int = 90) -> str:
     return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
 
 
-# --- index -----------------------------------------------------------------------------
+# --- index and entity pages (filled in by their scripts from search/) --------------------
 
 INDEX_COLUMNS = (
-    ("doc", "document", "text"), ("title", "title / beginning", "text"), ("date", "date", "text"),
+    ("doc_id", "document", "text"), ("title", "title / beginning", "text"), ("date", "date", "text"),
     ("split", "split", "text"), ("status", "status", "text"), ("mentions", "mentions", "number"),
-    ("entities", "entities", "number"), ("stances", "stances", "number"),
+    ("entity_count", "entities", "number"), ("stances", "stances", "number"),
 )
+ENTITY_COLUMNS = (("name", "entity", "text"), ("type", "type", "text"), ("qid", "Wikidata", "text"),
+                  ("documents", "documents", "number"), ("mentions", "mentions", "number"))
+TARGET_COLUMNS = (("label", "target", "text"), ("kind", "kind", "text"), ("FAVOR", "FAVOR", "number"),
+                  ("AGAINST", "AGAINST", "number"), ("NEUTRAL", "NEUTRAL", "number"),
+                  ("documents", "documents", "number"))
+FACETS = (("split", "Split"), ("status", "Status"), ("beat", "Beat"), ("genre", "Genre"))
+DATA_SCRIPTS = ("assets/search.js", "search/documents.js", "search/entities.js")  # search.js receives the data
 
 
 def _select(element_id: str, label: str, values: Sequence[str]) -> str:
@@ -64,49 +72,72 @@ def _select(element_id: str, label: str, values: Sequence[str]) -> str:
     return f'<label>{label} <select id="{element_id}">{options}</select></label>'
 
 
-def _index_row(row: Mapping, href: str) -> str:
-    title = row["title"] or snippet(row["text"])
-    counts = {key: len(row[key] or ()) for key in ("mentions", "entities", "stances")}
-    names = " ".join(e["name"] for e in row["entities"] or ())
-    search = " ".join((row["doc_id"], row["title"] or "", row["date"] or "", names, " ".join(row["text"].split())))
-    cells = [
-        f'<td data-value="{escape(row["doc_id"])}"><a href="{escape(href)}">{escape(row["doc_id"])}</a></td>',
-        f'<td data-value="{escape(title.casefold())}" lang="fr">{escape(title)}</td>',
-        f'<td class="date" data-value="{escape(row["date"] or "")}">{escape(row["date"] or "")}</td>',
-        f'<td data-value="{escape(row["split"])}">{escape(row["split"])}</td>',
-        f'<td data-value="{escape(row["annotation_status"])}"><span class="status s-{escape(row["annotation_status"])}">'
-        f'{escape(row["annotation_status"])}</span></td>',
-        *(f'<td class="num" data-value="{n}">{n}</td>' for n in counts.values()),
-    ]
-    attributes = {"data-split": row["split"], "data-status": row["annotation_status"], "data-search": search.casefold()}
-    return tag("tr", attributes) + "".join(cells) + "</tr>"
+def filters_form(facets: Mapping[str, Sequence[str]], *, placeholder: str, noun: str) -> str:
+    """The filter form of the index and entity pages: words, split, status, beat, genre and a date range."""
+    selects = "\n".join(_select(f"{key}-filter", label, facets.get(key, ())) for key, label in FACETS)
+    return f"""<form class="filters" id="filters" role="search" autocomplete="off">
+<label>Search <input type="search" id="filter" placeholder="{escape(placeholder)}"></label>
+{selects}
+<label>From <input type="date" id="date-from"></label>
+<label>to <input type="date" id="date-to"></label>
+<output id="shown" aria-live="polite">{escape(noun)}</output>
+</form>"""
 
 
-def index_page(rows: Sequence[Mapping], hrefs: Sequence[str], *, version: str) -> str:
-    """Every document with its date, split, status and counts; sortable and filterable by ``index.js``."""
-    splits = list(dict.fromkeys(row["split"] for row in rows))
-    statuses = sorted({row["annotation_status"] for row in rows})
-    headers = "".join(
+def _sortable_head(columns: Sequence[tuple[str, str, str]]) -> str:
+    return "".join(
         f'<th scope="col" data-key="{key}" data-type="{kind}" aria-sort="none"{" class=num" if kind == "number" else ""}>'
         f'<button type="button">{label}</button></th>'
-        for key, label, kind in INDEX_COLUMNS
+        for key, label, kind in columns
     )
-    body_rows = "\n".join(_index_row(row, href) for row, href in zip(rows, hrefs))
+
+
+def _pages_nav(element_id: str) -> str:
+    return (f'<nav class="pages" id="{element_id}"><button type="button" data-step="-1">← previous</button> '
+            f'<span class="where"></span> <button type="button" data-step="1">next →</button></nav>')
+
+
+NOSCRIPT = "<noscript><p class=\"notice\">This page is drawn by JavaScript from the files of search/.</p></noscript>"
+
+
+def index_page(facets: Mapping[str, Sequence[str]], *, version: str, documents: int) -> str:
+    """Every document with its date, split, status and counts, a page at a time; sorted, searched and filtered
+    by ``index.js`` from ``search/documents.js`` (words of the text from ``search/text-*.js``)."""
     body = f"""<h1>Documents</h1>
-<form class="filters" role="search" autocomplete="off">
-<label>Filter <input type="search" id="filter" placeholder="id, title, date, entity or words of the text"></label>
-{_select("split-filter", "Split", splits)}
-{_select("status-filter", "Status", statuses)}
-<output id="shown" aria-live="polite">{len(rows)} of {len(rows)} documents</output>
-</form>
+{filters_form(facets, placeholder="words of the text, id, title, entity or Wikidata id (Q90)", noun=f"{documents} documents")}
+{NOSCRIPT}
 <table id="documents" class="documents">
-<thead><tr>{headers}</tr></thead>
-<tbody>
-{body_rows}
-</tbody>
+<thead><tr>{_sortable_head(INDEX_COLUMNS)}</tr></thead>
+<tbody></tbody>
 </table>
+{_pages_nav("pages")}
 <p class="hint">Click a column header to sort; click again to reverse.</p>"""
-    return layout(title="Documents", body=body, version=version, script="index.js", page="index")
+    return layout(title="Documents", body=body, version=version, scripts=DATA_SCRIPTS + ("assets/index.js",),
+                  page="index")
+
+
+def entities_page(facets: Mapping[str, Sequence[str]], *, version: str, entities: int, targets: int) -> str:
+    """Every corpus entity and stance target, with the documents and mentions they have among the filtered
+    documents; each opens onto its mentions in context (``entity-index.js``)."""
+    body = f"""<h1>Entities</h1>
+<p class="hint">An entity gathers the entities of every document that share its Wikidata id, or else its type and
+name. Counts are over the documents the filters keep. Open an entity for its mentions in context.</p>
+{filters_form(facets, placeholder="entity name, type or Wikidata id", noun=f"{entities} entities")}
+{NOSCRIPT}
+<table id="entities" class="documents index">
+<thead><tr>{_sortable_head(ENTITY_COLUMNS)}</tr></thead>
+<tbody></tbody>
+</table>
+{_pages_nav("entity-pages")}
+<h2 id="targets-title">Stance targets <span class="count">{targets}</span></h2>
+<p class="hint">Entity targets and topics, with the polarity of the stances taken on them.</p>
+<table id="targets" class="documents index">
+<thead><tr>{_sortable_head(TARGET_COLUMNS)}</tr></thead>
+<tbody></tbody>
+</table>
+{_pages_nav("target-pages")}"""
+    return layout(title="Entities", body=body, version=version,
+                  scripts=DATA_SCRIPTS + ("assets/entity-index.js",), page="entities")
 
 
 # --- one document ----------------------------------------------------------------------
@@ -143,7 +174,8 @@ def _party(value: str, names: Mapping[str, str], *, is_entity: bool = True) -> s
 def _stance_item(stance: Mapping, names: Mapping[str, str]) -> str:
     target_is_entity = stance["target_kind"] == "entity"
     polarity = stance["polarity"] if stance["polarity"] in POLARITIES else "other"
-    attributes = {"type": "button", "class": "stance", "aria-pressed": "false", "data-stance": stance["id"],
+    attributes = {"type": "button", "class": "stance", "id": f"stance-{stance['id']}", "aria-pressed": "false",
+                  "data-stance": stance["id"],
                   "data-holder": stance["holder"], "data-target": stance["target"] if target_is_entity else None}
     evidence = " ".join(f"{q['start']}-{q['end']}" for q in stance["evidence"])
     return (f"<li>{tag('button', attributes)}"
@@ -230,7 +262,7 @@ def document_page(row: Mapping, *, version: str, previous: str | None = None, fo
 </aside>
 </div>
 {_entities(row)}"""
-    return layout(title=heading, body=body, version=version, root="../", script="document.js", page="document")
+    return layout(title=heading, body=body, version=version, root="../", scripts=("assets/document.js",), page="document")
 
 
 # --- statistics ------------------------------------------------------------------------

@@ -3,10 +3,12 @@
 The site is a dict of relative path -> bytes, made by :func:`site_files` and written by
 :func:`publish` into a staging folder that replaces ``out`` only once complete. Layout::
 
-    index.html               every document: date, split, status, counts; sortable, filterable
+    index.html               every document: date, split, status, counts; sortable, searchable, filterable
+    entities.html            every corpus entity and stance target, with its mentions in context
     documents/<doc_id>.html  the annotated text, legend, stances
     stats.html               counts, figures/*.svg, agreement
-    assets/                  browse.css, index.js, document.js
+    search/                  the search index the two index pages read (chronique.browse.search_index)
+    assets/                  browse.css, search.js, index.js, entity-index.js, document.js
     .chronique-browse        marks the folder as a site this module may replace
 """
 
@@ -23,6 +25,7 @@ from typing import Mapping, Sequence
 
 from chronique.browse import pages, palette, plots
 from chronique.browse.markup import escape
+from chronique.browse.search_index import search_index
 from chronique.store.documents import is_safe_id
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.schema import COARSE_OF_FINE, COARSE_TYPES, FINE_TYPES, POLARITIES, SCOPES
@@ -30,7 +33,7 @@ from chronique.store.splits import SPLITS
 from chronique.text.segment import tokenize
 
 MARKER = ".chronique-browse"
-ASSETS = ("browse.css", "index.js", "document.js")
+ASSETS = ("browse.css", "search.js", "index.js", "entity-index.js", "document.js")
 SINGLE_ANNOTATOR = "single annotator"
 
 
@@ -125,20 +128,31 @@ def site_files(rows: Sequence[Mapping], *, version: str, agreement=None) -> dict
     """Every file of the site by relative path; the same rows always give the same bytes."""
     ordered = sorted(rows, key=lambda r: (r["date"] or "", r["doc_id"]))
     hrefs = [document_href(r["doc_id"]) for r in ordered]
-    files = {"index.html": pages.index_page(ordered, hrefs, version=version)}
+    index = search_index(ordered, hrefs)
+    facets = facet_values(ordered)
+    files = {"index.html": pages.index_page(facets, version=version, documents=len(ordered))}
     for position, (row, href) in enumerate(zip(ordered, hrefs)):
         previous = "../" + hrefs[position - 1] if position else None
         following = "../" + hrefs[position + 1] if position + 1 < len(hrefs) else None
         files[href] = pages.document_page(row, version=version, previous=previous, following=following)
     figures, stats_html = statistics(ordered, version=version, agreement=agreement)
     files["stats.html"] = stats_html
+    files["entities.html"] = pages.entities_page(facets, version=version, entities=index.entities, targets=index.targets)
     encoded = {path: text.encode("utf-8") for path, text in files.items()}
+    encoded.update(index.files)
     encoded.update(figures)
     for name in ASSETS:
         encoded[f"assets/{name}"] = resources.files("chronique.browse").joinpath("assets", name).read_bytes()
     encoded["assets/browse.css"] = palette.css_variables().encode("utf-8") + encoded["assets/browse.css"]
     encoded[MARKER] = f"chronique browse site of release {version}\n".encode("utf-8")
     return encoded
+
+
+def facet_values(rows: Sequence[Mapping]) -> dict[str, list[str]]:
+    """The values the filter forms offer: splits in their order, the rest sorted."""
+    present = lambda key: sorted({row[key] for row in rows if row.get(key)})  # noqa: E731
+    return {"split": list(dict.fromkeys(row["split"] for row in rows)), "status": present("annotation_status"),
+            "beat": present("beat"), "genre": present("genre")}
 
 
 def publish(files: Mapping[str, bytes], out: Path) -> None:

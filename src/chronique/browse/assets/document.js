@@ -96,4 +96,7 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") { clearSelection(); }
   });
+  // a link to #stance-<id> (from the entity index) opens with that stance selected
+  var linked = /^#stance-/.test(window.location.hash) && document.getElementById(window.location.hash.slice(1));
+  if (linked && linked.classList.contains("stance")) { select(linked); }
 })();
