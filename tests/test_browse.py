@@ -286,6 +286,57 @@ def test_agreement_is_reported_when_the_repository_has_versions(tmp_path):
     assert "Single annotator" not in stats
 
 
+def seed_versions(repo: Path) -> tuple[dict, dict]:
+    """Two versions of the seed: a1 is the gold; a2 retypes its first mention and leaves out a childless one."""
+    gold = json.loads((repo / "annotations" / f"{SEED_ID}.json").read_text(encoding="utf-8"))
+    folder = repo / "annotations" / "versions" / SEED_ID
+    folder.mkdir(parents=True)
+    parents = {m.get("parent_id") for m in gold["mentions"]}
+    dropped = next(m for m in reversed(gold["mentions"]) if m["id"] not in parents and m["type"] == "DATE")
+    for annotator in ("a1", "a2"):
+        version = json.loads(json.dumps(gold))
+        version["provenance"].update(status="silver", annotators=[annotator])
+        if annotator == "a2":
+            version["mentions"][0]["type"] = "GPE"
+            version["mentions"] = [m for m in version["mentions"] if m["id"] != dropped["id"]]
+        (folder / f"{annotator}.json").write_text(json.dumps(version, ensure_ascii=False), encoding="utf-8")
+    return gold["mentions"][0], dropped
+
+
+def test_a_curation_page_marks_a_type_disagreement_and_a_missing_mention(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from chronique.curation.adjudicate import adjudicate
+    from chronique.errors import FindingLog
+
+    repo = make_repo(tmp_path / "repo")
+    retyped, dropped = seed_versions(repo)
+    adjudicate(repo, SEED_ID, log=FindingLog())  # writes conflicts.tsv (its resolutions are left to the curator)
+    release = build(repo, update_registry=False).path
+    site = write_site(release, tmp_path / "site", cache_dir=str(tmp_path / "hf-cache")).out
+    open_page(browser, site / "curation" / f"{SEED_ID}.html")
+    marked = browser.execute_script("""
+        return Array.from(document.querySelectorAll('.version')).map(function (column) {
+          var found = {};
+          column.querySelectorAll('.mention.disputed').forEach(function (m) { found[m.dataset.id] = m.dataset.disagreement; });
+          return [column.querySelector('h2').textContent, found]; });""")
+    assert marked == [["a1", {retyped["id"]: "type", dropped["id"]: "missing"}], ["a2", {retyped["id"]: "type"}]]
+    rows = {row.find_element(By.CSS_SELECTOR, ".kind").text: row for row in
+            browser.find_elements(By.CSS_SELECTOR, "table.disagreements tbody tr")}
+    assert sorted(rows) == ["missing", "type"]
+    lines = (repo / "annotations" / "versions" / SEED_ID / "conflicts.tsv").read_text(encoding="utf-8").splitlines()
+    for kind, row in rows.items():
+        cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+        link = row.find_element(By.CSS_SELECTOR, 'a[href^="#line-"]')
+        number = int(link.get_attribute("href").rsplit("-", 1)[1])
+        assert lines[number - 1].split("\t")[0] == cells[0]  # the conflict's own line of the file
+        assert browser.find_element(By.ID, f"line-{number}").text.split()[1] == cells[0]
+        gold_link = row.find_element(By.CSS_SELECTOR, 'a[href*="../documents/"]').get_attribute("href")
+        mention = retyped if kind == "type" else dropped
+        assert gold_link.endswith(f"/documents/{SEED_ID}.html#mention-{mention['id']}")
+    assert "GPE" in rows["type"].text  # a2's type, beside a1's
+
+
 def test_the_site_is_deterministic_and_replaces_only_its_own_folder(seed_site, tmp_path):
     site, _ = seed_site
     release = next(site.parent.glob("releases/*"))

@@ -106,12 +106,16 @@ def mention_markups(row: Mapping) -> list[Markup]:
             classes.append("nested")
         if mention.get("metonymic"):
             classes.append("metonymic")
+        disputed = mention.get("disagreement")  # on curation pages: the kind of disagreement, and its conflict
+        if disputed:
+            classes += ["disputed", "d-" + disputed.replace(" ", "-")]
         attributes = {
             "class": " ".join(classes), "id": f"mention-{mention['id']}", "data-id": mention["id"],
             "data-type": mention["type"],
             "data-entity": mention.get("entity_id"), "data-name": entity["name"] if entity else None,
             "data-qid": entity.get("qid") if entity else None, "data-parent": mention.get("parent_id"),
-            "title": mention_title(mention, entity),
+            "title": mention_title(mention, entity) + (f" — {disputed} ({mention['conflict']})" if disputed else ""),
+            "data-disagreement": disputed, "data-conflict": mention.get("conflict") if disputed else None,
         }
         markups.append(Markup(mention["start"], mention["end"], MENTION, depths[mention["id"]], tag("span", attributes)))
     return markups

@@ -67,6 +67,20 @@ def mentions_per_type_svg(counts: Mapping[str, Mapping[str, int]], types: Sequen
     return render_svg(draw)
 
 
+KIND_COLOURS = {"boundary": "#4477AA", "type": "#EE6677", "missing": "#CCBB44", "extra": "#66CCEE"}
+
+
+def disagreements_svg(counts: Mapping[str, Mapping[str, int]]) -> bytes:
+    """Grouped bars: ``counts[kind][fine type]`` mention disagreements between annotator versions."""
+    def draw(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        series = {kind: [by_type.get(t, 0) for t in FINE_TYPES] for kind, by_type in counts.items()}
+        _grouped_bars(axes, FINE_TYPES, series, KIND_COLOURS)
+        axes.set_ylabel("disagreements")
+        axes.set_title("Mention disagreements per kind and fine type")
+    return render_svg(draw)
+
+
 def polarity_per_scope_svg(counts: Mapping[str, Mapping[str, int]]) -> bytes:
     """Grouped bars: ``counts[polarity][scope]`` stance records, every split together."""
     def draw(figure: Figure) -> None:

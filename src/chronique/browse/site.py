@@ -67,8 +67,11 @@ def write_site(release: Path, out: Path, *, repo: Path | None = None, cache_dir:
     rows = load_rows(release, cache_dir=cache_dir)
     version = release_version(release)
     log = FindingLog()
-    agreement = load_agreement(repo if repo is not None else release.parent.parent, log=log)
-    files = site_files(rows, version=version, agreement=agreement)
+    repo = repo if repo is not None else release.parent.parent
+    agreement = load_agreement(repo, log=log)
+    from chronique.browse.curation import curation_documents
+
+    files = site_files(rows, version=version, agreement=agreement, curation=curation_documents(repo, log=log))
     publish(files, out)
     annotators = SINGLE_ANNOTATOR if agreement is None else f"{len(agreement[1])} annotators"
     return SiteResult(out, version, len(rows), tuple(sorted(files)), annotators, tuple(log))
@@ -124,8 +127,12 @@ def document_href(doc_id: str) -> str:
     return f"documents/{name}.html"
 
 
-def site_files(rows: Sequence[Mapping], *, version: str, agreement=None) -> dict[str, bytes]:
-    """Every file of the site by relative path; the same rows always give the same bytes."""
+def site_files(rows: Sequence[Mapping], *, version: str, agreement=None, curation: Sequence = ()) -> dict[str, bytes]:
+    """Every file of the site by relative path; the same rows always give the same bytes.
+
+    ``curation`` holds the documents with several annotator versions
+    (:class:`chronique.browse.curation.CurationDocument`): each gets a page of its versions side by side."""
+    from chronique.browse.curation import curation_href, curation_page
     ordered = sorted(rows, key=lambda r: (r["date"] or "", r["doc_id"]))
     hrefs = [document_href(r["doc_id"]) for r in ordered]
     index = search_index(ordered, hrefs)
@@ -135,7 +142,10 @@ def site_files(rows: Sequence[Mapping], *, version: str, agreement=None) -> dict
         previous = "../" + hrefs[position - 1] if position else None
         following = "../" + hrefs[position + 1] if position + 1 < len(hrefs) else None
         files[href] = pages.document_page(row, version=version, previous=previous, following=following)
-    figures, stats_html = statistics(ordered, version=version, agreement=agreement)
+    gold = {row["doc_id"]: {**row, "href": href} for row, href in zip(ordered, hrefs) if row["annotation_status"] == "gold"}
+    for document in curation:
+        files[curation_href(document.doc_id)] = curation_page(document, gold=gold.get(document.doc_id), version=version)
+    figures, stats_html = statistics(ordered, version=version, agreement=agreement, curation=curation)
     files["stats.html"] = stats_html
     files["entities.html"] = pages.entities_page(facets, version=version, entities=index.entities, targets=index.targets)
     encoded = {path: text.encode("utf-8") for path, text in files.items()}
@@ -221,7 +231,7 @@ def _length_summary(lengths: Mapping[str, Sequence[int]]) -> list[list[object]]:
     return rows
 
 
-def statistics(rows: Sequence[Mapping], *, version: str, agreement=None) -> tuple[dict[str, bytes], str]:
+def statistics(rows: Sequence[Mapping], *, version: str, agreement=None, curation: Sequence = ()) -> tuple[dict[str, bytes], str]:
     """The SVG figures by path and the statistics page."""
     counts = corpus_counts(rows)
     splits = counts["splits"]
@@ -253,9 +263,29 @@ def statistics(rows: Sequence[Mapping], *, version: str, agreement=None) -> tupl
         pages.figure("figures/sentence-length.svg", "histogram of sentence lengths in tokens",
                      "Sentence length in tokens.", pages.table(length_headers, _length_summary(counts["sentence_lengths"]))),
     ]
-    agreement_html = _agreement_section(agreement, figures)
+    agreement_html = _agreement_section(agreement, figures) + _disagreement_section(curation, figures)
     return figures, pages.stats_page(version=version, summary=_summary_table(counts), figures=blocks,
                                      agreement=agreement_html)
+
+
+def _disagreement_section(curation: Sequence, figures: dict[str, bytes]) -> str:
+    """Mention disagreements per kind and type over the curation pages, with the list of those pages."""
+    if not curation:
+        return ""
+    from chronique.browse.curation import MENTION_KINDS, curation_list
+
+    counts = {kind: Counter() for kind in MENTION_KINDS}
+    for document in curation:
+        for item in document.disagreements:
+            if item.kind in counts and item.fine_type:
+                counts[item.kind][item.fine_type] += 1
+    figures["figures/disagreements-per-type.svg"] = plots.disagreements_svg(counts)
+    return "\n" + pages.figure("figures/disagreements-per-type.svg", "bar chart of mention disagreements per kind and type",
+                               "Mention disagreements between annotator versions, per kind and fine type (each compared "
+                               "with the first version).",
+                               pages.table(["kind"] + list(FINE_TYPES),
+                                           [[k] + [counts[k][t] for t in FINE_TYPES] for k in MENTION_KINDS])) \
+        + "\n" + curation_list(curation)
 
 
 def _agreement_section(report, figures: dict[str, bytes]) -> str:

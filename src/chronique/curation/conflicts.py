@@ -80,6 +80,12 @@ def conflicts_of(units: Sequence[Unit], annotators: Sequence[str]) -> list[Confl
     return conflicts
 
 
+def conflict_key(conflict: Conflict, annotators: Sequence[str]) -> tuple:
+    """What identifies ``conflict``'s line in a conflicts.tsv (:attr:`ConflictLine.key`)."""
+    unit = conflict.unit
+    return _line_key(unit.kind, _offset(unit.start), _offset(unit.end), _cell(unit.item), zip(annotators, conflict.shown))
+
+
 def conflict_line(conflict: Conflict, text: str) -> str:
     unit = conflict.unit
     cells = (conflict.id, unit.kind, _offset(unit.start), _offset(unit.end), _cell(unit.item),
