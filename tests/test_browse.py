@@ -4,7 +4,7 @@ The browser tests need Chromium, its driver and selenium; without them they skip
 (CI installs them in ``.ci/run``). The README screenshot is made by the same code as the
 screenshot test::
 
-    .venv/bin/python tests/test_browse.py docs/seed-page.png
+    .venv/bin/python tests/test_browse.py docs
 """
 
 from __future__ import annotations
@@ -477,6 +477,29 @@ def test_the_type_label_toggle_prints_each_type_after_its_mention(browser, seed_
     assert label_of(browser, plain["id"]) in ("none", "normal")
 
 
+def test_a_selected_stance_draws_an_arrow_from_a_holder_mention_to_a_target_mention(browser, corpus_site):
+    from selenium.webdriver.common.by import By
+
+    site, rows = corpus_site
+    linking = lambda s: s["target_kind"] == "entity" and s["holder"] != "AUTHOR"  # noqa: E731
+    row = next(r for r in rows if any(map(linking, r["stances"])) and any(s["target_kind"] == "topic" for s in r["stances"]))
+    open_page(browser, site / "documents" / f"{row['doc_id']}.html")
+    linked = next(s for s in row["stances"] if linking(s))
+    topic = next(s for s in row["stances"] if s["target_kind"] == "topic")
+    press(browser, browser.find_element(By.ID, f"stance-{linked['id']}"))
+    ends = browser.execute_script("""
+        var path = document.querySelector('#text svg.stance-link > path'), base = document.getElementById('text').getBoundingClientRect();
+        var d = path.getAttribute('d').split(/[ ,]+/).filter(Boolean);
+        function box(m) { var r = m.getClientRects()[0]; return [r.left - base.left, r.right - base.left, r.top - base.top]; }
+        return {start: [Number(d[1]), Number(d[2])], end: [Number(d[d.length - 2]), Number(d[d.length - 1])],
+                holders: Array.from(document.querySelectorAll('#text .hl-holder')).map(box),
+                targets: Array.from(document.querySelectorAll('#text .hl-target')).map(box)};""")
+    on = lambda point, boxes: any(left <= point[0] <= right and abs(point[1] - top) <= 3 for left, right, top in boxes)  # noqa: E731
+    assert on(ends["start"], ends["holders"]) and on(ends["end"], ends["targets"])
+    press(browser, browser.find_element(By.ID, f"stance-{topic['id']}"))  # a topic has no mention to point at
+    assert browser.find_elements(By.CSS_SELECTOR, "#text svg.stance-link") == []
+
+
 def press(browser, element) -> None:
     """A real mouse click on ``element``, made only once the element itself is what lies under the
     pointer (scrolled to the middle of the window, nothing covering it, the page no longer moving).
@@ -523,6 +546,12 @@ def screenshot_seed_page(browser, page: Path, png: Path, *, stance: int = 2, hov
     png.parent.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(png))
     return png
+
+
+def test_the_screenshots_of_the_entity_index_and_a_curation_page_are_written(browser, corpus_site, tmp_path):
+    shots = screenshot_corpus_pages(browser, corpus_site[0], tmp_path)
+    assert all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and p.stat().st_size > 50_000 for p in shots)
+    browser.set_window_size(1400, 1000)
 
 
 def test_a_screenshot_of_the_seed_page_is_written(browser, seed_site, tmp_path):
@@ -653,14 +682,38 @@ def test_html_in_an_article_is_shown_as_text_and_never_runs(browser, hostile_sit
         browser.switch_to.alert.text
 
 
+def screenshot_corpus_pages(browser, site: Path, folder: Path) -> list[Path]:
+    """The README screenshots of the corpus site: the entity index with its first entity opened, and the
+    curation page with the most disagreements."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.set_window_size(1400, 1100)
+    open_page(browser, site / "entities.html")
+    browser.find_element(By.CSS_SELECTOR, "#entities button.opener").click()
+    WebDriverWait(browser, 10).until(lambda _: browser.find_elements(By.CSS_SELECTOR, "ol.kwic li a"))
+    shots = [folder / "entity-index.png", folder / "curation-page.png"]
+    assert browser.save_screenshot(str(shots[0]))
+    pages = sorted((site / "curation").glob("*.html"),
+                   key=lambda p: (-p.read_text(encoding="utf-8").count('<tr id="c'), p.name))
+    open_page(browser, pages[0])
+    assert browser.save_screenshot(str(shots[1]))
+    return shots
+
+
 if __name__ == "__main__":
-    # Regenerate the README screenshot: .venv/bin/python tests/test_browse.py docs/seed-page.png
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else PROJECT / "docs" / "seed-page.png").resolve()
+    # Regenerate the README screenshots: .venv/bin/python tests/test_browse.py docs
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else PROJECT / "docs").resolve()
     with tempfile.TemporaryDirectory() as scratch:
         built = build(seed_only_repo(Path(scratch)), releases=Path(scratch) / "releases", update_registry=False).path
         site_folder = write_site(built, Path(scratch) / "site", cache_dir=str(Path(scratch) / "hf-cache")).out
+        from chronique.version import __version__
+
+        corpus = write_site(PROJECT / "releases" / __version__, Path(scratch) / "corpus", repo=PROJECT,
+                            cache_dir=str(Path(scratch) / "hf-cache")).out
         session = start_chromium(*chromium_paths(), str(Path(scratch) / "profile"))
         try:
-            print(screenshot_seed_page(session, site_folder / "documents" / f"{SEED_ID}.html", target))
+            print(screenshot_seed_page(session, site_folder / "documents" / f"{SEED_ID}.html", target / "seed-page.png"))
+            print(*screenshot_corpus_pages(session, corpus, target), sep="\n")
         finally:
             session.quit()

@@ -1,56 +1,78 @@
-// Index page: sort by a column (click its header), filter by text, split and status.
+// Document index: every document a page at a time, sorted by a column, searched by words (of the id,
+// title, date, beat, genre, entity names and Wikidata ids, then of the text) and filtered by the facets.
 (function () {
   "use strict";
-  var table = document.getElementById("documents");
-  var body = table.tBodies[0];
-  var rows = Array.prototype.slice.call(body.rows);
-  var filter = document.getElementById("filter");
-  var split = document.getElementById("split-filter");
-  var status = document.getElementById("status-filter");
+  var chronique = window.chronique, element = chronique.element;
+  var index = chronique.data.documents, found = chronique.data.entities;
+  var documents = chronique.records(index.fields, index.rows);
+  var entities = found.entities;
+  var search = document.getElementById("filter");
   var shown = document.getElementById("shown");
+  var shards = Math.ceil(documents.length / index.text_shard);
 
-  function cellValue(row, column, numeric) {
-    var value = row.cells[column].getAttribute("data-value") || "";
-    return numeric ? Number(value) : value;
-  }
-
-  function sortBy(header) {
-    var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
-    var column = headers.indexOf(header);
-    var numeric = header.getAttribute("data-type") === "number";
-    var direction = header.getAttribute("aria-sort") === "ascending" ? -1 : 1;
-    headers.forEach(function (h) { h.setAttribute("aria-sort", "none"); });
-    header.setAttribute("aria-sort", direction === 1 ? "ascending" : "descending");
-    rows.sort(function (a, b) {
-      var x = cellValue(a, column, numeric), y = cellValue(b, column, numeric);
-      var order = numeric ? x - y : x.localeCompare(y);
-      // ties keep the date order the page was written in
-      return order * direction || rows.indexOf(a) - rows.indexOf(b);
-    });
-    rows.forEach(function (row) { body.appendChild(row); });
-  }
-
-  function applyFilters() {
-    var words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    var count = 0;
-    rows.forEach(function (row) {
-      var text = row.getAttribute("data-search");
-      var visible = (!split.value || row.getAttribute("data-split") === split.value) &&
-        (!status.value || row.getAttribute("data-status") === status.value) &&
-        words.every(function (word) { return text.indexOf(word) >= 0; });
-      row.hidden = !visible;
-      if (visible) { count += 1; }
-    });
-    shown.textContent = count + " of " + rows.length + " documents";
-  }
-
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (header) {
-    header.querySelector("button").addEventListener("click", function () { sortBy(header); });
+  // what a document is found by before its text is read
+  documents.forEach(function (doc) {
+    var parts = [doc.doc_id, doc.title, doc.date, doc.beat, doc.genre];
+    doc.entities.forEach(function (number) { parts.push(entities[number][0], entities[number][2]); });
+    doc.found = parts.filter(Boolean).join(" ").toLowerCase();
   });
-  [filter, split, status].forEach(function (control) {
-    control.addEventListener("input", applyFilters);
-    control.addEventListener("change", applyFilters);
-  });
-  filter.form.addEventListener("submit", function (event) { event.preventDefault(); });
-  applyFilters();
+
+  function cell(row, value, shownAs, className) {
+    var td = element("td", shownAs === undefined ? value : shownAs, {"data-value": value, "class": className});
+    row.appendChild(td);
+    return td;
+  }
+
+  function drawRow(body, doc) {
+    var row = element("tr", null, {"data-split": doc.split, "data-status": doc.status});
+    var link = element("a", doc.doc_id, {href: doc.href});
+    cell(row, doc.doc_id, "").appendChild(link);
+    cell(row, (doc.title || "").toLowerCase(), doc.title).lang = "fr";
+    cell(row, doc.date || "", doc.date || "", "date");
+    cell(row, doc.split);
+    cell(row, doc.status, "").appendChild(element("span", doc.status, {"class": "status s-" + doc.status}));
+    ["mentions", "entity_count", "stances"].forEach(function (key) { cell(row, doc[key], doc[key], "num"); });
+    body.appendChild(row);
+  }
+
+  var table = new chronique.PagedTable(document.getElementById("documents"), document.getElementById("pages"), 100, drawRow);
+  var texts = null;
+
+  function loadTexts(then) {
+    var left = shards, loaded = [];
+    if (!left) { texts = []; then(); return; }
+    for (var i = 0; i < shards; i += 1) {
+      (function (i) {
+        var shard = chronique.shard("text", i);
+        chronique.load(shard[0], shard[1], function (value) {
+          loaded[i] = value;
+          left -= 1;
+          if (!left) { texts = [].concat.apply([], loaded); then(); }
+        });
+      })(i);
+    }
+  }
+
+  function matches(doc, words) {
+    return words.every(function (word) {
+      return doc.found.indexOf(word) >= 0 || (texts !== null && texts[doc.number].indexOf(word) >= 0);
+    });
+  }
+
+  function update() {
+    var words = chronique.words(search.value);
+    var kept = documents.filter(function (doc) { return facets.keeps(doc); });
+    var unsure = texts === null && kept.some(function (doc) { return !matches(doc, words); });
+    if (words.length && unsure) {
+      shown.textContent = "searching the texts…";
+      loadTexts(update);
+      return;
+    }
+    kept = kept.filter(function (doc) { return matches(doc, words); });
+    shown.textContent = kept.length + " of " + documents.length + " documents";
+    table.show(kept);
+  }
+
+  var facets = new chronique.Facets(document.getElementById("filters"), update);
+  update();
 })();

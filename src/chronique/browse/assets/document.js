@@ -47,7 +47,63 @@
     mention.classList.add("focus");
   }
 
+  // The arrow from the selected stance's holder to its target: between the holder mention and the target
+  // mention nearest to each other, drawn over the text (an SVG the size of the article).
+  var SVG = "http://www.w3.org/2000/svg", link = null, linked = null;
+
+  function centre(element) {
+    var box = element.getClientRects()[0] || element.getBoundingClientRect(), base = text.getBoundingClientRect();
+    return {x: box.left + box.width / 2 - base.left, top: box.top - base.top, bottom: box.bottom - base.top};
+  }
+
+  function nearestPair(holders, targets) {
+    var best = null;
+    holders.forEach(function (h) {
+      targets.forEach(function (t) {
+        if (h === t || h.contains(t) || t.contains(h)) { return; }
+        var a = centre(h), b = centre(t), d = Math.abs(a.x - b.x) + 3 * Math.abs(a.top - b.top);
+        if (!best || d < best.d) { best = {d: d, from: a, to: b}; }
+      });
+    });
+    return best;
+  }
+
+  function drawLink() {
+    if (link) { link.remove(); link = null; }
+    if (!linked) { return; }
+    var pair = nearestPair(linked.holders, linked.targets);
+    if (!pair) { return; }
+    link = document.createElementNS(SVG, "svg");
+    link.setAttribute("class", "stance-link");
+    link.setAttribute("aria-hidden", "true");
+    link.setAttribute("width", text.scrollWidth);
+    link.setAttribute("height", text.scrollHeight);
+    var marker = document.createElementNS(SVG, "marker");
+    marker.setAttribute("id", "arrow-head");
+    marker.setAttribute("viewBox", "0 0 10 10");
+    marker.setAttribute("refX", "9"); marker.setAttribute("refY", "5");
+    marker.setAttribute("markerWidth", "7"); marker.setAttribute("markerHeight", "7");
+    marker.setAttribute("orient", "auto-start-reverse");
+    var head = document.createElementNS(SVG, "path");
+    head.setAttribute("d", "M 0 0 L 10 5 L 0 10 z");
+    marker.appendChild(head);
+    var defs = document.createElementNS(SVG, "defs");
+    defs.appendChild(marker);
+    link.appendChild(defs);
+    var from = pair.from, to = pair.to, lift = Math.min(60, 18 + Math.abs(from.x - to.x) / 6);
+    var top = Math.min(from.top, to.top) - lift;
+    var path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", "M " + from.x + " " + from.top + " C " + from.x + " " + top + ", " + to.x + " " + top +
+                      ", " + to.x + " " + (to.top - 2));
+    path.setAttribute("marker-end", "url(#arrow-head)");
+    link.appendChild(path);
+    text.appendChild(link);
+  }
+  window.addEventListener("resize", drawLink);
+
   function clearSelection() {
+    linked = null;
+    drawLink();
     HIGHLIGHTS.forEach(function (name) {
       all("." + name).forEach(function (element) { element.classList.remove(name); });
     });
@@ -68,6 +124,8 @@
       if (holder && mention.dataset.entity === holder) { mention.classList.add("hl-holder"); }
       if (target && mention.dataset.entity === target) { mention.classList.add("hl-target"); }
     });
+    linked = {holders: all(".hl-holder"), targets: all(".hl-target")};
+    drawLink();
     var evidence = all(".evidence").filter(function (span) { return hasStance(span, id); });
     evidence.forEach(function (span) { span.classList.add("hl-evidence"); });
     if (evidence.length) { evidence[0].scrollIntoView({block: "center", behavior: reducedMotion ? "auto" : "smooth"}); }
