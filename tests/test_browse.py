@@ -314,6 +314,8 @@ def test_a_curation_page_marks_a_type_disagreement_and_a_missing_mention(browser
     adjudicate(repo, SEED_ID, log=FindingLog())  # writes conflicts.tsv (its resolutions are left to the curator)
     release = build(repo, update_registry=False).path
     site = write_site(release, tmp_path / "site", cache_dir=str(tmp_path / "hf-cache")).out
+    page = (site / "documents" / f"{SEED_ID}.html").read_text(encoding="utf-8")
+    assert f'href="../curation/{SEED_ID}.html"' in page  # the gold document leads to its versions
     open_page(browser, site / "curation" / f"{SEED_ID}.html")
     marked = browser.execute_script("""
         return Array.from(document.querySelectorAll('.version')).map(function (column) {
@@ -624,6 +626,35 @@ def test_the_entity_index_lists_an_entity_of_two_documents_and_links_to_each_men
     assert landed == first_mention
 
 
+def test_an_entity_with_many_mentions_shows_them_a_hundred_at_a_time_across_kwic_files(browser, corpus_site, tmp_path,
+                                                                                      monkeypatch):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    import chronique.browse.search_index as search_index
+    from chronique.version import __version__
+
+    _, rows = corpus_site
+    monkeypatch.setattr(search_index, "KWIC_LINES", 37)  # the busiest entity's lines run over several files
+    site = write_site(PROJECT / "releases" / __version__, tmp_path / "site", repo=PROJECT,
+                      cache_dir=str(tmp_path / "hf-cache")).out
+    assert len(list((site / "search").glob("kwic-*.js"))) > 10
+    open_page(browser, site / "entities.html")
+    first = browser.find_element(By.CSS_SELECTOR, "#entities tbody tr")
+    total = int(first.find_elements(By.TAG_NAME, "td")[4].text)
+    assert total > 100
+    first.find_element(By.CSS_SELECTOR, "button.opener").click()
+    lines = lambda: browser.find_elements(By.CSS_SELECTOR, "ol.kwic li:not(.more)")  # noqa: E731
+    WebDriverWait(browser, 10).until(lambda _: len(lines()) == 100 and browser.find_elements(By.CSS_SELECTOR, "li.more"))
+    browser.find_element(By.CSS_SELECTOR, "li.more button").click()
+    WebDriverWait(browser, 10).until(lambda _: len(lines()) == total)
+    links = [a.get_attribute("href").split("/documents/")[1] for a in browser.find_elements(By.CSS_SELECTOR, "ol.kwic li a")]
+    qid = first.find_elements(By.TAG_NAME, "td")[2].text
+    expected = [f"{row['doc_id']}.html#mention-{m['id']}" for row in rows for e in row["entities"] if e["qid"] == qid
+                for m in row["mentions"] if m["entity_id"] == e["id"]]
+    assert qid and sorted(links) == sorted(expected) and not browser.find_elements(By.CSS_SELECTOR, "li.more")
+
+
 def test_searching_the_index_by_a_wikidata_id_finds_its_documents(browser, corpus_site):
     from selenium.webdriver.common.by import By
 
@@ -636,6 +667,25 @@ def test_searching_the_index_by_a_wikidata_id_finds_its_documents(browser, corpu
                                     ".map(function (r) { return r.cells[0].dataset.value; });")
     assert sorted(listed) == sorted({d for d, _ in mentions})
     assert browser.find_element(By.ID, "shown").text == f"{len(listed)} of {len(rows)} documents"
+
+
+def test_a_wikidata_id_finds_only_itself_not_the_ids_it_begins(browser, corpus_site):
+    from selenium.webdriver.common.by import By
+
+    site, rows = corpus_site
+    qids = sorted({e["qid"] for r in rows for e in r["entities"] if e["qid"]})
+    short = next((q for q in qids if any(o != q and o.startswith(q) for o in qids)), None)
+    assert short, "the corpus has an id that begins another (Q15 and Q159)"
+    having = lambda qid: sorted(r["doc_id"] for r in rows if any(e["qid"] == qid for e in r["entities"]))  # noqa: E731
+    open_page(browser, site / "index.html")
+    browser.find_element(By.ID, "filter").send_keys(short)
+    listed = browser.execute_script("return Array.from(document.querySelectorAll('#documents tbody tr'))"
+                                    ".map(function (r) { return r.cells[0].dataset.value; });")
+    assert sorted(listed) == having(short)
+    open_page(browser, site / "entities.html")
+    browser.find_element(By.ID, "filter").send_keys(short)
+    assert [r.find_elements(By.TAG_NAME, "td")[2].text
+            for r in browser.find_elements(By.CSS_SELECTOR, "#entities tbody tr")] == [short]
 
 
 def test_the_index_pages_through_the_corpus_and_filters_by_beat_and_dates(browser, corpus_site):

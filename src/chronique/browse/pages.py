@@ -238,7 +238,8 @@ def _pager(previous: str | None, following: str | None) -> str:
     return f'<nav class="pager">{left}<a href="../index.html">all documents</a>{right}</nav>'
 
 
-def document_page(row: Mapping, *, version: str, previous: str | None = None, following: str | None = None) -> str:
+def document_page(row: Mapping, *, version: str, previous: str | None = None, following: str | None = None,
+                  curation: str | None = None) -> str:
     """The annotated text, legend, hover details and stance list of one ``documents`` row."""
     names = {e["id"]: e["name"] for e in row["entities"] or ()}
     heading = document_heading(row)
@@ -246,7 +247,7 @@ def document_page(row: Mapping, *, version: str, previous: str | None = None, fo
                    if row["annotation_status"] == "unannotated" else "")
     body = f"""{_pager(previous, following)}
 <h1 lang="fr">{escape(heading)}</h1>
-{_meta(row)}
+{_meta(row)}{f'<p class="hint"><a href="../{escape(curation)}">the annotators’ versions side by side</a></p>' if curation else ""}
 {unannotated}
 <div class="reading">
 <article id="text" class="text" lang="fr">

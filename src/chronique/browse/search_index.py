@@ -14,7 +14,8 @@ are needed, a shard at a time, so that no file grows with the whole corpus past 
 ``search/text-NNN.js``
     the lower-cased text of :data:`TEXT_SHARD` documents, for a search by words of the text.
 ``search/kwic-NNN.js``
-    every mention of :data:`KWIC_SHARD` entities in its context, for the entity index.
+    :data:`KWIC_LINES` mentions in their context, entity after entity (an entity with many mentions
+    runs over several files), for the entity index.
 
 A *corpus entity* gathers the entities of all documents that share a Wikidata id, or without one
 the same type and name (case aside); it is named and typed as most of its documents name it.
@@ -31,13 +32,15 @@ from chronique.browse.pages import document_heading
 from chronique.schema import AUTHOR, POLARITIES
 
 TEXT_SHARD = 500
-KWIC_SHARD = 250
+KWIC_LINES = 2000
 CONTEXT = 60
 """Characters of text kept either side of a mention in the keyword-in-context lists."""
 
 DOCUMENT_FIELDS = ("doc_id", "href", "title", "date", "split", "status", "beat", "genre", "mentions", "entity_count",
                    "stances", "entities")
-ENTITY_FIELDS = ("name", "type", "qid", "occurrences")  # occurrences: [document, mentions, document, mentions…]
+ENTITY_FIELDS = ("name", "type", "qid", "occurrences", "kwic")
+"""``occurrences``: [document, mentions, document, mentions…]; ``kwic``: where its lines start in the
+kwic files (counted over all of them: file = start // KWIC_LINES) and how many there are."""
 TARGET_FIELDS = ("label", "kind", "entity", "stances")  # stances: [[document, stance id, polarity, holder], …]
 
 
@@ -80,10 +83,11 @@ class CorpusEntities:
         """The corpus entity number of each entity id of ``row``."""
         return {entity["id"]: self.number[entity_key(entity)] for entity in row["entities"] or ()}
 
-    def table(self) -> list[list]:
+    def table(self, kwic_starts: Sequence[tuple[int, int]]) -> list[list]:
         return [[self.names[key], self.types[key], key[1] if key[0] == "qid" else None,
-                 [value for document, count in sorted(self.mentions[key].items()) for value in (document, count)]]
-                for key in self.keys]
+                 [value for document, count in sorted(self.mentions[key].items()) for value in (document, count)],
+                 list(kwic_starts[number])]
+                for number, key in enumerate(self.keys)]
 
 
 def _holder_name(holder: str, names: Mapping[str, str]) -> str:
@@ -158,18 +162,21 @@ def search_index(rows: Sequence[Mapping], hrefs: Sequence[str]) -> SearchIndex:
                           len(row["stances"] or ()), sorted(set(numbers.values()))])
         for entity, lines in _kwic_lines(row, number, numbers).items():
             kwic[entity].extend(lines)
+    packed, starts = [], []
+    for entity in range(len(entities.keys)):
+        starts.append((len(packed), len(kwic[entity])))
+        packed.extend(kwic[entity])
     files = {
         "search/documents.js": script("documents", {"fields": DOCUMENT_FIELDS, "rows": documents,
-                                                    "text_shard": TEXT_SHARD, "kwic_shard": KWIC_SHARD}),
-        "search/entities.js": script("entities", {"entity_fields": ENTITY_FIELDS, "entities": entities.table(),
+                                                    "text_shard": TEXT_SHARD, "kwic_lines": KWIC_LINES}),
+        "search/entities.js": script("entities", {"entity_fields": ENTITY_FIELDS, "entities": entities.table(starts),
                                                   "target_fields": TARGET_FIELDS, "targets": targets}),
     }
     for first in range(0, len(rows), TEXT_SHARD):
         texts = [" ".join(row["text"].split()).casefold() for row in rows[first:first + TEXT_SHARD]]
         files[shard_name("text", first // TEXT_SHARD)] = script(f"text-{first // TEXT_SHARD}", texts)
-    for first in range(0, len(entities.keys), KWIC_SHARD):
-        lines = [kwic[entity] for entity in range(first, min(first + KWIC_SHARD, len(entities.keys)))]
-        files[shard_name("kwic", first // KWIC_SHARD)] = script(f"kwic-{first // KWIC_SHARD}", lines)
+    for first in range(0, len(packed), KWIC_LINES):
+        files[shard_name("kwic", first // KWIC_LINES)] = script(f"kwic-{first // KWIC_LINES}", packed[first:first + KWIC_LINES])
     return SearchIndex(files, len(entities.keys), len(targets))
 
 

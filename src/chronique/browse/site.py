@@ -134,6 +134,7 @@ def site_files(rows: Sequence[Mapping], *, version: str, agreement=None, curatio
     (:class:`chronique.browse.curation.CurationDocument`): each gets a page of its versions side by side."""
     from chronique.browse.curation import curation_href, curation_page
     ordered = sorted(rows, key=lambda r: (r["date"] or "", r["doc_id"]))
+    curated = {document.doc_id for document in curation}
     hrefs = [document_href(r["doc_id"]) for r in ordered]
     index = search_index(ordered, hrefs)
     facets = facet_values(ordered)
@@ -141,7 +142,8 @@ def site_files(rows: Sequence[Mapping], *, version: str, agreement=None, curatio
     for position, (row, href) in enumerate(zip(ordered, hrefs)):
         previous = "../" + hrefs[position - 1] if position else None
         following = "../" + hrefs[position + 1] if position + 1 < len(hrefs) else None
-        files[href] = pages.document_page(row, version=version, previous=previous, following=following)
+        files[href] = pages.document_page(row, version=version, previous=previous, following=following,
+                                          curation=curation_href(row["doc_id"]) if row["doc_id"] in curated else None)
     gold = {row["doc_id"]: {**row, "href": href} for row, href in zip(ordered, hrefs) if row["annotation_status"] == "gold"}
     for document in curation:
         files[curation_href(document.doc_id)] = curation_page(document, gold=gold.get(document.doc_id), version=version)

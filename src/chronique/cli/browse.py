@@ -16,8 +16,11 @@ def add_browse(commands: Commands, name: str) -> None:
         name,
         help="write a static HTML site to read a release's documents, annotations and statistics",
         description="Write a self-contained static site for a release: an index of every document (sortable, "
-        "filterable), one page per document with its mentions highlighted by type and its stances, and a statistics "
-        "page with figures and inter-annotator agreement. It opens from the file system (no server, no network). "
+        "searched by text, entity or Wikidata id, filtered by split, status, beat, genre and dates), an index of the "
+        "corpus's entities and stance targets with their mentions in context, one page per document with its "
+        "mentions highlighted by type and its stances, a curation page per document with several annotators' "
+        "versions, and a statistics page with figures and inter-annotator agreement. It opens from the file system "
+        "(no server, no network). "
         "DIR is replaced whole if it holds a site written before; any other non-empty folder is refused.",
     )
     parser.add_argument("--release", help="release folder (default: the current release)")
