@@ -12,7 +12,7 @@
 
   var entities = chronique.records(found.entity_fields, found.entities);
   var targets = chronique.records(found.target_fields, found.targets);
-  entities.forEach(function (entity) { entity.found = [entity.name, entity.type, entity.qid].join(" ").toLowerCase(); });
+  entities.forEach(function (entity) { entity.found = [entity.name, entity.type].join(" ").toLowerCase(); });
   targets.forEach(function (target) { target.found = [target.label, target.kind].join(" ").toLowerCase(); });
 
   function docLink(doc, anchor, text) {
@@ -37,25 +37,45 @@
     fill(list);
   }
 
+  // An entity's mentions in context, 100 at a time: its lines run from kwic[0] over kwic[1] lines of the
+  // kwic files, each of index.kwic_lines lines; the files are loaded as the list reaches them.
+  var PAGE = 100;
+
   function fillMentions(entity, list) {
-    var shard = chronique.shard("kwic", Math.floor(entity.number / index.kwic_shard));
-    list.appendChild(element("li", "loading…", {"class": "loading"}));
-    chronique.load(shard[0], shard[1], function (value) {
-      list.textContent = "";
-      value[entity.number % index.kwic_shard].forEach(function (line) {
-        var doc = documents[line[0]];
-        if (!facets.keeps(doc)) { return; }
-        var item = element("li");
-        item.appendChild(element("span", line[2], {"class": "left", lang: "fr"}));
-        item.appendChild(element("mark", line[3], {lang: "fr"}));
-        item.appendChild(element("span", line[4], {"class": "right", lang: "fr"}));
-        var where = element("span", null, {"class": "where"});
-        where.appendChild(docLink(doc, "mention-" + line[1]));
-        where.appendChild(document.createTextNode(" " + (doc.date || "")));
-        item.appendChild(where);
-        list.appendChild(item);
+    var next = 0, end = entity.kwic[1];
+    var more = element("button", "more", {type: "button", "class": "more"});
+    var moreItem = element("li", null, {"class": "more"});
+    moreItem.appendChild(more);
+    more.addEventListener("click", function () { moreItem.remove(); page(PAGE); });
+    function page(wanted) {
+      if (next >= end) { return; }
+      var at = entity.kwic[0] + next, shard = chronique.shard("kwic", Math.floor(at / index.kwic_lines));
+      chronique.load(shard[0], shard[1], function (lines) {
+        var offset = at % index.kwic_lines, taken = 0;
+        while (offset < lines.length && next < end && taken < wanted) {
+          if (addLine(lines[offset])) { taken += 1; }
+          offset += 1;
+          next += 1;
+        }
+        if (next < end && taken < wanted) { page(wanted - taken); return; }  // the entity goes on in the next file
+        if (next < end) { list.appendChild(moreItem); }
       });
-    });
+    }
+    function addLine(line) {
+      var doc = documents[line[0]];
+      if (!facets.keeps(doc)) { return false; }
+      var item = element("li");
+      item.appendChild(element("span", line[2], {"class": "left", lang: "fr"}));
+      item.appendChild(element("mark", line[3], {lang: "fr"}));
+      item.appendChild(element("span", line[4], {"class": "right", lang: "fr"}));
+      var where = element("span", null, {"class": "where"});
+      where.appendChild(docLink(doc, "mention-" + line[1]));
+      where.appendChild(document.createTextNode(" " + (doc.date || "")));
+      item.appendChild(where);
+      list.appendChild(item);
+      return true;
+    }
+    page(PAGE);
   }
 
   function fillStances(target, list) {
@@ -116,7 +136,11 @@
   function update() {
     var words = chronique.words(search.value);
     var keep = documents.map(function (doc) { return facets.keeps(doc); });
-    var hit = function (record) { return words.every(function (w) { return record.found.indexOf(w) >= 0; }); };
+    var hit = function (record) {
+      return words.every(function (w) {
+        return (chronique.isQid(w) && (record.qid || "").toLowerCase() === w) || record.found.indexOf(w) >= 0;
+      });
+    };
     var listed = entities.filter(function (entity) {
       var occurrences = entity.occurrences, docs = 0, mentions = 0;
       for (var i = 0; i < occurrences.length; i += 2) {

@@ -13,7 +13,11 @@
   // what a document is found by before its text is read
   documents.forEach(function (doc) {
     var parts = [doc.doc_id, doc.title, doc.date, doc.beat, doc.genre];
-    doc.entities.forEach(function (number) { parts.push(entities[number][0], entities[number][2]); });
+    doc.qids = {};
+    doc.entities.forEach(function (number) {
+      parts.push(entities[number][0]);
+      if (entities[number][2]) { doc.qids[entities[number][2].toLowerCase()] = true; }
+    });
     doc.found = parts.filter(Boolean).join(" ").toLowerCase();
   });
 
@@ -55,6 +59,7 @@
 
   function matches(doc, words) {
     return words.every(function (word) {
+      if (chronique.isQid(word)) { return Boolean(doc.qids[word]); }
       return doc.found.indexOf(word) >= 0 || (texts !== null && texts[doc.number].indexOf(word) >= 0);
     });
   }
@@ -62,7 +67,8 @@
   function update() {
     var words = chronique.words(search.value);
     var kept = documents.filter(function (doc) { return facets.keeps(doc); });
-    var unsure = texts === null && kept.some(function (doc) { return !matches(doc, words); });
+    var wordy = words.some(function (word) { return !chronique.isQid(word); });  // a Wikidata id needs no text
+    var unsure = texts === null && wordy && kept.some(function (doc) { return !matches(doc, words); });
     if (words.length && unsure) {
       shown.textContent = "searching the texts…";
       loadTexts(update);

@@ -39,6 +39,10 @@
 
   chronique.words = function (value) { return value.trim().toLowerCase().split(/\s+/).filter(Boolean); };
 
+  // A word shaped like a Wikidata id (q90) finds that id only, not the ids it begins (q901).
+  var QID = /^q[1-9][0-9]*$/;
+  chronique.isQid = function (word) { return QID.test(word); };
+
   chronique.element = function (name, text, attributes) {
     var element = document.createElement(name);
     if (text !== undefined && text !== null) { element.textContent = String(text); }
