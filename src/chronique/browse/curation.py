@@ -15,19 +15,20 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from chronique.browse.markup import escape, render_text
-from chronique.browse.pages import document_heading, layout
+from chronique.browse.pages import document_heading, layout, page_name
 from chronique.errors import FindingLog
 
 KIND_NAMES = {
-    "boundary": "boundary: an overlapping mention with other limits",
-    "type": "type: the same span with another type or reading",
-    "missing": "missing: the first annotator's mention or stance, left out by another",
-    "extra": "extra: a mention or stance another annotator added",
-    "link": "link: the mention is linked to another entity",
-    "qid": "Wikidata id: the entity is given another id",
-    "stance polarity": "stance polarity: the same stance with another polarity",
-    "stance": "stance: the same stance with other evidence, scope or reporting",
+    "boundary": "an overlapping mention with other limits",
+    "type": "the same span with another type or reading",
+    "missing": "the first annotator's mention or stance, left out by another",
+    "extra": "a mention or stance another annotator added",
+    "link": "the mention is linked to another entity",
+    "qid": "the entity is given another Wikidata id",
+    "stance polarity": "the same stance with another polarity",
+    "stance": "the same stance with other evidence, scope or reporting",
 }
+"""Each kind of disagreement, with what it means."""
 MENTION_KINDS = ("boundary", "type", "missing", "extra")
 
 
@@ -143,9 +144,8 @@ def curation_documents(repo: Path, *, log: FindingLog) -> list[CurationDocument]
 
 
 def curation_href(doc_id: str) -> str:
-    from chronique.browse.site import document_href
-
-    return "curation/" + document_href(doc_id).split("/", 1)[1]
+    """The curation page of a document, relative to the site folder."""
+    return f"curation/{page_name(doc_id)}.html"
 
 
 # --- the page ---------------------------------------------------------------------------------------
@@ -217,7 +217,7 @@ def curation_page(document: CurationDocument, *, gold: Mapping | None, version: 
     """The versions of ``document`` side by side, then every disagreement and the lines of conflicts.tsv."""
     counts = Counter(item.kind for item in document.disagreements)
     legend = "".join(f'<li class="d-{escape(kind.replace(" ", "-"))}"><span class="kind">{escape(kind)}</span> '
-                     f'{escape(KIND_NAMES[kind].split(": ", 1)[1])} <span class="count">{counts[kind]}</span></li>'
+                     f'{escape(KIND_NAMES[kind])} <span class="count">{counts[kind]}</span></li>'
                      for kind in KIND_NAMES if counts[kind])
     columns = "\n".join(f'<section class="version"><h2>{escape(annotator)}</h2>'
                         f'<article class="text" lang="fr">{render_text(version_row(document, annotator))}</article></section>'

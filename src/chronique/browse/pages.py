@@ -8,11 +8,13 @@ load only ``assets/`` files, so that the site opens from the file system.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from typing import Mapping, Sequence
 
 from chronique.browse.markup import escape, qid_link, render_text, tag, type_class
 from chronique.schema import AUTHOR, FINE_TYPES, POLARITIES
+from chronique.store.documents import is_safe_id
 
 TYPE_NAMES = {
     "PER": "person", "ORG": "organisation", "GPE": "geopolitical entity", "LOC": "location", "FAC": "facility",
@@ -44,6 +46,16 @@ def layout(*, title: str, body: str, version: str, root: str = "", scripts: Sequ
 </body>
 </html>
 """
+
+
+def page_name(doc_id: str) -> str:
+    """The file name (without .html) of a document's pages; an id unsafe as a file name gets a hashed one."""
+    return doc_id if is_safe_id(doc_id) else "doc-" + hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:16]
+
+
+def document_href(doc_id: str) -> str:
+    """The page of a document, relative to the site folder."""
+    return f"documents/{page_name(doc_id)}.html"
 
 
 def snippet(text: str, length: int = 90) -> str:

@@ -24,6 +24,7 @@ the same type and name (case aside); it is named and typed as most of its docume
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Mapping, Sequence
@@ -33,6 +34,7 @@ from chronique.schema import AUTHOR, POLARITIES
 
 TEXT_SHARD = 500
 KWIC_LINES = 2000
+_SPACES = re.compile(r"\s+")
 CONTEXT = 60
 """Characters of text kept either side of a mention in the keyword-in-context lists."""
 
@@ -120,7 +122,8 @@ def polarity_counts(stances: Sequence[Sequence]) -> dict[str, int]:
 
 
 def _flat(text: str) -> str:
-    return " ".join(text.split("\n")).replace("  ", " ")
+    """``text`` on one line: every run of white space one space, at the ends too (they separate the mention)."""
+    return _SPACES.sub(" ", text)
 
 
 def context_of(text: str, start: int, end: int) -> tuple[str, str]:

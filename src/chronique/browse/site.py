@@ -14,7 +14,6 @@ The site is a dict of relative path -> bytes, made by :func:`site_files` and wri
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import tempfile
 from collections import Counter, defaultdict
@@ -24,9 +23,10 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from chronique.browse import pages, palette, plots
+from chronique.browse.curation import MENTION_KINDS, curation_documents, curation_href, curation_list, curation_page
 from chronique.browse.markup import escape
+from chronique.browse.pages import document_href
 from chronique.browse.search_index import search_index
-from chronique.store.documents import is_safe_id
 from chronique.errors import Finding, FindingLog, UsageError
 from chronique.schema import COARSE_OF_FINE, COARSE_TYPES, FINE_TYPES, POLARITIES, SCOPES
 from chronique.store.splits import SPLITS
@@ -69,8 +69,6 @@ def write_site(release: Path, out: Path, *, repo: Path | None = None, cache_dir:
     log = FindingLog()
     repo = repo if repo is not None else release.parent.parent
     agreement = load_agreement(repo, log=log)
-    from chronique.browse.curation import curation_documents
-
     files = site_files(rows, version=version, agreement=agreement, curation=curation_documents(repo, log=log))
     publish(files, out)
     annotators = SINGLE_ANNOTATOR if agreement is None else f"{len(agreement[1])} annotators"
@@ -121,18 +119,11 @@ def load_agreement(repo: Path, *, log: FindingLog):
 # --- the site ------------------------------------------------------------------------------
 
 
-def document_href(doc_id: str) -> str:
-    """The page of a document, relative to the site folder; unsafe ids get a hashed name."""
-    name = doc_id if is_safe_id(doc_id) else "doc-" + hashlib.sha256(doc_id.encode("utf-8")).hexdigest()[:16]
-    return f"documents/{name}.html"
-
-
 def site_files(rows: Sequence[Mapping], *, version: str, agreement=None, curation: Sequence = ()) -> dict[str, bytes]:
     """Every file of the site by relative path; the same rows always give the same bytes.
 
     ``curation`` holds the documents with several annotator versions
     (:class:`chronique.browse.curation.CurationDocument`): each gets a page of its versions side by side."""
-    from chronique.browse.curation import curation_href, curation_page
     ordered = sorted(rows, key=lambda r: (r["date"] or "", r["doc_id"]))
     curated = {document.doc_id for document in curation}
     hrefs = [document_href(r["doc_id"]) for r in ordered]
@@ -274,8 +265,6 @@ def _disagreement_section(curation: Sequence, figures: dict[str, bytes]) -> str:
     """Mention disagreements per kind and type over the curation pages, with the list of those pages."""
     if not curation:
         return ""
-    from chronique.browse.curation import MENTION_KINDS, curation_list
-
     counts = {kind: Counter() for kind in MENTION_KINDS}
     for document in curation:
         for item in document.disagreements:
