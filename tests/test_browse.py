@@ -500,6 +500,10 @@ def test_a_selected_stance_draws_an_arrow_from_a_holder_mention_to_a_target_ment
     assert on(ends["start"], ends["holders"]) and on(ends["end"], ends["targets"])
     press(browser, browser.find_element(By.ID, f"stance-{topic['id']}"))  # a topic has no mention to point at
     assert browser.find_elements(By.CSS_SELECTOR, "#text svg.stance-link") == []
+    # the entity index links to #stance-<id>: the document opens with that stance selected, its arrow drawn
+    browser.get((site / "documents" / f"{row['doc_id']}.html").resolve().as_uri() + f"#stance-{linked['id']}")
+    assert browser.find_element(By.ID, f"stance-{linked['id']}").get_attribute("aria-pressed") == "true"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#text svg.stance-link > path")) == 1
 
 
 def press(browser, element) -> None:

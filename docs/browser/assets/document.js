@@ -155,6 +155,10 @@
     if (event.key === "Escape") { clearSelection(); }
   });
   // a link to #stance-<id> (from the entity index) opens with that stance selected
-  var linked = /^#stance-/.test(window.location.hash) && document.getElementById(window.location.hash.slice(1));
-  if (linked && linked.classList.contains("stance")) { select(linked); }
+  function selectFromHash() {
+    var wanted = /^#stance-/.test(window.location.hash) && document.getElementById(window.location.hash.slice(1));
+    if (wanted && wanted.classList.contains("stance") && wanted.getAttribute("aria-pressed") !== "true") { select(wanted); }
+  }
+  window.addEventListener("hashchange", selectFromHash);
+  selectFromHash();
 })();
