@@ -69,6 +69,8 @@
       control.addEventListener("input", changed);
       control.addEventListener("change", changed);
     });
+    // a reload or a step back may give the controls their former values after the first drawing
+    window.addEventListener("pageshow", changed);
     form.addEventListener("submit", function (event) { event.preventDefault(); });
     this.keeps = function (doc) {
       for (var i = 0; i < ids.length; i += 1) {
