@@ -183,7 +183,7 @@ def open_pass(repo_root: Path, *, version: str, releases: Path | None, executor:
     repo_root = repo_root.resolve()
     releases = (releases or repo_root / "releases").resolve()
     log = FindingLog()
-    source = RawSource.at(raw, repo_root) if raw is not None else RawSource.of_repository(repo_root)
+    source = RawSource.of(raw, repo_root)
     repo = Repository.load(repo_root, releases=releases, version=version, log=log, raw=source)
     corpus = CorpusPass(repo, log, [file.key for file in source.files(log)])
     survey(corpus, executor or LocalExecutor(1), cache)  # here, once, before the workers receive the repository

@@ -90,7 +90,7 @@
 
   // A table whose rows are drawn a page at a time from records; a header click sorts by its column.
   chronique.PagedTable = function (table, nav, size, drawRow) {
-    var body = table.tBodies[0], records = [], page = 0, self = this;
+    var body = table.tBodies[0], records = [], page = 0;
     var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
     var sortKey = null, direction = 1, numeric = false;
     this.show = function (list) { records = list; page = 0; sort(); draw(); };
@@ -130,7 +130,5 @@
     Array.prototype.forEach.call(nav.querySelectorAll("button"), function (button) {
       button.addEventListener("click", function () { page += Number(button.getAttribute("data-step")); draw(); });
     });
-    this.redraw = draw;
-    return self;
   };
 })();

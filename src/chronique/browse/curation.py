@@ -64,13 +64,15 @@ def _spans(annotation) -> dict[tuple[int, int], str]:
     return {(m.start, m.end): m.type for m in annotation.mentions}
 
 
-def mention_kind(start: int, end: int, votes: Mapping[str, tuple], annotators: Sequence[str], versions) -> str:
-    """boundary, type, missing or extra, for a mention span the annotators disagree on."""
+def mention_kind(start: int, end: int, votes: Mapping[str, tuple], annotators: Sequence[str],
+                 spans: Mapping[str, Mapping[tuple[int, int], str]]) -> str:
+    """boundary, type, missing or extra, for a mention span the annotators disagree on (``spans``: each
+    annotator's mention spans and their types)."""
     present = [a for a in annotators if votes.get(a)]
     absent = [a for a in annotators if not votes.get(a)]
     if not absent:
         return "type"
-    if any(s < end and start < e and (s, e) != (start, end) for a in absent for s, e in _spans(versions[a])):
+    if any(s < end and start < e and (s, e) != (start, end) for a in absent for s, e in spans[a]):
         return "boundary"
     return "missing" if annotators[0] in present else "extra"
 
@@ -81,66 +83,61 @@ def stance_kind(votes: Mapping[str, object], annotators: Sequence[str]) -> str:
     return "stance polarity" if len({votes[a][0] for a in annotators}) > 1 else "stance"
 
 
-def disagreement_kind(unit, annotators: Sequence[str], versions) -> str:
+def disagreement_kind(unit, annotators: Sequence[str], spans: Mapping[str, Mapping[tuple[int, int], str]]) -> str:
     if unit.kind == "mention":
-        return mention_kind(unit.start, unit.end, unit.votes, annotators, versions)
+        return mention_kind(unit.start, unit.end, unit.votes, annotators, spans)
     if unit.kind == "stance":
         return stance_kind(unit.votes, annotators)
     return {"entity": "link", "qid": "qid"}[unit.kind]
 
 
-def _fine_type(unit, versions) -> str | None:
+def _fine_type(unit, spans: Mapping[str, Mapping[tuple[int, int], str]]) -> str | None:
     if unit.kind != "mention":
         return None
-    for annotation in versions.values():
-        found = _spans(annotation).get((unit.start, unit.end))
-        if found:
-            return found
-    return None
+    return next((by_span[(unit.start, unit.end)] for by_span in spans.values() if (unit.start, unit.end) in by_span), None)
 
 
-def curation_document(repo: Path, doc_id: str, text: str, log: FindingLog) -> CurationDocument | None:
-    """The curation view of ``doc_id`` from its versions in ``repo``; None when it has fewer than two."""
+def _text_of(path: Path) -> str | None:
+    """The file's text; None when it is absent or not UTF-8 (``chronique adjudicate`` reports that)."""
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def curation_document(repo: Path, doc_id: str, versions: Mapping, text: str) -> CurationDocument:
+    """The curation view of ``doc_id`` from its annotators' ``versions`` (two or more) and its ``text``."""
     from chronique.curation.adjudicate import CONFLICTS_NAME
     from chronique.curation.adjudication_units import collect_units
-    from chronique.curation.conflicts import conflict_key, conflicts_of, read_conflicts
-    from chronique.store.annotator_versions import load_document_versions, versions_folder
+    from chronique.curation.conflicts import conflict_key, conflicts_of, parse_conflicts
+    from chronique.store.annotator_versions import versions_folder
     from chronique.store.raw_files import display_path
 
-    versions = load_document_versions(repo, doc_id, log=log)
-    if len(versions) < 2:
-        return None
     annotators = tuple(sorted(versions))
     versions = {a: versions[a] for a in annotators}
+    spans = {a: _spans(annotation) for a, annotation in versions.items()}
     units = collect_units(versions, text)
     path = versions_folder(repo, doc_id) / CONFLICTS_NAME
     shown_path = display_path(path, repo)
-    on_disk = read_conflicts(path, shown_path, FindingLog()) if path.is_file() else None
+    written = _text_of(path)
+    on_disk = parse_conflicts(written, shown_path, FindingLog()) if written is not None else None
     lines = {entry.key: entry.line for entry in on_disk or ()}
     disagreements = []
     for conflict in conflicts_of(units, annotators):
         unit = conflict.unit
-        disagreements.append(Disagreement(conflict.id, disagreement_kind(unit, annotators, versions), unit.kind,
-                                          unit.start, unit.end, unit.item, conflict.shown, _fine_type(unit, versions),
+        disagreements.append(Disagreement(conflict.id, disagreement_kind(unit, annotators, spans), unit.kind,
+                                          unit.start, unit.end, unit.item, conflict.shown, _fine_type(unit, spans),
                                           lines.get(conflict_key(conflict, annotators))))
-    cells = None
-    if path.is_file():
-        cells = tuple(tuple(line.split("\t")) for line in path.read_text(encoding="utf-8").split("\n") if line)
+    cells = tuple(tuple(line.split("\t")) for line in written.split("\n") if line) if written is not None else None
     return CurationDocument(doc_id, text, versions, tuple(disagreements), sum(1 for u in units if u.agreed),
                             shown_path, cells)
 
 
-def curation_documents(repo: Path, *, log: FindingLog) -> list[CurationDocument]:
-    """Every document of ``repo`` with two annotator versions or more, in id order."""
-    from chronique.store.annotator_versions import load_texts, versions_folder
-
-    folder = versions_folder(repo)
-    if not folder.is_dir():
-        return []
-    ids = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    texts = load_texts(repo, ids, log=log)
-    found = (curation_document(repo, doc_id, texts[doc_id], log) for doc_id in ids if doc_id in texts)
-    return [document for document in found if document is not None]
+def curation_documents(repo: Path, versions: Mapping[str, Mapping], texts: Mapping[str, str]) -> list[CurationDocument]:
+    """Every document of ``versions`` (doc id → annotator → annotation) with two versions or more and a
+    text in ``texts``, in id order."""
+    return [curation_document(repo, doc_id, versions[doc_id], texts[doc_id])
+            for doc_id in sorted(versions) if len(versions[doc_id]) >= 2 and doc_id in texts]
 
 
 def curation_href(doc_id: str) -> str:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 from chronique.browse.pages import document_heading
-from chronique.schema import AUTHOR, POLARITIES
+from chronique.schema import AUTHOR
 
 TEXT_SHARD = 500
 KWIC_LINES = 2000
@@ -114,11 +114,6 @@ def stance_targets(rows: Sequence[Mapping], entities: CorpusEntities) -> list[li
                                               _holder_name(stance["holder"], names)])
     order = sorted(found, key=lambda k: (-len(found[k]), _most_common(labels[k]).casefold(), str(k)))
     return [[_most_common(labels[key]), key[0], key[1] if key[0] == "entity" else None, found[key]] for key in order]
-
-
-def polarity_counts(stances: Sequence[Sequence]) -> dict[str, int]:
-    counts = Counter(stance[2] for stance in stances)
-    return {polarity: counts[polarity] for polarity in POLARITIES}
 
 
 def _flat(text: str) -> str:

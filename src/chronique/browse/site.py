@@ -68,8 +68,9 @@ def write_site(release: Path, out: Path, *, repo: Path | None = None, cache_dir:
     version = release_version(release)
     log = FindingLog()
     repo = repo if repo is not None else release.parent.parent
-    agreement = load_agreement(repo, log=log)
-    files = site_files(rows, version=version, agreement=agreement, curation=curation_documents(repo, log=log))
+    versions, texts = load_versions_and_texts(repo, log=log)
+    agreement = agreement_of(versions, texts)
+    files = site_files(rows, version=version, agreement=agreement, curation=curation_documents(repo, versions, texts))
     publish(files, out)
     annotators = SINGLE_ANNOTATOR if agreement is None else f"{len(agreement[1])} annotators"
     return SiteResult(out, version, len(rows), tuple(sorted(files)), annotators, tuple(log))
@@ -97,21 +98,28 @@ def release_version(release: Path) -> str:
     return release.name
 
 
-def load_agreement(repo: Path, *, log: FindingLog):
-    """The agreement of the documents of ``repo``'s ``annotations/versions`` annotated twice, pooled as one pair
-    (first and second annotation, whoever made them), or None when no document has two versions."""
-    from chronique.curation.agreement import agreement_report
-    from chronique.curation.agreement_tables import paired_versions
-    from chronique.store.annotator_versions import versions_folder
-    from chronique.store.annotator_versions import load_texts, load_versions
+def load_versions_and_texts(repo: Path, *, log: FindingLog) -> tuple[dict, dict[str, str]]:
+    """``repo``'s annotator versions (doc id → annotator → annotation), and the texts of the documents that have
+    two or more: read once, for the agreement and for the curation pages."""
+    from chronique.store.annotator_versions import load_texts, load_versions, versions_folder
 
     if not versions_folder(repo).is_dir():
-        return None
+        return {}, {}
     versions = load_versions(repo, log=log)
+    several = [doc_id for doc_id, by in versions.items() if len(by) >= 2]
+    return versions, load_texts(repo, several, log=log) if several else {}
+
+
+def agreement_of(versions: Mapping, texts: Mapping[str, str]):
+    """The agreement of the documents annotated twice, pooled as one pair (first and second annotation,
+    whoever made them), and the annotators; None when no document has two versions."""
+    from chronique.curation.agreement import agreement_report
+    from chronique.curation.agreement_tables import paired_versions
+
     paired = paired_versions(versions)
     if not paired:
         return None
-    report = agreement_report(paired, texts=load_texts(repo, paired, log=log))
+    report = agreement_report(paired, texts={doc_id: texts[doc_id] for doc_id in paired if doc_id in texts})
     people = sorted({name for by in versions.values() if len(by) == 2 for name in by})
     return report, people
 

@@ -73,7 +73,9 @@ def build_cli(args: argparse.Namespace, console: Console, errors: Console) -> in
 
 def _count_raw_files(raw: Path | str) -> int | None:
     """How many files a local raw folder holds, for the progress bar; None (no total shown) for a URL."""
-    if isinstance(raw, str) and "://" in raw:
+    from chronique.store.raw_files import is_url
+
+    if isinstance(raw, str) and is_url(raw):
         return None
     try:
         return sum(1 for p in Path(raw).rglob("*") if p.is_file() and not p.name.startswith("."))

@@ -120,10 +120,16 @@ def read_conflicts(path: Path, shown_path: str, log: FindingLog) -> list[Conflic
     A line missing only its trailing empty resolution cell (an editor stripped the tab) is accepted.
     """
     try:
-        lines = path.read_bytes().decode("utf-8").split("\n")
+        text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as err:
         log.add(finding("adjudicate.conflicts-format", f"not valid UTF-8 ({err.reason})", shown_path, 1))
         return None
+    return parse_conflicts(text, shown_path, log)
+
+
+def parse_conflicts(text: str, shown_path: str, log: FindingLog) -> list[ConflictLine] | None:
+    """:func:`read_conflicts` on the file's text."""
+    lines = text.split("\n")
     header = lines[0].rstrip("\r").split("\t")
     if tuple(header[:6]) != FIXED_COLUMNS or header[-1] != RESOLUTION or len(header) < 8:
         log.add(finding("adjudicate.conflicts-format", f"expected the header {' '.join(FIXED_COLUMNS)} <annotators…> "

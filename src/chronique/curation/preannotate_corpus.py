@@ -131,7 +131,7 @@ def preannotate_corpus(repo: Path, *, pattern: str | None = None, model: str = D
     when the raw folder cannot be read.
     """
     repo = repo.resolve()
-    source = RawSource.at(raw, repo) if raw is not None else RawSource.of_repository(repo)
+    source = RawSource.of(raw, repo)
     if source.fs is None and not Path(source.folder).is_dir():
         raise UsageError(f"{source.folder} is not a folder: is {repo} a Chronique repository?")
     executor = executor or LocalExecutor(1)

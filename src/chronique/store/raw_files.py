@@ -32,6 +32,11 @@ Stamp = tuple[int, int, int]
 _PROTOCOL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
+def is_url(where: str) -> bool:
+    """Whether ``where`` names a location by URL (``s3://…``) rather than by local path."""
+    return bool(_PROTOCOL.match(where))
+
+
 def display_path(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` when it lies below it, in POSIX form."""
     try:
@@ -106,10 +111,15 @@ class RawSource:
         return cls(root, str(root / "raw"))
 
     @classmethod
+    def of(cls, where: str | None, root: Path) -> RawSource:
+        """The folder at ``where`` (:meth:`at`), or the repository's raw/ when ``where`` is None."""
+        return cls.of_repository(root) if where is None else cls.at(where, root)
+
+    @classmethod
     def at(cls, where: str, root: Path) -> RawSource:
         """The folder at ``where``: a local path (relative to the working directory) or an fsspec URL.
         Raises :class:`UsageError` when it is not a folder or its file system is not available."""
-        if not _PROTOCOL.match(where):
+        if not is_url(where):
             folder = Path(where).expanduser().resolve()
             if not folder.is_dir():
                 raise UsageError(f"{where} is not a folder of raw articles")
@@ -118,9 +128,7 @@ class RawSource:
 
         try:
             fs, folder = fsspec.core.url_to_fs(where)
-        except ImportError as error:
-            raise UsageError(f"cannot read {where}: {error}") from None
-        except ValueError as error:
+        except (ImportError, ValueError) as error:  # a file system whose package is missing, an unknown protocol
             raise UsageError(f"cannot read {where}: {error}") from None
         try:
             is_folder = fs.isdir(folder)
