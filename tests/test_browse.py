@@ -122,9 +122,19 @@ def browser(tmp_path_factory):
 
 
 def open_page(browser, path: Path):
-    """``path`` in a new navigation (through about:blank, so that nothing of the page before is carried over)."""
+    """``path`` in a new navigation (through about:blank, so that nothing of the page before is carried over),
+    once it is the loaded document: the driver can return from a file:// navigation before it is."""
     browser.get("about:blank")
-    browser.get(path.resolve().as_uri())
+    return open_url(browser, path.resolve().as_uri())
+
+
+def open_url(browser, uri: str):
+    """``uri``, once it is the loaded document."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(uri)
+    WebDriverWait(browser, 15, poll_frequency=0.05).until(lambda _: browser.execute_script(
+        "return document.readyState === 'complete' && document.URL === arguments[0];", uri))
     return browser
 
 
@@ -483,6 +493,7 @@ def test_the_type_label_toggle_prints_each_type_after_its_mention(browser, seed_
 
 def test_a_selected_stance_draws_an_arrow_from_a_holder_mention_to_a_target_mention(browser, corpus_site):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     site, rows = corpus_site
     linking = lambda s: s["target_kind"] == "entity" and s["holder"] != "AUTHOR"  # noqa: E731
@@ -503,8 +514,9 @@ def test_a_selected_stance_draws_an_arrow_from_a_holder_mention_to_a_target_ment
     press(browser, browser.find_element(By.ID, f"stance-{topic['id']}"))  # a topic has no mention to point at
     assert browser.find_elements(By.CSS_SELECTOR, "#text svg.stance-link") == []
     # the entity index links to #stance-<id>: the document opens with that stance selected, its arrow drawn
-    browser.get((site / "documents" / f"{row['doc_id']}.html").resolve().as_uri() + f"#stance-{linked['id']}")
-    assert browser.find_element(By.ID, f"stance-{linked['id']}").get_attribute("aria-pressed") == "true"
+    open_url(browser, (site / "documents" / f"{row['doc_id']}.html").resolve().as_uri() + f"#stance-{linked['id']}")
+    button = browser.find_element(By.ID, f"stance-{linked['id']}")
+    WebDriverWait(browser, 10, poll_frequency=0.05).until(lambda _: button.get_attribute("aria-pressed") == "true")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#text svg.stance-link > path")) == 1
 
 
@@ -629,7 +641,7 @@ def test_the_entity_index_lists_an_entity_of_two_documents_and_links_to_each_men
     assert sorted(link.split("/documents/")[1] for link in links) == sorted(f"{d}.html#mention-{m}" for d, m in mentions)
     first_doc, first_mention = mentions[0]
     target = next(link for link in links if link.endswith(f"{first_doc}.html#mention-{first_mention}"))
-    browser.get(target)  # the link lands on the mention itself
+    open_url(browser, target)  # the link lands on the mention itself
     landed = browser.execute_script("return document.querySelector(':target').dataset.id")
     assert landed == first_mention
 
